@@ -1,0 +1,85 @@
+# edge-revoke: every target installs what it needs, idempotently, and can run on a fresh machine.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# The wasm-bindgen CLI must match the crate pinned in Cargo.toml exactly.
+WASM_BINDGEN_VERSION := $(shell sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' Cargo.toml)
+WASM := target/wasm32-unknown-unknown/release/edge_revoke.wasm
+CARGO_BIN := $(HOME)/.cargo/bin
+export PATH := $(CARGO_BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+VENV := .venv
+PY_REQUIREMENTS := tests/clients/requirements.txt
+
+.PHONY: help dev test build deploy deps test-native test-worker test-clients test-browser \
+        rust-deps node-deps py-deps chromium clean
+
+help:
+	@echo "make dev     run the Worker locally on http://127.0.0.1:8787 (local KV, demo pool)"
+	@echo "make test    every test tier: native, workerd, boto3 + AWS SDK v3, Chromium"
+	@echo "make build   build the wasm package into pkg/"
+	@echo "make deploy  wrangler deploy (needs a Cloudflare account; see README)"
+
+# --- installs -----------------------------------------------------------------------------------
+
+rust-deps:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $(WASM_BINDGEN_VERSION)"; then \
+	  echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (about two minutes, once)"; \
+	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); \
+	fi
+
+# npm ci only when the lockfile changed since the last install.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+node-deps: node_modules/.installed
+
+$(VENV)/.installed: $(PY_REQUIREMENTS)
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r $(PY_REQUIREMENTS)
+	@touch $@
+
+py-deps: $(VENV)/.installed
+
+chromium:
+	@command -v chromium >/dev/null || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+deps: rust-deps node-deps
+
+# --- build --------------------------------------------------------------------------------------
+
+# The wasm package (JS glue, .wasm, .d.ts) for Workers and browsers alike (--target web).
+# --experimental-reset-state-function lets the JS entry re-instantiate after a trap.
+build: deps
+	cargo build --release --target wasm32-unknown-unknown
+	wasm-bindgen --target web --experimental-reset-state-function --out-dir pkg $(WASM)
+	wasm-opt -Oz pkg/edge_revoke_bg.wasm -o pkg/edge_revoke_bg.wasm
+	@ls -l pkg/edge_revoke_bg.wasm | awk '{print "pkg/edge_revoke_bg.wasm:", $$5, "bytes"}'
+
+# --- run ----------------------------------------------------------------------------------------
+
+dev: build
+	node scripts/dev.mjs
+
+deploy: build
+	npx wrangler deploy
+
+# --- tests --------------------------------------------------------------------------------------
+
+test: build
+	$(MAKE) --no-print-directory test-native test-worker
+	@echo "all test tiers passed"
+
+test-native:
+	cargo test --quiet
+
+test-worker: node-deps
+	node --test --test-concurrency=1 tests/worker/
+
+clean:
+	rm -rf pkg target/wasm32-unknown-unknown .wrangler tests/output

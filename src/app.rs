@@ -1,0 +1,365 @@
+//! The Worker's behaviour as plain values: route a [`Request`] to an [`Outcome`].
+//!
+//! [`App`] holds what an isolate keeps between requests (the JWKS cache, the revocation cache);
+//! [`Io`] carries what one request may use (KV, fetch, the rate limiter, the clock). The adapter
+//! turns the outcome into a Workers `Response`, a proxied `fetch`, or a static-asset lookup.
+
+use std::rc::Rc;
+
+use serde_json::{json, Value};
+
+use crate::{
+    auth::{Authenticated, Candidate, Expect},
+    config::{Config, PoolKeys},
+    crypto::SignatureVerifier,
+    error::{ConfigError, Error, Surface},
+    http::{Request, Response},
+    jwk::KeySet,
+    jwks::{JwksCache, JwksIo},
+    ports::{Fetcher, RateLimiter, Store},
+};
+
+/// Prefix of the identity headers set on forwarded requests; the client's own are removed.
+pub const IDENTITY_HEADER_PREFIX: &str = "x-edge-auth-";
+
+/// What an isolate keeps between requests.
+#[derive(Default)]
+pub struct App {
+    jwks: JwksCache,
+}
+
+/// What one request may use.
+pub struct Io<'a> {
+    /// Workers KV (`REVOCATIONS`).
+    pub store: &'a dyn Store,
+    /// Outbound HTTP (JWKS).
+    pub fetcher: &'a dyn Fetcher,
+    /// The rate limiter for `POST /`.
+    pub limiter: &'a dyn RateLimiter,
+    /// The signature backend.
+    pub verifier: &'a dyn SignatureVerifier,
+    /// The request's clock, read once by the adapter, in ms.
+    pub now_ms: u64,
+    /// This request's id (`x-amzn-RequestId`).
+    pub request_id: &'a str,
+    /// Where diagnostics go.
+    pub log: &'a dyn Fn(&str),
+}
+
+/// What the adapter does with a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Answer with this response.
+    Respond(Response),
+    /// Send the original request to `url`, with every `x-edge-auth-*` header the client sent
+    /// removed and `identity` set instead.
+    Forward {
+        /// The upstream URL.
+        url: String,
+        /// Verified identity headers.
+        identity: Vec<(String, String)>,
+    },
+    /// Serve the request from the static assets (the console).
+    Assets,
+}
+
+/// Which handler a request goes to; decided before the body is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// `GET /healthz`.
+    Health,
+    /// `POST /`: the Cognito API. The only route whose body the Worker reads.
+    Api,
+    /// A path under a protected prefix.
+    Gate,
+    /// Anything else: static assets.
+    Assets,
+}
+
+impl Route {
+    /// Whether the adapter must read the body for this route.
+    pub fn needs_body(self) -> bool {
+        self == Route::Api
+    }
+}
+
+/// Decides the route from the method and path alone.
+pub fn route(config: Option<&Config>, method: &str, path: &str) -> Route {
+    if path == "/healthz" {
+        return Route::Health;
+    }
+    if path == "/" && method == "POST" {
+        return Route::Api;
+    }
+    let protected = match config {
+        Some(config) => config.is_protected(path),
+        None => path.starts_with("/api/"),
+    };
+    if protected {
+        Route::Gate
+    } else {
+        Route::Assets
+    }
+}
+
+impl App {
+    /// A fresh isolate's state.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Handles one request. `config` is the parsed environment, or why it could not be parsed.
+    pub async fn handle(
+        &self,
+        config: Result<&Config, &ConfigError>,
+        request: &Request,
+        io: &Io<'_>,
+    ) -> Outcome {
+        let route = route(config.ok(), &request.method, &request.path);
+        let config = match config {
+            Ok(config) => config,
+            Err(err) => {
+                (io.log)(&format!("configuration error: {err}"));
+                let surface = if route == Route::Gate {
+                    Surface::Gate
+                } else {
+                    Surface::Api
+                };
+                return Outcome::Respond(self.finish(
+                    Response::aws_error(&Error::Config(err.clone()), surface, "application/json"),
+                    io,
+                ));
+            }
+        };
+        match route {
+            Route::Health => Outcome::Respond(self.finish(self.health(config, io).await, io)),
+            Route::Api => Outcome::Respond(
+                self.finish(
+                    Response::aws_error(
+                        &Error::Api(crate::error::ApiError::UnknownOperation(
+                            request
+                                .header("x-amz-target")
+                                .unwrap_or_default()
+                                .to_owned(),
+                        )),
+                        Surface::Api,
+                        "application/x-amz-json-1.1",
+                    ),
+                    io,
+                ),
+            ),
+            Route::Gate => match self.gate(config, request, io).await {
+                Ok(outcome) => outcome,
+                Err(err) => {
+                    (io.log)(&format!(
+                        "gate refused {} {}: {err}",
+                        request.method, request.path
+                    ));
+                    Outcome::Respond(self.finish(gate_refusal(&err), io))
+                }
+            },
+            Route::Assets => Outcome::Assets,
+        }
+    }
+
+    /// Adds the headers every answer carries.
+    fn finish(&self, response: Response, io: &Io<'_>) -> Response {
+        response.with_header("x-amzn-requestid", io.request_id)
+    }
+
+    async fn health(&self, config: &Config, io: &Io<'_>) -> Response {
+        let kv = match io.store.get_many(&["healthz".to_owned()], None).await {
+            Ok(_) => Ok(()),
+            Err(err) => Err(err),
+        };
+        let pools: Vec<Value> = config
+            .pools
+            .iter()
+            .map(|p| Value::from(p.id.clone()))
+            .collect();
+        match kv {
+            Ok(()) => Response::json(
+                200,
+                &json!({"status": "ok", "config": "ok", "kv": "ok", "pools": pools}),
+            ),
+            Err(err) => {
+                (io.log)(&format!("healthz: {err}"));
+                Response::json(
+                    503,
+                    &json!({"status": "error", "config": "ok", "kv": "unreachable", "pools": pools}),
+                )
+            }
+        }
+    }
+
+    /// Verifies a bearer token: signature with the pool's keys (fetched if remote), then claims.
+    pub async fn authenticate(
+        &self,
+        config: &Config,
+        token: &str,
+        expect: &Expect<'_>,
+        io: &Io<'_>,
+    ) -> Result<Authenticated, Error> {
+        let candidate = Candidate::parse(token, config, expect)?;
+        let pool = candidate.pool();
+        let keys: Rc<KeySet> = match &pool.keys {
+            PoolKeys::Inline(keys) | PoolKeys::Local(keys) => Rc::new(keys.clone()),
+            PoolKeys::Remote(uri) => {
+                let jwks_io = JwksIo {
+                    store: io.store,
+                    fetcher: io.fetcher,
+                    now_ms: io.now_ms,
+                    log: io.log,
+                };
+                self.jwks
+                    .keys(uri, candidate.kid(), pool.algorithms, &jwks_io)
+                    .await?
+            }
+        };
+        candidate.verify(&keys, io.verifier, expect, io.now_ms)
+    }
+
+    async fn gate(
+        &self,
+        config: &Config,
+        request: &Request,
+        io: &Io<'_>,
+    ) -> Result<Outcome, Error> {
+        let token = bearer_token(request).ok_or(Error::MissingBearer)?;
+        let auth = self
+            .authenticate(config, token, &Expect::default(), io)
+            .await?;
+        if let Some(origin) = &config.origin_url {
+            let mut url = format!("{origin}{}", request.path);
+            if !request.query.is_empty() {
+                url.push('?');
+                url.push_str(&request.query);
+            }
+            return Ok(Outcome::Forward {
+                url,
+                identity: identity_headers(&auth),
+            });
+        }
+        let is_me = config
+            .protected_prefixes
+            .iter()
+            .any(|prefix| request.path == format!("{prefix}me"));
+        let response = if is_me && request.method == "GET" {
+            Response::json(200, &Value::Object(auth.claims().all.clone()))
+        } else {
+            Response::json(
+                404,
+                &json!({"__type": "ResourceNotFoundException",
+                        "message": "No upstream is configured (ORIGIN_URL); only GET /api/me is answered here."}),
+            )
+        };
+        Ok(Outcome::Respond(self.finish(response, io)))
+    }
+}
+
+/// The token of `Authorization: Bearer <token>` (scheme case-insensitive, RFC 7235 §2.1).
+fn bearer_token(request: &Request) -> Option<&str> {
+    let value = request.header("authorization")?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim_start();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// A gate refusal: 401 with `WWW-Authenticate` (RFC 6750 §3), or 503 when the Worker could not
+/// decide (KV or JWKS down: fail closed).
+fn gate_refusal(err: &Error) -> Response {
+    let response = Response::aws_error(err, Surface::Gate, "application/json");
+    match err {
+        Error::MissingBearer => response.with_header("www-authenticate", "Bearer"),
+        Error::Token { .. } => {
+            let wire = err.wire(Surface::Gate);
+            response.with_header(
+                "www-authenticate",
+                format!(
+                    "Bearer error=\"invalid_token\", error_description=\"{}\"",
+                    wire.message
+                ),
+            )
+        }
+        _ => response.with_header("retry-after", "1"),
+    }
+}
+
+/// The verified identity as headers for the upstream. Values are UTF-8 with every byte outside
+/// printable ASCII, and `%` itself, percent-encoded, so any username survives HTTP headers and
+/// plain ASCII values arrive unchanged.
+fn identity_headers(auth: &Authenticated) -> Vec<(String, String)> {
+    let claims = auth.claims();
+    let mut headers = vec![
+        ("sub", Some(claims.sub.as_str())),
+        ("username", claims.username.as_deref()),
+        (
+            "client-id",
+            claims.client_id.as_deref().or(claims.aud.as_deref()),
+        ),
+        ("token-use", Some(claims.token_use.as_str())),
+        ("scope", claims.scope.as_deref()),
+        ("pool", Some(auth.pool_id())),
+    ];
+    headers
+        .drain(..)
+        .filter_map(|(name, value)| {
+            value.map(|v| (format!("{IDENTITY_HEADER_PREFIX}{name}"), header_safe(v)))
+        })
+        .collect()
+}
+
+fn header_safe(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if (0x20..0x7f).contains(&byte) && byte != b'%' {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(auth: Option<&str>) -> Request {
+        Request {
+            method: "GET".into(),
+            path: "/api/me".into(),
+            headers: auth
+                .map(|v| vec![("authorization".into(), v.into())])
+                .unwrap_or_default(),
+            ..Request::default()
+        }
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive_and_needs_a_token() {
+        assert_eq!(bearer_token(&request(Some("Bearer abc"))), Some("abc"));
+        assert_eq!(bearer_token(&request(Some("bearer   abc"))), Some("abc"));
+        assert_eq!(bearer_token(&request(Some("Basic abc"))), None);
+        assert_eq!(bearer_token(&request(Some("Bearer "))), None);
+        assert_eq!(bearer_token(&request(Some("Bearer"))), None);
+        assert_eq!(bearer_token(&request(None)), None);
+    }
+
+    #[test]
+    fn identity_header_values_keep_ascii_and_encode_the_rest() {
+        assert_eq!(header_safe("alice@example.com"), "alice@example.com");
+        assert_eq!(header_safe("100%"), "100%25");
+        assert_eq!(header_safe("zoë\r\nx"), "zo%C3%AB%0D%0Ax");
+    }
+
+    #[test]
+    fn routes_are_decided_by_method_and_path() {
+        assert_eq!(route(None, "GET", "/healthz"), Route::Health);
+        assert_eq!(route(None, "POST", "/"), Route::Api);
+        assert_eq!(route(None, "GET", "/"), Route::Assets);
+        assert_eq!(route(None, "GET", "/api/me"), Route::Gate);
+        assert_eq!(route(None, "DELETE", "/api/x"), Route::Gate);
+        assert!(Route::Api.needs_body() && !Route::Gate.needs_body());
+    }
+}

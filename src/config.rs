@@ -1,0 +1,972 @@
+//! Settings, parsed once into strong types.
+//!
+//! The Worker's environment arrives as a map of names to JSON values: a JSON-valued setting
+//! (`POOLS`, `ADMIN_CREDENTIALS`, `SIGNING_KEYS`) may be a JSON string (`.dev.vars`, secrets) or
+//! a structured value (`[vars]` in wrangler.toml), and both are accepted. Every missing or
+//! malformed field is a [`ConfigError`] naming it; nothing falls back to a default silently, and
+//! an unknown field is an error too, so a typo (`isuer`) cannot quietly switch a check off.
+
+use serde_json::{Map, Value};
+
+use crate::{
+    claims::TokenUse,
+    error::ConfigError,
+    jwk::{Alg, AlgSet, BadKeys, KeySet},
+    local::SigningKeys,
+    validate,
+};
+
+/// The settings the Worker reads from its environment, by name.
+pub const SETTING_NAMES: [&str; 8] = [
+    "POOLS",
+    "ADMIN_CREDENTIALS",
+    "SIGNING_KEYS",
+    "ALLOWED_ORIGINS",
+    "PROTECTED_PREFIXES",
+    "ORIGIN_URL",
+    "REVOCATION_CACHE_TTL_S",
+    "KV_CACHE_TTL_S",
+];
+
+/// Default lifetime of access and ID tokens (Cognito's default), in seconds.
+pub const DEFAULT_TOKEN_VALIDITY_S: u64 = 3600;
+/// Default refresh-token lifetime (Cognito's default, 30 days), in seconds.
+pub const DEFAULT_REFRESH_TOKEN_VALIDITY_S: u64 = 2_592_000;
+/// Default in-isolate cache lifetime of revocation lookups, in seconds.
+pub const DEFAULT_REVOCATION_CACHE_TTL_S: u64 = 5;
+/// Default KV `cacheTtl`, in seconds; also the smallest KV accepts.
+pub const DEFAULT_KV_CACHE_TTL_S: u64 = 30;
+/// Default PBKDF2-HMAC-SHA256 iterations for local-pool passwords (see README, "Local pools").
+pub const DEFAULT_PASSWORD_ITERATIONS: u32 = 100_000;
+
+/// The whole configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The user pools whose tokens are verified.
+    pub pools: Vec<Pool>,
+    /// Credentials accepted on SigV4-signed admin operations.
+    pub admin_credentials: Vec<AdminCredential>,
+    /// Private keys local pools sign with; `None` when no pool is local.
+    pub signing_keys: Option<SigningKeys>,
+    /// Origins allowed to call from a browser (CORS), exact.
+    pub allowed_origins: Vec<String>,
+    /// Path prefixes that need a bearer token.
+    pub protected_prefixes: Vec<String>,
+    /// Where accepted requests under a protected prefix are forwarded, if anywhere.
+    pub origin_url: Option<String>,
+    /// How long an isolate reuses a revocation lookup, in seconds (0: never).
+    pub revocation_cache_ttl_s: u64,
+    /// KV `cacheTtl` for revocation reads, in seconds.
+    pub kv_cache_ttl_s: u64,
+}
+
+/// Where a pool's verification keys come from.
+#[derive(Debug, Clone)]
+pub enum PoolKeys {
+    /// An inline JWKS from the configuration.
+    Inline(KeySet),
+    /// A JWKS fetched from this URL, cached per isolate and in KV.
+    Remote(String),
+    /// The public halves of `SIGNING_KEYS` (local pools).
+    Local(KeySet),
+}
+
+/// Which app clients' tokens a pool accepts.
+#[derive(Debug, Clone)]
+pub enum Clients {
+    /// Only these.
+    Listed(Vec<Client>),
+    /// Any client (`"allow_any_client": true`): the client check is off, by explicit choice.
+    Any,
+}
+
+/// An app client of a pool.
+#[derive(Debug, Clone)]
+pub struct Client {
+    /// The client id (`client_id` in access tokens, `aud` in ID tokens).
+    pub id: String,
+    /// The client secret, for RevokeToken and SECRET_HASH; `None` for public clients.
+    pub secret: Option<String>,
+    /// Whether RevokeToken is enabled for this client (Cognito's EnableTokenRevocation).
+    pub token_revocation: bool,
+}
+
+/// A local pool's own settings.
+#[derive(Debug, Clone)]
+pub struct LocalPool {
+    /// PBKDF2-HMAC-SHA256 iterations for new password hashes.
+    pub password_iterations: u32,
+}
+
+/// A user pool.
+#[derive(Debug, Clone)]
+pub struct Pool {
+    /// The pool id, e.g. `us-east-1_AbC123`.
+    pub id: String,
+    /// The region part of the id, e.g. `us-east-1`.
+    pub region: String,
+    /// The exact `iss` of the pool's tokens.
+    pub issuer: String,
+    /// Where the verification keys come from.
+    pub keys: PoolKeys,
+    /// Algorithms accepted (each key is bound to one of them).
+    pub algorithms: AlgSet,
+    /// App clients whose tokens are accepted.
+    pub clients: Clients,
+    /// Whether access tokens are accepted at the gate.
+    pub accept_access_tokens: bool,
+    /// Whether ID tokens are accepted at the gate.
+    pub accept_id_tokens: bool,
+    /// Access-token lifetime, in seconds.
+    pub access_token_validity_s: u64,
+    /// ID-token lifetime, in seconds.
+    pub id_token_validity_s: u64,
+    /// Refresh-token lifetime, in seconds.
+    pub refresh_token_validity_s: u64,
+    /// Present when this Worker owns the pool's users and signs its tokens.
+    pub local: Option<LocalPool>,
+}
+
+impl Pool {
+    /// The app client with this id.
+    pub fn client(&self, id: &str) -> Option<&Client> {
+        match &self.clients {
+            Clients::Listed(clients) => clients.iter().find(|c| c.id == id),
+            Clients::Any => None,
+        }
+    }
+
+    /// Whether tokens issued to `client_id` are accepted.
+    pub fn accepts_client(&self, client_id: &str) -> bool {
+        match &self.clients {
+            Clients::Listed(clients) => clients.iter().any(|c| c.id == client_id),
+            Clients::Any => true,
+        }
+    }
+
+    /// Whether the gate accepts this kind of token.
+    pub fn accepts_at_gate(&self, token_use: TokenUse) -> bool {
+        match token_use {
+            TokenUse::Access => self.accept_access_tokens,
+            TokenUse::Id => self.accept_id_tokens,
+        }
+    }
+
+    /// How long a revocation entry must live, in seconds: long enough to outlast every token
+    /// issued before it, including access and ID tokens minted from a refresh token of that
+    /// time. Never under KV's 60-second minimum.
+    pub fn revocation_ttl_s(&self) -> u64 {
+        let longest = self.access_token_validity_s.max(self.id_token_validity_s);
+        (self.refresh_token_validity_s + longest + REVOCATION_LEEWAY_S).max(60)
+    }
+
+    /// The pool's ARN for IAM-style allow-lists, under `account`.
+    pub fn arn(&self, account: &str) -> String {
+        format!(
+            "arn:aws:cognito-idp:{}:{}:userpool/{}",
+            self.region, account, self.id
+        )
+    }
+}
+
+/// Slack added to revocation TTLs for clock differences between the issuer and the edge.
+pub const REVOCATION_LEEWAY_S: u64 = 300;
+
+/// A credential accepted on SigV4-signed admin operations.
+#[derive(Debug, Clone)]
+pub struct AdminCredential {
+    /// The access key id.
+    pub access_key_id: String,
+    /// The secret access key.
+    pub secret_access_key: String,
+    /// Actions allowed (`cognito-idp:AdminUserGlobalSignOut`, `cognito-idp:Admin*`, `*`); `None`: all.
+    pub allow: Option<Vec<String>>,
+    /// Pools allowed, as ids or ARN patterns with `*`; `None`: all.
+    pub resources: Option<Vec<String>>,
+    /// The account shown in ARNs and AccessDeniedException messages.
+    pub account_id: String,
+}
+
+impl AdminCredential {
+    /// Whether this credential may perform `action` (an operation name) on `pool`.
+    pub fn permits(&self, action: &str, pool: &Pool) -> bool {
+        let qualified = format!("cognito-idp:{action}");
+        let action_ok = self.allow.as_ref().is_none_or(|allow| {
+            allow
+                .iter()
+                .any(|pattern| glob_match(pattern, &qualified) || glob_match(pattern, action))
+        });
+        let arn = pool.arn(&self.account_id);
+        let resource_ok = self.resources.as_ref().is_none_or(|resources| {
+            resources
+                .iter()
+                .any(|pattern| pattern == &pool.id || glob_match(pattern, &arn))
+        });
+        action_ok && resource_ok
+    }
+}
+
+/// `*`-only glob, iterative (no backtracking blow-up on configuration-sized inputs).
+fn glob_match(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let (mut star, mut mark) = (None::<usize>, 0usize);
+    while ti < t.len() {
+        if pi < p.len() && p[pi] != '*' && p[pi] == t[ti] {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi.min(p.len())..].iter().all(|c| *c == '*')
+}
+
+impl Config {
+    /// Parses the settings. `vars` maps setting names to their values as the Worker saw them.
+    pub fn from_env(vars: &Map<String, Value>) -> Result<Self, ConfigError> {
+        let signing_keys = match json_setting(vars, "SIGNING_KEYS")? {
+            Some(value) => Some(
+                SigningKeys::parse(&value)
+                    .map_err(|problem| ConfigError::new("SIGNING_KEYS", problem))?,
+            ),
+            None => None,
+        };
+        let pools_value = json_setting(vars, "POOLS")?
+            .ok_or_else(|| ConfigError::new("POOLS", "missing: set it to a JSON array of pools"))?;
+        let pools_list = pools_value
+            .as_array()
+            .ok_or_else(|| ConfigError::new("POOLS", "must be a JSON array"))?;
+        if pools_list.is_empty() {
+            return Err(ConfigError::new("POOLS", "must list at least one pool"));
+        }
+        let mut pools: Vec<Pool> = Vec::with_capacity(pools_list.len());
+        for (index, value) in pools_list.iter().enumerate() {
+            let path = format!("POOLS[{index}]");
+            let pool = parse_pool(&path, value, signing_keys.as_ref())?;
+            if pools.iter().any(|p| p.id == pool.id) {
+                return Err(ConfigError::new(
+                    format!("{path}.id"),
+                    "two pools share this id",
+                ));
+            }
+            if pools.iter().any(|p| p.issuer == pool.issuer) {
+                return Err(ConfigError::new(
+                    format!("{path}.issuer"),
+                    "two pools share this issuer",
+                ));
+            }
+            pools.push(pool);
+        }
+
+        let admin_credentials = match json_setting(vars, "ADMIN_CREDENTIALS")? {
+            Some(value) => parse_admin_credentials(&value)?,
+            None => Vec::new(),
+        };
+        let allowed_origins = match text_setting(vars, "ALLOWED_ORIGINS")? {
+            Some(text) => parse_origins(&text)?,
+            None => Vec::new(),
+        };
+        let protected_prefixes = match text_setting(vars, "PROTECTED_PREFIXES")? {
+            Some(text) => parse_prefixes(&text)?,
+            None => vec!["/api/".to_owned()],
+        };
+        let origin_url = match text_setting(vars, "ORIGIN_URL")? {
+            Some(text) if text.trim().is_empty() => None,
+            Some(text) => Some(
+                parse_url("ORIGIN_URL", text.trim())?
+                    .trim_end_matches('/')
+                    .to_owned(),
+            ),
+            None => None,
+        };
+        let revocation_cache_ttl_s = int_setting(
+            vars,
+            "REVOCATION_CACHE_TTL_S",
+            DEFAULT_REVOCATION_CACHE_TTL_S,
+            0,
+            300,
+        )?;
+        let kv_cache_ttl_s =
+            int_setting(vars, "KV_CACHE_TTL_S", DEFAULT_KV_CACHE_TTL_S, 30, 86_400)?;
+
+        Ok(Self {
+            pools,
+            admin_credentials,
+            signing_keys,
+            allowed_origins,
+            protected_prefixes,
+            origin_url,
+            revocation_cache_ttl_s,
+            kv_cache_ttl_s,
+        })
+    }
+
+    /// The pool with this id.
+    pub fn pool(&self, id: &str) -> Option<&Pool> {
+        self.pools.iter().find(|p| p.id == id)
+    }
+
+    /// The pool whose tokens carry this exact `iss`.
+    pub fn pool_by_issuer(&self, issuer: &str) -> Option<&Pool> {
+        self.pools.iter().find(|p| p.issuer == issuer)
+    }
+
+    /// The admin credential with this access key id.
+    pub fn admin_credential(&self, access_key_id: &str) -> Option<&AdminCredential> {
+        self.admin_credentials
+            .iter()
+            .find(|c| c.access_key_id == access_key_id)
+    }
+
+    /// Whether `path` is under a protected prefix.
+    pub fn is_protected(&self, path: &str) -> bool {
+        self.protected_prefixes
+            .iter()
+            .any(|p| path.starts_with(p.as_str()))
+    }
+
+    /// Whether `origin` may call from a browser.
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.allowed_origins.iter().any(|o| o == origin)
+    }
+}
+
+/// A JSON-valued setting: a JSON string is parsed, a structured value is taken as is.
+fn json_setting(vars: &Map<String, Value>, name: &str) -> Result<Option<Value>, ConfigError> {
+    match vars.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) if text.trim().is_empty() => Ok(None),
+        Some(Value::String(text)) => crate::json::parse_value(text.as_bytes())
+            .map(Some)
+            .map_err(|err| ConfigError::new(name, format!("not valid JSON ({err})"))),
+        Some(value) => Ok(Some(value.clone())),
+    }
+}
+
+fn text_setting(vars: &Map<String, Value>, name: &str) -> Result<Option<String>, ConfigError> {
+    match vars.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text.clone())),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| item.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .map(|items| Some(items.join(",")))
+            .ok_or_else(|| ConfigError::new(name, "must be a string or a list of strings")),
+        Some(_) => Err(ConfigError::new(name, "must be a string")),
+    }
+}
+
+fn int_setting(
+    vars: &Map<String, Value>,
+    name: &str,
+    default: u64,
+    min: u64,
+    max: u64,
+) -> Result<u64, ConfigError> {
+    let value = match vars.get(name) {
+        None | Some(Value::Null) => return Ok(default),
+        Some(Value::Number(n)) => whole_number(n),
+        Some(Value::String(text)) if text.trim().is_empty() => return Ok(default),
+        Some(Value::String(text)) => text.trim().parse::<u64>().ok(),
+        Some(_) => None,
+    };
+    match value {
+        Some(v) if (min..=max).contains(&v) => Ok(v),
+        _ => Err(ConfigError::new(
+            name,
+            format!("must be a whole number of seconds from {min} to {max}"),
+        )),
+    }
+}
+
+/// A non-negative whole number, whether JSON wrote it as `30` or (from JavaScript) `30.0`.
+fn whole_number(n: &serde_json::Number) -> Option<u64> {
+    n.as_u64().or_else(|| {
+        n.as_f64()
+            .filter(|f| f.fract() == 0.0 && (0.0..9e15).contains(f))
+            .map(|f| f as u64)
+    })
+}
+
+/// Reads one JSON object's fields, remembering which were read so leftovers can be refused.
+struct Fields<'a> {
+    path: String,
+    map: &'a Map<String, Value>,
+    read: Vec<&'static str>,
+}
+
+impl<'a> Fields<'a> {
+    fn new(path: &str, value: &'a Value) -> Result<Self, ConfigError> {
+        let map = value
+            .as_object()
+            .ok_or_else(|| ConfigError::new(path, "must be a JSON object"))?;
+        Ok(Self {
+            path: path.to_owned(),
+            map,
+            read: Vec::new(),
+        })
+    }
+
+    fn field(&self, name: &str) -> String {
+        format!("{}.{}", self.path, name)
+    }
+
+    fn error(&self, name: &str, problem: impl Into<String>) -> ConfigError {
+        ConfigError::new(self.field(name), problem)
+    }
+
+    fn get(&mut self, name: &'static str) -> Option<&'a Value> {
+        self.read.push(name);
+        self.map.get(name).filter(|v| !v.is_null())
+    }
+
+    fn string(&mut self, name: &'static str) -> Result<Option<&'a str>, ConfigError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(self.error(name, "must be a string")),
+        }
+    }
+
+    fn required_string(&mut self, name: &'static str) -> Result<&'a str, ConfigError> {
+        self.string(name)?
+            .ok_or_else(|| self.error(name, "missing"))
+    }
+
+    fn bool(&mut self, name: &'static str) -> Result<Option<bool>, ConfigError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(self.error(name, "must be true or false")),
+        }
+    }
+
+    fn int(
+        &mut self,
+        name: &'static str,
+        default: u64,
+        min: u64,
+        max: u64,
+    ) -> Result<u64, ConfigError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(Value::Number(n)) => match whole_number(n) {
+                Some(v) if (min..=max).contains(&v) => Ok(v),
+                _ => Err(self.error(name, format!("must be a whole number from {min} to {max}"))),
+            },
+            Some(_) => Err(self.error(name, format!("must be a whole number from {min} to {max}"))),
+        }
+    }
+
+    fn strings(&mut self, name: &'static str) -> Result<Option<Vec<&'a str>>, ConfigError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(Value::as_str)
+                .collect::<Option<Vec<_>>>()
+                .map(Some)
+                .ok_or_else(|| self.error(name, "must be a list of strings")),
+            Some(_) => Err(self.error(name, "must be a list of strings")),
+        }
+    }
+
+    /// Refuses fields that were never read: a misspelt field must not be ignored.
+    fn finish(self) -> Result<(), ConfigError> {
+        match self.map.keys().find(|k| !self.read.contains(&k.as_str())) {
+            Some(unknown) => Err(ConfigError::new(
+                format!(
+                    "{}.{}",
+                    self.path,
+                    unknown.chars().take(64).collect::<String>()
+                ),
+                format!("unknown field; known fields are {}", self.read.join(", ")),
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+fn parse_pool(
+    path: &str,
+    value: &Value,
+    signing_keys: Option<&SigningKeys>,
+) -> Result<Pool, ConfigError> {
+    let mut f = Fields::new(path, value)?;
+    let id = f.required_string("id")?;
+    if !validate::is_user_pool_id(id) {
+        return Err(f.error(
+            "id",
+            "must look like a Cognito pool id: region_Letters123 (pattern [\\w-]+_[0-9a-zA-Z]+, at most 55 characters)",
+        ));
+    }
+    let region = id
+        .rsplit_once('_')
+        .map(|(region, _)| region)
+        .unwrap_or(id)
+        .to_owned();
+    let is_local = match f.get("local") {
+        None => None,
+        Some(local) => Some(parse_local(&f.field("local"), local)?),
+    };
+
+    let issuer = match f.string("issuer")? {
+        Some(issuer) => parse_url(&f.field("issuer"), issuer)?.to_owned(),
+        None if is_local.is_some() => {
+            return Err(f.error(
+                "issuer",
+                "required for a local pool: the Worker's public URL followed by /<id>, e.g. https://auth.example.com/us-east-1_AbC123",
+            ))
+        }
+        None => format!("https://cognito-idp.{region}.amazonaws.com/{id}"),
+    };
+
+    let mut algorithms = AlgSet::empty();
+    match f.strings("algorithms")? {
+        None => algorithms.insert(Alg::Rs256),
+        Some(names) => {
+            for name in names {
+                let alg = Alg::from_name(name).ok_or_else(|| {
+                    f.error(
+                        "algorithms",
+                        format!(
+                            "`{}` is not supported; use {}",
+                            name.chars().take(16).collect::<String>(),
+                            Alg::ALL.map(Alg::name).join(", ")
+                        ),
+                    )
+                })?;
+                algorithms.insert(alg);
+            }
+        }
+    }
+    if algorithms.is_empty() {
+        return Err(f.error("algorithms", "must name at least one algorithm"));
+    }
+
+    let inline = f.get("jwks");
+    let uri = f.string("jwks_uri")?;
+    let keys = match (&is_local, inline, uri) {
+        (Some(_), None, None) => {
+            let signing = signing_keys.ok_or_else(|| {
+                ConfigError::new(
+                    "SIGNING_KEYS",
+                    format!("missing: {path} is a local pool and signs its tokens with these keys"),
+                )
+            })?;
+            if !algorithms.contains(Alg::Rs256) {
+                return Err(f.error(
+                    "algorithms",
+                    "a local pool signs with RS256, so it must allow RS256",
+                ));
+            }
+            PoolKeys::Local(signing.verifying_keys())
+        }
+        (Some(_), _, _) => {
+            return Err(f.error(
+                "jwks",
+                "a local pool takes its keys from SIGNING_KEYS; remove jwks / jwks_uri",
+            ))
+        }
+        (None, Some(_), Some(_)) => return Err(f.error("jwks", "give jwks or jwks_uri, not both")),
+        (None, Some(set), None) => {
+            let keys = KeySet::parse(set, algorithms, BadKeys::Refuse, &mut Vec::new())
+                .map_err(|err| f.error("jwks", err.to_string()))?;
+            PoolKeys::Inline(keys)
+        }
+        (None, None, Some(uri)) => {
+            PoolKeys::Remote(parse_url(&f.field("jwks_uri"), uri)?.to_owned())
+        }
+        (None, None, None) => PoolKeys::Remote(format!("{issuer}/.well-known/jwks.json")),
+    };
+
+    let allow_any = f.bool("allow_any_client")?.unwrap_or(false);
+    let clients = match (f.get("clients"), allow_any) {
+        (Some(_), true) => return Err(f.error("clients", "give clients or allow_any_client, not both")),
+        (None, true) if is_local.is_some() => {
+            return Err(f.error("allow_any_client", "a local pool must list the clients it issues tokens to"))
+        }
+        (None, true) => Clients::Any,
+        (None, false) => {
+            return Err(f.error(
+                "clients",
+                "missing: list the app clients whose tokens are accepted ([{\"id\": \"...\"}]), or set \"allow_any_client\": true to skip the client check",
+            ))
+        }
+        (Some(list), false) => Clients::Listed(parse_clients(&f.field("clients"), list)?),
+    };
+
+    let (mut accept_access_tokens, mut accept_id_tokens) = (false, false);
+    match f.strings("token_use")? {
+        None => accept_access_tokens = true,
+        Some(uses) => {
+            for value in uses {
+                match TokenUse::from_claim(value) {
+                    Some(TokenUse::Access) => accept_access_tokens = true,
+                    Some(TokenUse::Id) => accept_id_tokens = true,
+                    None => {
+                        return Err(f.error("token_use", "entries must be \"access\" or \"id\""))
+                    }
+                }
+            }
+        }
+    }
+    if !accept_access_tokens && !accept_id_tokens {
+        return Err(f.error("token_use", "must name at least one of \"access\", \"id\""));
+    }
+
+    // Cognito's ranges: access/ID 5 minutes to 1 day, refresh 1 hour to 10 years.
+    let access_token_validity_s = f.int(
+        "access_token_validity_s",
+        DEFAULT_TOKEN_VALIDITY_S,
+        300,
+        86_400,
+    )?;
+    let id_token_validity_s =
+        f.int("id_token_validity_s", DEFAULT_TOKEN_VALIDITY_S, 300, 86_400)?;
+    let refresh_token_validity_s = f.int(
+        "refresh_token_validity_s",
+        DEFAULT_REFRESH_TOKEN_VALIDITY_S,
+        3_600,
+        315_360_000,
+    )?;
+    f.finish()?;
+    Ok(Pool {
+        id: id.to_owned(),
+        region,
+        issuer,
+        keys,
+        algorithms,
+        clients,
+        accept_access_tokens,
+        accept_id_tokens,
+        access_token_validity_s,
+        id_token_validity_s,
+        refresh_token_validity_s,
+        local: is_local,
+    })
+}
+
+fn parse_local(path: &str, value: &Value) -> Result<LocalPool, ConfigError> {
+    let mut f = Fields::new(path, value)?;
+    let password_iterations = f.int(
+        "password_iterations",
+        u64::from(DEFAULT_PASSWORD_ITERATIONS),
+        1_000,
+        10_000_000,
+    )?;
+    f.finish()?;
+    Ok(LocalPool {
+        password_iterations: u32::try_from(password_iterations)
+            .unwrap_or(DEFAULT_PASSWORD_ITERATIONS),
+    })
+}
+
+fn parse_clients(path: &str, value: &Value) -> Result<Vec<Client>, ConfigError> {
+    let list = value
+        .as_array()
+        .ok_or_else(|| ConfigError::new(path, "must be a list of {\"id\": ...} objects"))?;
+    if list.is_empty() {
+        return Err(ConfigError::new(
+            path,
+            "must list at least one client (or use allow_any_client)",
+        ));
+    }
+    let mut clients: Vec<Client> = Vec::with_capacity(list.len());
+    for (index, item) in list.iter().enumerate() {
+        let mut f = Fields::new(&format!("{path}[{index}]"), item)?;
+        let id = f.required_string("id")?;
+        if !validate::is_client_id(id) {
+            return Err(f.error("id", "must match [\\w+]+ and be 1 to 128 characters"));
+        }
+        if clients.iter().any(|c| c.id == id) {
+            return Err(f.error("id", "two clients share this id"));
+        }
+        let secret = f.string("secret")?;
+        if let Some(secret) = secret {
+            if !validate::is_client_secret(secret) {
+                return Err(f.error("secret", "must match [\\w+]+ and be 24 to 64 characters"));
+            }
+        }
+        let token_revocation = f.bool("token_revocation")?.unwrap_or(true);
+        f.finish()?;
+        clients.push(Client {
+            id: id.to_owned(),
+            secret: secret.map(str::to_owned),
+            token_revocation,
+        });
+    }
+    Ok(clients)
+}
+
+fn parse_admin_credentials(value: &Value) -> Result<Vec<AdminCredential>, ConfigError> {
+    let list = value
+        .as_array()
+        .ok_or_else(|| ConfigError::new("ADMIN_CREDENTIALS", "must be a JSON array"))?;
+    let mut credentials: Vec<AdminCredential> = Vec::with_capacity(list.len());
+    for (index, item) in list.iter().enumerate() {
+        let mut f = Fields::new(&format!("ADMIN_CREDENTIALS[{index}]"), item)?;
+        let access_key_id = f.required_string("access_key_id")?;
+        if !(16..=128).contains(&access_key_id.len())
+            || !access_key_id.chars().all(|c| c.is_ascii_alphanumeric())
+        {
+            return Err(f.error("access_key_id", "must be 16 to 128 letters and digits"));
+        }
+        if credentials.iter().any(|c| c.access_key_id == access_key_id) {
+            return Err(f.error("access_key_id", "two credentials share this access key id"));
+        }
+        let secret_access_key = f.required_string("secret_access_key")?;
+        if secret_access_key.len() < 16 {
+            return Err(f.error("secret_access_key", "must be at least 16 characters"));
+        }
+        let allow = f.strings("allow")?;
+        if let Some(allow) = &allow {
+            for pattern in allow {
+                let action = pattern.strip_prefix("cognito-idp:").unwrap_or(pattern);
+                if action.is_empty() || !action.chars().all(|c| c.is_ascii_alphabetic() || c == '*')
+                {
+                    return Err(f.error("allow", "entries are actions such as \"cognito-idp:AdminUserGlobalSignOut\", \"cognito-idp:Admin*\" or \"*\""));
+                }
+            }
+        }
+        let resources = f.strings("resources")?;
+        let account_id = f.string("account_id")?.unwrap_or("000000000000");
+        if account_id.len() != 12 || !account_id.chars().all(|c| c.is_ascii_digit()) {
+            return Err(f.error("account_id", "must be 12 digits"));
+        }
+        f.finish()?;
+        credentials.push(AdminCredential {
+            access_key_id: access_key_id.to_owned(),
+            secret_access_key: secret_access_key.to_owned(),
+            allow: allow.map(|v| v.into_iter().map(str::to_owned).collect()),
+            resources: resources.map(|v| v.into_iter().map(str::to_owned).collect()),
+            account_id: account_id.to_owned(),
+        });
+    }
+    Ok(credentials)
+}
+
+fn parse_origins(text: &str) -> Result<Vec<String>, ConfigError> {
+    let mut origins = Vec::new();
+    for origin in text.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+        let valid = (origin.starts_with("https://") || origin.starts_with("http://"))
+            && origin.split_once("://").is_some_and(|(_, host)| {
+                !host.is_empty() && !host.contains('/') && !host.contains('*')
+            });
+        if !valid {
+            return Err(ConfigError::new(
+                "ALLOWED_ORIGINS",
+                "entries must be exact origins such as https://app.example.com (scheme and host, no path, no wildcard)",
+            ));
+        }
+        origins.push(origin.to_owned());
+    }
+    Ok(origins)
+}
+
+fn parse_prefixes(text: &str) -> Result<Vec<String>, ConfigError> {
+    let mut prefixes = Vec::new();
+    for prefix in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        if !prefix.starts_with('/') {
+            return Err(ConfigError::new(
+                "PROTECTED_PREFIXES",
+                "entries must be paths starting with /, e.g. /api/",
+            ));
+        }
+        prefixes.push(prefix.to_owned());
+    }
+    Ok(prefixes)
+}
+
+/// An absolute http(s) URL. Plain http only for loopback hosts (local development and tests).
+fn parse_url<'a>(field: &str, url: &'a str) -> Result<&'a str, ConfigError> {
+    let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+        .iter()
+        .any(|prefix| {
+            url.strip_prefix(prefix).is_some_and(|rest| {
+                rest.is_empty() || rest.starts_with(':') || rest.starts_with('/')
+            })
+        });
+    let https = url
+        .strip_prefix("https://")
+        .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
+    if (https || loopback) && !url.chars().any(char::is_whitespace) {
+        Ok(url)
+    } else {
+        Err(ConfigError::new(
+            field,
+            "must be an https:// URL (http:// only for localhost)",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn vars(pools: Value) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("POOLS".into(), pools);
+        m
+    }
+
+    fn external() -> Value {
+        json!([{"id":"us-east-1_AbC123","clients":[{"id":"client1"}]}])
+    }
+
+    #[test]
+    fn a_minimal_cognito_pool_gets_cognitos_issuer_and_jwks_uri() {
+        let config = Config::from_env(&vars(external())).unwrap();
+        let pool = &config.pools[0];
+        assert_eq!(
+            pool.issuer,
+            "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123"
+        );
+        assert!(
+            matches!(&pool.keys, PoolKeys::Remote(uri) if uri == "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123/.well-known/jwks.json")
+        );
+        assert!(pool.algorithms.contains(Alg::Rs256));
+        assert!(pool.accept_access_tokens && !pool.accept_id_tokens);
+        assert_eq!(config.protected_prefixes, vec!["/api/"]);
+        assert_eq!(
+            (config.revocation_cache_ttl_s, config.kv_cache_ttl_s),
+            (5, 30)
+        );
+    }
+
+    #[test]
+    fn pools_may_arrive_as_a_json_string() {
+        let config = Config::from_env(&vars(Value::String(external().to_string()))).unwrap();
+        assert_eq!(config.pools.len(), 1);
+    }
+
+    #[test]
+    fn missing_pools_is_an_error_naming_the_setting() {
+        let err = Config::from_env(&Map::new()).unwrap_err();
+        assert_eq!(err.field, "POOLS");
+    }
+
+    #[test]
+    fn a_misspelt_field_is_refused_not_ignored() {
+        let pools = json!([{"id":"us-east-1_AbC123","clients":[{"id":"c"}],"isuer":"https://x"}]);
+        let err = Config::from_env(&vars(pools)).unwrap_err();
+        assert_eq!(err.field, "POOLS[0].isuer");
+    }
+
+    #[test]
+    fn a_pool_without_clients_must_opt_out_explicitly() {
+        let err = Config::from_env(&vars(json!([{"id":"us-east-1_AbC123"}]))).unwrap_err();
+        assert_eq!(err.field, "POOLS[0].clients");
+        let ok = Config::from_env(&vars(
+            json!([{"id":"us-east-1_AbC123","allow_any_client":true}]),
+        ))
+        .unwrap();
+        assert!(ok.pools[0].accepts_client("anything"));
+    }
+
+    #[test]
+    fn a_bad_pool_id_is_refused() {
+        let err =
+            Config::from_env(&vars(json!([{"id":"n/a","allow_any_client":true}]))).unwrap_err();
+        assert_eq!(err.field, "POOLS[0].id");
+    }
+
+    #[test]
+    fn an_unsupported_algorithm_is_refused_by_name() {
+        let pools =
+            json!([{"id":"us-east-1_AbC123","allow_any_client":true,"algorithms":["ES512"]}]);
+        let err = Config::from_env(&vars(pools)).unwrap_err();
+        assert_eq!(err.field, "POOLS[0].algorithms");
+        assert!(err.problem.contains("ES512"));
+    }
+
+    #[test]
+    fn an_http_jwks_uri_is_refused_unless_loopback() {
+        let pools = json!([{"id":"us-east-1_AbC123","allow_any_client":true,"jwks_uri":"http://evil.example/jwks"}]);
+        assert_eq!(
+            Config::from_env(&vars(pools)).unwrap_err().field,
+            "POOLS[0].jwks_uri"
+        );
+        let pools = json!([{"id":"us-east-1_AbC123","allow_any_client":true,"jwks_uri":"http://127.0.0.1:9999/jwks"}]);
+        assert!(Config::from_env(&vars(pools)).is_ok());
+    }
+
+    #[test]
+    fn a_kv_cache_ttl_under_kvs_minimum_is_refused() {
+        let mut v = vars(external());
+        v.insert("KV_CACHE_TTL_S".into(), json!("10"));
+        assert_eq!(Config::from_env(&v).unwrap_err().field, "KV_CACHE_TTL_S");
+        v.insert("KV_CACHE_TTL_S".into(), json!(60));
+        assert_eq!(Config::from_env(&v).unwrap().kv_cache_ttl_s, 60);
+    }
+
+    #[test]
+    fn a_wildcard_origin_is_refused() {
+        let mut v = vars(external());
+        v.insert("ALLOWED_ORIGINS".into(), json!("*"));
+        assert_eq!(Config::from_env(&v).unwrap_err().field, "ALLOWED_ORIGINS");
+        v.insert(
+            "ALLOWED_ORIGINS".into(),
+            json!("https://a.example, http://127.0.0.1:8787"),
+        );
+        let config = Config::from_env(&v).unwrap();
+        assert!(config.allows_origin("http://127.0.0.1:8787"));
+        assert!(!config.allows_origin("http://127.0.0.1:8788"));
+    }
+
+    #[test]
+    fn a_local_pool_needs_an_issuer_and_signing_keys() {
+        let pools = json!([{"id":"us-east-1_Local1","local":{},"clients":[{"id":"c"}]}]);
+        assert_eq!(
+            Config::from_env(&vars(pools)).unwrap_err().field,
+            "POOLS[0].issuer"
+        );
+        let pools = json!([{"id":"us-east-1_Local1","local":{},"issuer":"http://127.0.0.1:8787/us-east-1_Local1","clients":[{"id":"c"}]}]);
+        assert_eq!(
+            Config::from_env(&vars(pools)).unwrap_err().field,
+            "SIGNING_KEYS"
+        );
+    }
+
+    #[test]
+    fn revocation_ttl_outlives_refresh_tokens_and_is_never_under_a_minute() {
+        let config = Config::from_env(&vars(external())).unwrap();
+        assert_eq!(config.pools[0].revocation_ttl_s(), 2_592_000 + 3_600 + 300);
+    }
+
+    #[test]
+    fn admin_allow_lists_match_actions_and_pool_arns() {
+        let mut v = vars(external());
+        v.insert(
+            "ADMIN_CREDENTIALS".into(),
+            json!([{"access_key_id":"AKIAEXAMPLEEXAMPLE01","secret_access_key":"0123456789abcdef0123",
+                    "allow":["cognito-idp:AdminUserGlobalSignOut"],
+                    "resources":["arn:aws:cognito-idp:us-east-1:*:userpool/us-east-1_AbC*"]}]),
+        );
+        let config = Config::from_env(&v).unwrap();
+        let cred = config.admin_credential("AKIAEXAMPLEEXAMPLE01").unwrap();
+        let pool = &config.pools[0];
+        assert!(cred.permits("AdminUserGlobalSignOut", pool));
+        assert!(!cred.permits("AdminDeleteUser", pool));
+    }
+
+    #[test]
+    fn glob_handles_stars_anywhere() {
+        assert!(glob_match("*", ""));
+        assert!(glob_match("a*c", "abbbc"));
+        assert!(glob_match("cognito-idp:Admin*", "cognito-idp:AdminGetUser"));
+        assert!(!glob_match("a*c", "abbb"));
+        assert!(glob_match("*a*b*", "xxaxxbxx"));
+    }
+}

@@ -1,0 +1,716 @@
+//! Algorithms, verification keys and key sets.
+//!
+//! Every key is bound to exactly one algorithm when it is loaded, from its JWK `alg` or, if the
+//! JWK has none, from the only algorithm the pool allows for its key type. A token's header never
+//! chooses the algorithm: it can only name one, and the verifier refuses it unless it equals the
+//! key's. A key set is refused as a whole when it is ambiguous (two keys with one `kid`) or mixes
+//! symmetric and asymmetric keys (Wycheproof `json_web_key_test.json` tcIds 1 and 4).
+
+use core::fmt;
+
+use jwt_compact::{
+    alg::{Ed25519, Es256, Hs256Key, RsaPublicKey, StrongKey},
+    jwk::JsonWebKey,
+    Algorithm,
+};
+use serde_json::{Map, Value};
+
+/// Longest `kid` looked up; a longer one is refused before any lookup.
+pub const MAX_KID_BYTES: usize = 256;
+
+/// Shortest HS256 secret accepted (RFC 7518 §3.2: at least the hash size).
+pub const MIN_HMAC_KEY_BYTES: usize = 32;
+
+/// A JWS algorithm this verifier implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Alg {
+    /// RSASSA-PKCS1-v1_5 with SHA-256.
+    Rs256,
+    /// RSASSA-PKCS1-v1_5 with SHA-384.
+    Rs384,
+    /// RSASSA-PKCS1-v1_5 with SHA-512.
+    Rs512,
+    /// RSASSA-PSS with SHA-256.
+    Ps256,
+    /// RSASSA-PSS with SHA-384.
+    Ps384,
+    /// RSASSA-PSS with SHA-512.
+    Ps512,
+    /// ECDSA on P-256 with SHA-256, 64-byte R‖S signatures.
+    Es256,
+    /// EdDSA on Ed25519.
+    EdDsa,
+    /// HMAC with SHA-256; only with a configured secret of at least 32 bytes.
+    Hs256,
+}
+
+/// The family of key an algorithm needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyFamily {
+    /// `kty: RSA`.
+    Rsa,
+    /// `kty: EC`, `crv: P-256`.
+    P256,
+    /// `kty: OKP`, `crv: Ed25519`.
+    Ed25519,
+    /// `kty: oct`.
+    Symmetric,
+}
+
+impl Alg {
+    /// Every algorithm, in a stable order.
+    pub const ALL: [Alg; 9] = [
+        Alg::Rs256,
+        Alg::Rs384,
+        Alg::Rs512,
+        Alg::Ps256,
+        Alg::Ps384,
+        Alg::Ps512,
+        Alg::Es256,
+        Alg::EdDsa,
+        Alg::Hs256,
+    ];
+
+    /// The JWS name (`RS256`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Alg::Rs256 => "RS256",
+            Alg::Rs384 => "RS384",
+            Alg::Rs512 => "RS512",
+            Alg::Ps256 => "PS256",
+            Alg::Ps384 => "PS384",
+            Alg::Ps512 => "PS512",
+            Alg::Es256 => "ES256",
+            Alg::EdDsa => "EdDSA",
+            Alg::Hs256 => "HS256",
+        }
+    }
+
+    /// The algorithm with exactly this JWS name. Names are case-sensitive (RFC 7515 §4.1.1), so
+    /// `rs256` and `None` are not names of anything.
+    pub fn from_name(name: &str) -> Option<Alg> {
+        Alg::ALL.into_iter().find(|alg| alg.name() == name)
+    }
+
+    /// The key family this algorithm verifies with.
+    pub fn family(self) -> KeyFamily {
+        match self {
+            Alg::Rs256 | Alg::Rs384 | Alg::Rs512 | Alg::Ps256 | Alg::Ps384 | Alg::Ps512 => {
+                KeyFamily::Rsa
+            }
+            Alg::Es256 => KeyFamily::P256,
+            Alg::EdDsa => KeyFamily::Ed25519,
+            Alg::Hs256 => KeyFamily::Symmetric,
+        }
+    }
+}
+
+impl fmt::Display for Alg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A set of algorithms (a pool's allow-list).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AlgSet(u16);
+
+impl AlgSet {
+    /// The empty set.
+    pub const fn empty() -> Self {
+        AlgSet(0)
+    }
+
+    /// Just `alg`.
+    pub const fn only(alg: Alg) -> Self {
+        AlgSet(1 << alg as u16)
+    }
+
+    /// Adds `alg`.
+    pub fn insert(&mut self, alg: Alg) {
+        self.0 |= 1 << alg as u16;
+    }
+
+    /// Whether `alg` is in the set.
+    pub fn contains(self, alg: Alg) -> bool {
+        self.0 & (1 << alg as u16) != 0
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The members, in [`Alg::ALL`] order.
+    pub fn iter(self) -> impl Iterator<Item = Alg> {
+        Alg::ALL.into_iter().filter(move |alg| self.contains(*alg))
+    }
+}
+
+/// Key material in the form the signature backend uses.
+#[derive(Clone)]
+pub enum KeyMaterial {
+    /// An RSA public key of 2048, 3072 or 4096 bits.
+    Rsa(RsaPublicKey),
+    /// A P-256 public key (a valid curve point).
+    P256(<Es256 as Algorithm>::VerifyingKey),
+    /// An Ed25519 public key.
+    Ed25519(<Ed25519 as Algorithm>::VerifyingKey),
+    /// An HMAC secret of at least [`MIN_HMAC_KEY_BYTES`].
+    Hmac(Hs256Key),
+}
+
+/// A verification key bound to one algorithm.
+#[derive(Clone)]
+pub struct VerifyingKey {
+    kid: Option<String>,
+    alg: Alg,
+    material: KeyMaterial,
+    /// The JWK's public members, re-served by local pools and shown in diagnostics.
+    public_jwk: Map<String, Value>,
+}
+
+impl fmt::Debug for VerifyingKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print key material: an HMAC secret would end up in logs.
+        f.debug_struct("VerifyingKey")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
+    }
+}
+
+impl VerifyingKey {
+    /// The key id, if the JWK had one.
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+
+    /// The one algorithm this key verifies.
+    pub fn alg(&self) -> Alg {
+        self.alg
+    }
+
+    /// The key material.
+    pub fn material(&self) -> &KeyMaterial {
+        &self.material
+    }
+
+    /// The JWK as loaded, minus any secret member (`k` of an HMAC key is dropped).
+    pub fn public_jwk(&self) -> &Map<String, Value> {
+        &self.public_jwk
+    }
+
+    /// Builds a key from parts the caller has already checked (local pools' own signing keys).
+    pub(crate) fn from_parts(
+        kid: Option<String>,
+        alg: Alg,
+        material: KeyMaterial,
+        public_jwk: Map<String, Value>,
+    ) -> Self {
+        Self {
+            kid,
+            alg,
+            material,
+            public_jwk,
+        }
+    }
+}
+
+/// Why a JWK or a key set was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JwkError {
+    /// The set is not `{"keys": [...]}`.
+    NotAKeySet,
+    /// A key is not a JSON object.
+    NotAnObject,
+    /// A member is missing or has the wrong JSON type.
+    BadMember(&'static str),
+    /// `kty` is not RSA, EC, OKP or oct.
+    UnsupportedKeyType(String),
+    /// `use` is present and not `sig`.
+    NotForSignatures,
+    /// `key_ops` is present and does not allow `verify`.
+    KeyOpsExcludeVerify,
+    /// `alg` is not an algorithm this verifier implements.
+    UnsupportedAlgorithm(String),
+    /// `alg` is implemented but not in the pool's allow-list.
+    AlgorithmNotAllowed(Alg),
+    /// `alg` needs another key type or curve than the JWK has.
+    AlgorithmKeyMismatch(Alg),
+    /// No `alg` and the allow-list has no algorithm, or more than one, for this key type.
+    AmbiguousAlgorithm,
+    /// A public key set carries private key material.
+    PrivateMaterial,
+    /// The key is malformed or too weak (RSA other than 2048/3072/4096 bits, e < 3, short HMAC secret, point off the curve).
+    WeakOrInvalid(String),
+    /// Two keys share a `kid`.
+    DuplicateKid(String),
+    /// The set mixes symmetric and asymmetric keys.
+    MixedSymmetry,
+    /// A `kid` is longer than [`MAX_KID_BYTES`].
+    KidTooLong,
+    /// The set has no usable key.
+    Empty,
+}
+
+impl fmt::Display for JwkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotAKeySet => f.write_str("not a JWK set: expected {\"keys\": [...]}"),
+            Self::NotAnObject => f.write_str("key is not a JSON object"),
+            Self::BadMember(name) => write!(f, "member `{name}` is missing or has the wrong type"),
+            Self::UnsupportedKeyType(kty) => write!(f, "unsupported kty `{kty}`"),
+            Self::NotForSignatures => f.write_str("`use` is not \"sig\""),
+            Self::KeyOpsExcludeVerify => f.write_str("`key_ops` does not include \"verify\""),
+            Self::UnsupportedAlgorithm(alg) => write!(f, "unsupported alg `{alg}`"),
+            Self::AlgorithmNotAllowed(alg) => write!(f, "alg {alg} is not in the pool's algorithms"),
+            Self::AlgorithmKeyMismatch(alg) => write!(f, "alg {alg} does not fit this key type"),
+            Self::AmbiguousAlgorithm => f.write_str(
+                "key has no `alg` and the pool's algorithms do not name exactly one for its key type; set `alg` on the key",
+            ),
+            Self::PrivateMaterial => f.write_str("key carries private key material"),
+            Self::WeakOrInvalid(why) => write!(f, "key refused: {why}"),
+            Self::DuplicateKid(kid) => write!(f, "two keys share kid `{kid}`"),
+            Self::MixedSymmetry => f.write_str("key set mixes symmetric and asymmetric keys"),
+            Self::KidTooLong => write!(f, "kid longer than {MAX_KID_BYTES} bytes"),
+            Self::Empty => f.write_str("key set has no usable key"),
+        }
+    }
+}
+
+/// Members that only a private JWK has (RFC 7518 §6.3.2, §6.2.2, RFC 8037).
+const PRIVATE_MEMBERS: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "oth"];
+
+/// Loads one verification key from a JWK, binding it to one algorithm of `allowed`.
+pub fn parse_key(jwk: &Map<String, Value>, allowed: AlgSet) -> Result<VerifyingKey, JwkError> {
+    let kty = string_member(jwk, "kty")?.ok_or(JwkError::BadMember("kty"))?;
+    let family = match kty {
+        "RSA" => KeyFamily::Rsa,
+        "EC" => match string_member(jwk, "crv")? {
+            Some("P-256") => KeyFamily::P256,
+            Some(crv) => return Err(JwkError::UnsupportedKeyType(format!("EC {crv}"))),
+            None => return Err(JwkError::BadMember("crv")),
+        },
+        "OKP" => match string_member(jwk, "crv")? {
+            Some("Ed25519") => KeyFamily::Ed25519,
+            Some(crv) => return Err(JwkError::UnsupportedKeyType(format!("OKP {crv}"))),
+            None => return Err(JwkError::BadMember("crv")),
+        },
+        "oct" => KeyFamily::Symmetric,
+        other => return Err(JwkError::UnsupportedKeyType(truncated(other))),
+    };
+    if let Some(usage) = string_member(jwk, "use")? {
+        if usage != "sig" {
+            return Err(JwkError::NotForSignatures);
+        }
+    }
+    if let Some(ops) = jwk.get("key_ops") {
+        let ops = ops.as_array().ok_or(JwkError::BadMember("key_ops"))?;
+        if !ops.iter().any(|op| op.as_str() == Some("verify")) {
+            return Err(JwkError::KeyOpsExcludeVerify);
+        }
+    }
+    let kid = match string_member(jwk, "kid")? {
+        Some(kid) if kid.len() > MAX_KID_BYTES => return Err(JwkError::KidTooLong),
+        Some(kid) => Some(kid.to_owned()),
+        None => None,
+    };
+    if family != KeyFamily::Symmetric && PRIVATE_MEMBERS.iter().any(|m| jwk.contains_key(*m)) {
+        return Err(JwkError::PrivateMaterial);
+    }
+    let alg = bind_algorithm(jwk, family, allowed)?;
+    let material = load_material(jwk, family)?;
+
+    let mut public_jwk = jwk.clone();
+    public_jwk.remove("k");
+    public_jwk.insert("alg".into(), Value::from(alg.name()));
+    Ok(VerifyingKey {
+        kid,
+        alg,
+        material,
+        public_jwk,
+    })
+}
+
+/// The key's algorithm: its own `alg`, or the single allowed algorithm of its family.
+fn bind_algorithm(
+    jwk: &Map<String, Value>,
+    family: KeyFamily,
+    allowed: AlgSet,
+) -> Result<Alg, JwkError> {
+    match string_member(jwk, "alg")? {
+        Some(name) => {
+            let alg = Alg::from_name(name)
+                .ok_or_else(|| JwkError::UnsupportedAlgorithm(truncated(name)))?;
+            if alg.family() != family {
+                return Err(JwkError::AlgorithmKeyMismatch(alg));
+            }
+            if !allowed.contains(alg) {
+                return Err(JwkError::AlgorithmNotAllowed(alg));
+            }
+            Ok(alg)
+        }
+        None => {
+            let mut fitting = allowed.iter().filter(|alg| alg.family() == family);
+            match (fitting.next(), fitting.next()) {
+                (Some(alg), None) => Ok(alg),
+                _ => Err(JwkError::AmbiguousAlgorithm),
+            }
+        }
+    }
+}
+
+fn load_material(jwk: &Map<String, Value>, family: KeyFamily) -> Result<KeyMaterial, JwkError> {
+    let parsed: JsonWebKey<'static> = serde_json::from_value(Value::Object(jwk.clone()))
+        .map_err(|err| JwkError::WeakOrInvalid(err.to_string()))?;
+    let weak = |err: &dyn fmt::Display| JwkError::WeakOrInvalid(err.to_string());
+    match family {
+        KeyFamily::Rsa => {
+            let key = RsaPublicKey::try_from(&parsed).map_err(|e| weak(&e))?;
+            // StrongKey enforces RFC 7518's sizes: exactly 2048, 3072 or 4096 bits.
+            let key = StrongKey::try_from(key).map_err(|e| weak(&e))?;
+            let key = key.into_inner();
+            if public_exponent_is_small(&parsed) {
+                return Err(JwkError::WeakOrInvalid("public exponent below 3".into()));
+            }
+            Ok(KeyMaterial::Rsa(key))
+        }
+        KeyFamily::P256 => <Es256 as Algorithm>::VerifyingKey::try_from(&parsed)
+            .map(KeyMaterial::P256)
+            .map_err(|e| weak(&e)),
+        KeyFamily::Ed25519 => <Ed25519 as Algorithm>::VerifyingKey::try_from(&parsed)
+            .map(KeyMaterial::Ed25519)
+            .map_err(|e| weak(&e)),
+        KeyFamily::Symmetric => {
+            let JsonWebKey::Symmetric { secret } = &parsed else {
+                return Err(JwkError::BadMember("k"));
+            };
+            if secret.len() < MIN_HMAC_KEY_BYTES {
+                return Err(JwkError::WeakOrInvalid(format!(
+                    "HMAC secret shorter than {MIN_HMAC_KEY_BYTES} bytes"
+                )));
+            }
+            Ok(KeyMaterial::Hmac(Hs256Key::new(secret)))
+        }
+    }
+}
+
+/// RSA with e = 1 "signs" by identity; the rsa crate refuses e < 2 already, this also refuses 2.
+fn public_exponent_is_small(jwk: &JsonWebKey<'_>) -> bool {
+    match jwk {
+        JsonWebKey::Rsa {
+            public_exponent, ..
+        } => {
+            let significant: Vec<u8> = public_exponent
+                .iter()
+                .copied()
+                .skip_while(|b| *b == 0)
+                .collect();
+            matches!(significant.as_slice(), [] | [0..=2])
+        }
+        _ => false,
+    }
+}
+
+fn string_member<'a>(
+    jwk: &'a Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<&'a str>, JwkError> {
+    match jwk.get(name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(JwkError::BadMember(name)),
+    }
+}
+
+fn truncated(text: &str) -> String {
+    text.chars().take(32).collect()
+}
+
+/// A pool's verification keys, looked up by `kid`.
+#[derive(Debug, Clone, Default)]
+pub struct KeySet {
+    keys: Vec<VerifyingKey>,
+}
+
+/// What a key set loader does with a key it cannot use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadKeys {
+    /// Refuse the whole set: for sets written into the configuration, where a bad key is a typo.
+    Refuse,
+    /// Drop the key and keep the rest: for sets fetched from an issuer, which may publish
+    /// encryption keys or algorithms this pool does not use next to the signing keys.
+    Skip,
+}
+
+impl KeySet {
+    /// Builds a set from keys already loaded, refusing duplicate kids and mixed symmetry.
+    pub fn new(keys: Vec<VerifyingKey>) -> Result<Self, JwkError> {
+        let symmetric = keys
+            .iter()
+            .filter(|k| k.alg.family() == KeyFamily::Symmetric)
+            .count();
+        if symmetric != 0 && symmetric != keys.len() {
+            return Err(JwkError::MixedSymmetry);
+        }
+        for (i, key) in keys.iter().enumerate() {
+            if let Some(kid) = &key.kid {
+                if keys[..i]
+                    .iter()
+                    .any(|other| other.kid.as_ref() == Some(kid))
+                {
+                    return Err(JwkError::DuplicateKid(truncated(kid)));
+                }
+            }
+        }
+        Ok(Self { keys })
+    }
+
+    /// Parses `{"keys": [...]}`. `dropped` receives a description of each key skipped under
+    /// [`BadKeys::Skip`], for the log.
+    pub fn parse(
+        set: &Value,
+        allowed: AlgSet,
+        bad_keys: BadKeys,
+        dropped: &mut Vec<String>,
+    ) -> Result<Self, JwkError> {
+        let list = set
+            .as_object()
+            .and_then(|obj| obj.get("keys"))
+            .and_then(Value::as_array)
+            .ok_or(JwkError::NotAKeySet)?;
+        let mut keys = Vec::with_capacity(list.len());
+        for (index, jwk) in list.iter().enumerate() {
+            let loaded = jwk
+                .as_object()
+                .ok_or(JwkError::NotAnObject)
+                .and_then(|obj| parse_key(obj, allowed));
+            match (loaded, bad_keys) {
+                (Ok(key), _) => keys.push(key),
+                (Err(err), BadKeys::Skip) => dropped.push(format!("keys[{index}]: {err}")),
+                (Err(err), BadKeys::Refuse) => {
+                    return Err(JwkError::WeakOrInvalid(format!("keys[{index}]: {err}")))
+                }
+            }
+        }
+        if keys.is_empty() {
+            return Err(JwkError::Empty);
+        }
+        Self::new(keys)
+    }
+
+    /// The key for a token's `kid`. Without a `kid`, only a set of exactly one key answers.
+    pub fn find(&self, kid: Option<&str>) -> Option<&VerifyingKey> {
+        match kid {
+            Some(kid) => self.keys.iter().find(|k| k.kid.as_deref() == Some(kid)),
+            None if self.keys.len() == 1 => self.keys.first(),
+            None => None,
+        }
+    }
+
+    /// Every key.
+    pub fn keys(&self) -> &[VerifyingKey] {
+        &self.keys
+    }
+
+    /// The set as a public JWKS document (no secrets).
+    pub fn to_public_jwks(&self) -> Value {
+        let keys = self
+            .keys
+            .iter()
+            .filter(|k| !matches!(k.material, KeyMaterial::Hmac(_)))
+            .map(|k| Value::Object(k.public_jwk.clone()))
+            .collect();
+        let mut doc = Map::new();
+        doc.insert("keys".into(), Value::Array(keys));
+        Value::Object(doc)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    // RFC 7515 A.3's P-256 key (public part).
+    fn ec_jwk() -> Value {
+        json!({"kty":"EC","crv":"P-256",
+               "x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+               "y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"})
+    }
+
+    #[test]
+    fn algorithm_names_are_case_sensitive() {
+        assert_eq!(Alg::from_name("RS256"), Some(Alg::Rs256));
+        assert_eq!(Alg::from_name("rs256"), None);
+        assert_eq!(Alg::from_name("none"), None);
+        assert_eq!(Alg::from_name("None"), None);
+        assert_eq!(Alg::from_name("EdDSA"), Some(Alg::EdDsa));
+    }
+
+    #[test]
+    fn a_key_without_alg_binds_to_the_single_fitting_allowed_algorithm() {
+        let mut allowed = AlgSet::only(Alg::Es256);
+        allowed.insert(Alg::Rs256);
+        let key = parse_key(&obj(ec_jwk()), allowed).unwrap();
+        assert_eq!(key.alg(), Alg::Es256);
+    }
+
+    #[test]
+    fn a_key_without_alg_is_refused_when_its_family_has_two_allowed_algorithms() {
+        let mut allowed = AlgSet::only(Alg::Rs256);
+        allowed.insert(Alg::Ps256);
+        let jwk = json!({"kty":"RSA","n":"AQAB","e":"AQAB"});
+        assert_eq!(
+            parse_key(&obj(jwk), allowed).unwrap_err(),
+            JwkError::AmbiguousAlgorithm
+        );
+    }
+
+    #[test]
+    fn a_key_whose_alg_is_not_allowed_is_refused() {
+        let mut jwk = ec_jwk();
+        jwk["alg"] = json!("ES256");
+        assert_eq!(
+            parse_key(&obj(jwk), AlgSet::only(Alg::Rs256)).unwrap_err(),
+            JwkError::AlgorithmNotAllowed(Alg::Es256)
+        );
+    }
+
+    #[test]
+    fn an_alg_that_does_not_fit_the_key_type_is_refused() {
+        let mut jwk = ec_jwk();
+        jwk["alg"] = json!("RS256");
+        assert_eq!(
+            parse_key(&obj(jwk), AlgSet::only(Alg::Rs256)).unwrap_err(),
+            JwkError::AlgorithmKeyMismatch(Alg::Rs256)
+        );
+    }
+
+    #[test]
+    fn an_encryption_key_is_refused() {
+        let mut jwk = ec_jwk();
+        jwk["use"] = json!("enc");
+        assert_eq!(
+            parse_key(&obj(jwk), AlgSet::only(Alg::Es256)).unwrap_err(),
+            JwkError::NotForSignatures
+        );
+        let mut jwk = ec_jwk();
+        jwk["key_ops"] = json!(["encrypt"]);
+        assert_eq!(
+            parse_key(&obj(jwk), AlgSet::only(Alg::Es256)).unwrap_err(),
+            JwkError::KeyOpsExcludeVerify
+        );
+    }
+
+    #[test]
+    fn private_material_in_a_public_key_is_refused() {
+        let mut jwk = ec_jwk();
+        jwk["d"] = json!("jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI");
+        assert_eq!(
+            parse_key(&obj(jwk), AlgSet::only(Alg::Es256)).unwrap_err(),
+            JwkError::PrivateMaterial
+        );
+    }
+
+    #[test]
+    fn a_short_hmac_secret_is_refused() {
+        let jwk =
+            json!({"kty":"oct","alg":"HS256","k":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg"});
+        assert!(matches!(
+            parse_key(&obj(jwk), AlgSet::only(Alg::Hs256)),
+            Err(JwkError::WeakOrInvalid(_))
+        ));
+    }
+
+    #[test]
+    fn a_point_off_the_curve_is_refused() {
+        let mut jwk = ec_jwk();
+        jwk["y"] = json!("x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a1");
+        assert!(matches!(
+            parse_key(&obj(jwk), AlgSet::only(Alg::Es256)),
+            Err(JwkError::WeakOrInvalid(_))
+        ));
+    }
+
+    #[test]
+    fn a_set_with_two_keys_of_one_kid_is_refused() {
+        let mut a = ec_jwk();
+        a["kid"] = json!("k");
+        let set = json!({"keys":[a.clone(), a]});
+        let err =
+            KeySet::parse(&set, AlgSet::only(Alg::Es256), BadKeys::Skip, &mut vec![]).unwrap_err();
+        assert_eq!(err, JwkError::DuplicateKid("k".into()));
+    }
+
+    #[test]
+    fn a_fetched_set_skips_keys_it_cannot_use_and_reports_them() {
+        let mut enc = ec_jwk();
+        enc["use"] = json!("enc");
+        enc["kid"] = json!("e");
+        let mut sig = ec_jwk();
+        sig["kid"] = json!("s");
+        let set = json!({"keys":[enc, sig]});
+        let mut dropped = vec![];
+        let keys =
+            KeySet::parse(&set, AlgSet::only(Alg::Es256), BadKeys::Skip, &mut dropped).unwrap();
+        assert_eq!(keys.keys().len(), 1);
+        assert_eq!(dropped.len(), 1);
+        assert!(keys.find(Some("s")).is_some());
+        assert!(keys.find(Some("e")).is_none());
+    }
+
+    #[test]
+    fn a_configured_set_refuses_any_bad_key() {
+        let mut enc = ec_jwk();
+        enc["use"] = json!("enc");
+        let set = json!({"keys":[enc]});
+        assert!(
+            KeySet::parse(&set, AlgSet::only(Alg::Es256), BadKeys::Refuse, &mut vec![]).is_err()
+        );
+    }
+
+    #[test]
+    fn a_token_without_kid_finds_a_key_only_in_a_set_of_one() {
+        let mut a = ec_jwk();
+        a["kid"] = json!("a");
+        let one = KeySet::parse(
+            &json!({"keys":[a.clone()]}),
+            AlgSet::only(Alg::Es256),
+            BadKeys::Refuse,
+            &mut vec![],
+        )
+        .unwrap();
+        assert!(one.find(None).is_some());
+        let mut b = ec_jwk();
+        b["kid"] = json!("b");
+        let two = KeySet::parse(
+            &json!({"keys":[a, b]}),
+            AlgSet::only(Alg::Es256),
+            BadKeys::Refuse,
+            &mut vec![],
+        )
+        .unwrap();
+        assert!(two.find(None).is_none());
+    }
+
+    #[test]
+    fn the_public_jwks_never_contains_an_hmac_secret() {
+        let jwk = json!({"kty":"oct","alg":"HS256","kid":"h","k":"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow"});
+        let set = KeySet::parse(
+            &json!({"keys":[jwk]}),
+            AlgSet::only(Alg::Hs256),
+            BadKeys::Refuse,
+            &mut vec![],
+        )
+        .unwrap();
+        assert_eq!(set.to_public_jwks(), json!({"keys": []}));
+        assert!(!format!("{:?}", set).contains("AyM1"));
+    }
+}

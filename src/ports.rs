@@ -1,0 +1,208 @@
+//! The small traits through which the core reaches the outside: KV, HTTP fetch, rate limits.
+//!
+//! The Worker adapter implements them over Workers bindings; [`MemoryStore`] implements the
+//! store in memory for native tests, with switches that make reads or writes fail so tests can
+//! show fail-closed behaviour. Futures are boxed and not `Send`: wasm has one thread, and boxing
+//! keeps the traits usable as `&dyn` without a macro crate.
+
+use core::{cell::RefCell, future::Future, pin::Pin};
+use std::collections::BTreeMap;
+
+use crate::error::StoreError;
+
+/// A boxed, single-threaded future.
+pub type LocalFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// Workers KV, as the core uses it.
+pub trait Store {
+    /// Reads several keys in one round trip; the result has one entry per key, in order.
+    /// `cache_ttl_s` is KV's edge cache lifetime for these reads (`None`: KV's default).
+    fn get_many<'a>(
+        &'a self,
+        keys: &'a [String],
+        cache_ttl_s: Option<u64>,
+    ) -> LocalFuture<'a, Result<Vec<Option<String>>, StoreError>>;
+
+    /// Writes one key, expiring after `ttl_s` seconds if given (KV's minimum is 60).
+    fn put<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        ttl_s: Option<u64>,
+    ) -> LocalFuture<'a, Result<(), StoreError>>;
+
+    /// Deletes one key; deleting a missing key succeeds.
+    fn delete<'a>(&'a self, key: &'a str) -> LocalFuture<'a, Result<(), StoreError>>;
+}
+
+/// Reads one key through [`Store::get_many`].
+pub async fn get_one(
+    store: &dyn Store,
+    key: &str,
+    cache_ttl_s: Option<u64>,
+) -> Result<Option<String>, StoreError> {
+    let keys = [key.to_owned()];
+    let mut values = store.get_many(&keys, cache_ttl_s).await?;
+    Ok(values.pop().flatten())
+}
+
+/// HTTP GET for JWKS documents.
+pub trait Fetcher {
+    /// Fetches `url`; answers the status and body text, or why the request failed.
+    fn get_text<'a>(&'a self, url: &'a str) -> LocalFuture<'a, Result<(u16, String), String>>;
+}
+
+/// A rate limiter keyed by caller.
+pub trait RateLimiter {
+    /// Whether one more request from `key` is allowed now.
+    fn allow<'a>(&'a self, key: &'a str) -> LocalFuture<'a, bool>;
+}
+
+/// A rate limiter that allows everything (when no binding is configured).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Unlimited;
+
+impl RateLimiter for Unlimited {
+    fn allow<'a>(&'a self, _key: &'a str) -> LocalFuture<'a, bool> {
+        Box::pin(async { true })
+    }
+}
+
+/// A fetcher that fails every request (when nothing may be fetched, and in tests).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoFetch;
+
+impl Fetcher for NoFetch {
+    fn get_text<'a>(&'a self, url: &'a str) -> LocalFuture<'a, Result<(u16, String), String>> {
+        Box::pin(async move { Err(format!("fetching is disabled ({url})")) })
+    }
+}
+
+/// An in-memory [`Store`] for native tests. Named for what it is: a fake of Workers KV.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    inner: RefCell<MemoryInner>,
+}
+
+#[derive(Debug, Default)]
+struct MemoryInner {
+    values: BTreeMap<String, (String, Option<u64>)>,
+    fail_reads: bool,
+    fail_writes: bool,
+    reads: usize,
+    writes: usize,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Makes every later read fail (or succeed again).
+    pub fn fail_reads(&self, fail: bool) {
+        if let Ok(mut inner) = self.inner.try_borrow_mut() {
+            inner.fail_reads = fail;
+        }
+    }
+
+    /// Makes every later write fail (or succeed again).
+    pub fn fail_writes(&self, fail: bool) {
+        if let Ok(mut inner) = self.inner.try_borrow_mut() {
+            inner.fail_writes = fail;
+        }
+    }
+
+    /// The stored value and TTL of `key`, bypassing the failure switches.
+    pub fn peek(&self, key: &str) -> Option<(String, Option<u64>)> {
+        self.inner.try_borrow().ok()?.values.get(key).cloned()
+    }
+
+    /// Every key, in order.
+    pub fn keys(&self) -> Vec<String> {
+        self.inner
+            .try_borrow()
+            .map(|inner| inner.values.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// How many `get_many` calls and `put`/`delete` calls were made.
+    pub fn counts(&self) -> (usize, usize) {
+        self.inner
+            .try_borrow()
+            .map(|inner| (inner.reads, inner.writes))
+            .unwrap_or_default()
+    }
+
+    /// Writes a value directly, as another location would (no failure switch applies).
+    pub fn seed(&self, key: &str, value: &str) {
+        if let Ok(mut inner) = self.inner.try_borrow_mut() {
+            inner
+                .values
+                .insert(key.to_owned(), (value.to_owned(), None));
+        }
+    }
+}
+
+impl Store for MemoryStore {
+    fn get_many<'a>(
+        &'a self,
+        keys: &'a [String],
+        _cache_ttl_s: Option<u64>,
+    ) -> LocalFuture<'a, Result<Vec<Option<String>>, StoreError>> {
+        Box::pin(async move {
+            let mut inner = self
+                .inner
+                .try_borrow_mut()
+                .map_err(|_| StoreError::Read("store busy".into()))?;
+            inner.reads += 1;
+            if inner.fail_reads {
+                return Err(StoreError::Read("injected read failure".into()));
+            }
+            Ok(keys
+                .iter()
+                .map(|k| inner.values.get(k).map(|(v, _)| v.clone()))
+                .collect())
+        })
+    }
+
+    fn put<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        ttl_s: Option<u64>,
+    ) -> LocalFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let mut inner = self
+                .inner
+                .try_borrow_mut()
+                .map_err(|_| StoreError::Write("store busy".into()))?;
+            inner.writes += 1;
+            if inner.fail_writes {
+                return Err(StoreError::Write("injected write failure".into()));
+            }
+            if ttl_s.is_some_and(|ttl| ttl < 60) {
+                return Err(StoreError::Write("expiration ttl under 60 seconds".into()));
+            }
+            inner
+                .values
+                .insert(key.to_owned(), (value.to_owned(), ttl_s));
+            Ok(())
+        })
+    }
+
+    fn delete<'a>(&'a self, key: &'a str) -> LocalFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let mut inner = self
+                .inner
+                .try_borrow_mut()
+                .map_err(|_| StoreError::Write("store busy".into()))?;
+            inner.writes += 1;
+            if inner.fail_writes {
+                return Err(StoreError::Write("injected write failure".into()));
+            }
+            inner.values.remove(key);
+            Ok(())
+        })
+    }
+}

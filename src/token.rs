@@ -1,0 +1,346 @@
+//! Untrusted tokens: the compact JWS, split and decoded, before anything about it is believed.
+//!
+//! The order follows RFC 8725 §3: size cap, exactly three segments, strict base64url, header is
+//! a JSON object without duplicate members, header parameters we refuse, then (elsewhere) the
+//! signature over the exact received bytes `B64(header).B64(payload)`, and only then the claims.
+//! Nothing here allocates in proportion to the number of dots (golang-jwt CVE-2025-30204).
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use serde_json::{Map, Value};
+
+use crate::{
+    crypto::SignatureVerifier,
+    error::TokenError,
+    json,
+    jwk::{Alg, AlgSet, KeySet, VerifyingKey, MAX_KID_BYTES},
+};
+
+/// Longest token accepted, in bytes. Cognito tokens are usually under 4 KiB; groups and custom
+/// attributes can grow an ID token, so the cap leaves room while refusing megabyte payloads
+/// before any decoding.
+pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
+
+/// The header parameters this verifier reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    alg: String,
+    kid: Option<String>,
+}
+
+impl Header {
+    /// The `alg` as written in the token (not yet checked against anything).
+    pub fn alg(&self) -> &str {
+        &self.alg
+    }
+
+    /// The `kid`, at most [`MAX_KID_BYTES`] long.
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+}
+
+/// A token split and decoded, with nothing about it trusted yet.
+#[derive(Debug, Clone)]
+pub struct UntrustedToken<'a> {
+    signing_input: &'a str,
+    header: Header,
+    payload: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+impl<'a> UntrustedToken<'a> {
+    /// Splits and decodes a compact JWS.
+    pub fn parse(token: &'a str) -> Result<Self, TokenError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(TokenError::TooLarge);
+        }
+        // At most four pieces, whatever the number of dots.
+        let mut parts = token.splitn(4, '.');
+        let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(TokenError::Malformed("not three dot-separated segments"));
+        };
+        if header_b64.is_empty() {
+            return Err(TokenError::Malformed("empty header"));
+        }
+        if signature_b64.is_empty() {
+            return Err(TokenError::Malformed("empty signature"));
+        }
+        let header_bytes = decode(header_b64)?;
+        let payload = decode(payload_b64)?;
+        let signature = decode(signature_b64)?;
+        let header = parse_header(&header_bytes)?;
+        // The signed bytes are exactly what was received, never a re-encoding.
+        let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
+        Ok(Self {
+            signing_input,
+            header,
+            payload,
+            signature,
+        })
+    }
+
+    /// The header parameters.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The decoded payload bytes (not yet verified).
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+
+    /// Reads the payload as a claims object without verifying anything. Used only to find
+    /// which pool's keys to try (by `iss`) and to word error messages (by `token_use`).
+    pub fn peek_claims(&self) -> Option<Map<String, Value>> {
+        json::parse_object(&self.payload).ok()
+    }
+
+    /// Verifies the signature with a key of `keys`, chosen by `kid`, whose bound algorithm is in
+    /// `allowed` and equals the header's `alg`. Success is the only way to get a [`SignatureValid`].
+    pub fn verify_signature<'k>(
+        &self,
+        keys: &'k KeySet,
+        allowed: AlgSet,
+        verifier: &dyn SignatureVerifier,
+    ) -> Result<SignatureValid<'k>, TokenError> {
+        let alg = Alg::from_name(&self.header.alg)
+            .filter(|alg| allowed.contains(*alg))
+            .ok_or(TokenError::AlgorithmNotAllowed)?;
+        let key = keys.find(self.header.kid()).ok_or(TokenError::UnknownKey)?;
+        if key.alg() != alg {
+            return Err(TokenError::KeyAlgorithmMismatch);
+        }
+        if verifier.verify(key, self.signing_input.as_bytes(), &self.signature) {
+            Ok(SignatureValid { key })
+        } else {
+            Err(TokenError::BadSignature)
+        }
+    }
+}
+
+/// Proof that a token's signature verified, and with which key. Only
+/// [`UntrustedToken::verify_signature`] makes one.
+#[derive(Debug)]
+pub struct SignatureValid<'k> {
+    key: &'k VerifyingKey,
+}
+
+impl SignatureValid<'_> {
+    /// The key that verified the token.
+    pub fn key(&self) -> &VerifyingKey {
+        self.key
+    }
+}
+
+/// Strict base64url: URL-safe alphabet, no padding, no whitespace, zero trailing bits.
+fn decode(segment: &str) -> Result<Vec<u8>, TokenError> {
+    URL_SAFE_NO_PAD
+        .decode(segment)
+        .map_err(|_| TokenError::Malformed("segment is not strict base64url"))
+}
+
+/// Header parameters refused outright. `jwk`, `jku`, `x5u` and `x5c` would let the token name
+/// its own key; `crit` lists extensions we must understand and we implement none (an empty list
+/// is forbidden too, RFC 7515 §4.1.11); `cty` would make the payload something other than
+/// claims; `enc` and `zip` belong to JWE.
+const REFUSED_HEADER_PARAMETERS: [&str; 8] =
+    ["jwk", "jku", "x5u", "x5c", "crit", "cty", "enc", "zip"];
+
+fn parse_header(bytes: &[u8]) -> Result<Header, TokenError> {
+    let header = json::parse_object(bytes)
+        .map_err(|_| TokenError::Malformed("header is not a JSON object without duplicates"))?;
+    for name in REFUSED_HEADER_PARAMETERS {
+        if header.contains_key(name) {
+            return Err(TokenError::ForbiddenHeader(name));
+        }
+    }
+    // RFC 7797's unencoded payload changes what is signed; we only verify base64url payloads.
+    if let Some(b64) = header.get("b64") {
+        if b64 != &Value::Bool(true) {
+            return Err(TokenError::ForbiddenHeader("b64"));
+        }
+    }
+    let alg = match header.get("alg") {
+        Some(Value::String(alg)) => alg.clone(),
+        _ => return Err(TokenError::Malformed("header has no string alg")),
+    };
+    let kid = match header.get("kid") {
+        None => None,
+        Some(Value::String(kid)) if kid.len() <= MAX_KID_BYTES => Some(kid.clone()),
+        Some(Value::String(_)) => return Err(TokenError::Malformed("kid too long")),
+        Some(_) => return Err(TokenError::Malformed("kid is not a string")),
+    };
+    if let Some(typ) = header.get("typ") {
+        if !typ.is_string() {
+            return Err(TokenError::Malformed("typ is not a string"));
+        }
+    }
+    Ok(Header { alg, kid })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(text: &str) -> String {
+        URL_SAFE_NO_PAD.encode(text)
+    }
+
+    fn token(header: &str, payload: &str) -> String {
+        format!("{}.{}.{}", b64(header), b64(payload), b64("signature"))
+    }
+
+    #[test]
+    fn a_well_formed_token_splits_into_its_parts() {
+        let raw = token(r#"{"alg":"RS256","kid":"k1"}"#, r#"{"sub":"u"}"#);
+        let parsed = UntrustedToken::parse(&raw).unwrap();
+        assert_eq!(parsed.header().alg(), "RS256");
+        assert_eq!(parsed.header().kid(), Some("k1"));
+        assert_eq!(parsed.payload(), br#"{"sub":"u"}"#);
+        assert_eq!(parsed.signing_input, &raw[..raw.rfind('.').unwrap()]);
+    }
+
+    #[test]
+    fn a_token_over_the_size_cap_is_refused_before_parsing() {
+        let raw = "a".repeat(MAX_TOKEN_BYTES + 1);
+        assert_eq!(
+            UntrustedToken::parse(&raw).unwrap_err(),
+            TokenError::TooLarge
+        );
+    }
+
+    #[test]
+    fn twenty_thousand_dots_are_refused_as_malformed() {
+        let raw = ".".repeat(20_000);
+        // Over the cap anyway; under the cap, the segment count check refuses it.
+        assert_eq!(
+            UntrustedToken::parse(&raw).unwrap_err(),
+            TokenError::TooLarge
+        );
+        let raw = ".".repeat(10_000);
+        assert!(matches!(
+            UntrustedToken::parse(&raw),
+            Err(TokenError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn two_four_and_five_segments_are_refused() {
+        let three = token(r#"{"alg":"RS256"}"#, "{}");
+        let two = &three[..three.rfind('.').unwrap()];
+        for raw in [two.to_owned(), format!("{three}."), format!("{three}.a.b")] {
+            assert!(
+                matches!(UntrustedToken::parse(&raw), Err(TokenError::Malformed(_))),
+                "{raw}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_empty_signature_is_refused() {
+        let raw = format!("{}.{}.", b64(r#"{"alg":"HS256"}"#), b64("{}"));
+        assert_eq!(
+            UntrustedToken::parse(&raw).unwrap_err(),
+            TokenError::Malformed("empty signature")
+        );
+    }
+
+    #[test]
+    fn padding_plus_slash_and_whitespace_in_segments_are_refused() {
+        let good = token(r#"{"alg":"HS256"}"#, r#"{"a":1}"#);
+        for bad in [
+            format!("{good}="),
+            good.replacen('e', "+", 1),
+            good.replacen('e', "/", 1),
+            good.replacen('e', " e", 1),
+        ] {
+            assert!(
+                matches!(UntrustedToken::parse(&bad), Err(TokenError::Malformed(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn non_canonical_trailing_bits_are_refused() {
+        // "YQ" is "a"; "YR" decodes to the same byte only if trailing bits are ignored.
+        let raw = format!("{}.YR.{}", b64(r#"{"alg":"HS256"}"#), b64("s"));
+        assert!(matches!(
+            UntrustedToken::parse(&raw),
+            Err(TokenError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn embedded_keys_and_key_urls_are_refused() {
+        for name in ["jwk", "jku", "x5u", "x5c"] {
+            let raw = token(&format!(r#"{{"alg":"RS256","{name}":{{}}}}"#), "{}");
+            assert_eq!(
+                UntrustedToken::parse(&raw).unwrap_err(),
+                TokenError::ForbiddenHeader(name)
+            );
+        }
+    }
+
+    #[test]
+    fn any_crit_header_is_refused() {
+        for crit in [r#"["exp"]"#, "[]", r#""b64""#, r#"["x-unknown"]"#] {
+            let raw = token(&format!(r#"{{"alg":"HS256","crit":{crit}}}"#), "{}");
+            assert_eq!(
+                UntrustedToken::parse(&raw).unwrap_err(),
+                TokenError::ForbiddenHeader("crit")
+            );
+        }
+    }
+
+    #[test]
+    fn an_unencoded_payload_is_refused_even_without_crit() {
+        let raw = token(r#"{"alg":"HS256","b64":false}"#, "{}");
+        assert_eq!(
+            UntrustedToken::parse(&raw).unwrap_err(),
+            TokenError::ForbiddenHeader("b64")
+        );
+    }
+
+    #[test]
+    fn a_duplicate_alg_is_refused() {
+        let raw = token(r#"{"alg":"none","alg":"RS256"}"#, "{}");
+        assert!(matches!(
+            UntrustedToken::parse(&raw),
+            Err(TokenError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn a_kid_that_is_not_a_short_string_is_refused() {
+        let long = "k".repeat(MAX_KID_BYTES + 1);
+        for header in [
+            r#"{"alg":"RS256","kid":7}"#.to_owned(),
+            r#"{"alg":"RS256","kid":null}"#.to_owned(),
+            format!(r#"{{"alg":"RS256","kid":"{long}"}}"#),
+        ] {
+            assert!(matches!(
+                UntrustedToken::parse(&token(&header, "{}")),
+                Err(TokenError::Malformed(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn a_header_that_is_not_an_object_is_refused() {
+        for header in ["[]", "\"RS256\"", "{", "\u{ff}"] {
+            assert!(matches!(
+                UntrustedToken::parse(&token(header, "{}")),
+                Err(TokenError::Malformed(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn whitespace_inside_header_json_is_accepted() {
+        let raw = token("{\r\n \"alg\" : \"HS256\"\r\n}", "{}");
+        assert_eq!(UntrustedToken::parse(&raw).unwrap().header().alg(), "HS256");
+    }
+}

@@ -1,0 +1,56 @@
+//! Raw JavaScript declarations: the Workers bindings as duck types, so any object with the right
+//! methods works (a plain JS object stands in for KV in fault-injection tests).
+
+use js_sys::Promise;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    /// A Workers KV namespace binding (`env.REVOCATIONS`).
+    pub type KvNamespace;
+
+    /// `get(keys[], {type, cacheTtl})` → `Promise<Map<string, string | null>>`.
+    #[wasm_bindgen(method, catch, js_name = get)]
+    pub fn get_bulk(
+        this: &KvNamespace,
+        keys: &js_sys::Array,
+        options: &JsValue,
+    ) -> Result<Promise, JsValue>;
+
+    /// `put(key, value, {expirationTtl})` → `Promise<void>`.
+    #[wasm_bindgen(method, catch)]
+    pub fn put(
+        this: &KvNamespace,
+        key: &str,
+        value: &str,
+        options: &JsValue,
+    ) -> Result<Promise, JsValue>;
+
+    /// `delete(key)` → `Promise<void>`.
+    #[wasm_bindgen(method, catch)]
+    pub fn delete(this: &KvNamespace, key: &str) -> Result<Promise, JsValue>;
+
+    /// A Rate Limiting binding (`env.RATE_LIMITER`).
+    pub type RateLimitBinding;
+
+    /// `limit({key})` → `Promise<{success: boolean}>`.
+    #[wasm_bindgen(method, catch)]
+    pub fn limit(this: &RateLimitBinding, options: &JsValue) -> Result<Promise, JsValue>;
+
+    /// The static-assets binding (`env.ASSETS`).
+    pub type AssetsBinding;
+
+    /// `fetch(request)` → `Promise<Response>`.
+    #[wasm_bindgen(method, catch)]
+    pub fn fetch(this: &AssetsBinding, request: &web_sys::Request) -> Result<Promise, JsValue>;
+
+    /// The global `fetch`.
+    #[wasm_bindgen(catch, js_name = fetch)]
+    pub fn global_fetch(request: &web_sys::Request) -> Result<Promise, JsValue>;
+
+    /// `console.log` / `console.error`.
+    #[wasm_bindgen(js_namespace = console, js_name = log)]
+    pub fn console_log(message: &str);
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    pub fn console_error(message: &str);
+}

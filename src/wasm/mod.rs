@@ -1,0 +1,340 @@
+//! The Workers adapter: the only module that touches wasm-bindgen, js-sys and web-sys.
+//!
+//! It reads the environment into plain values, keeps the isolate's state (parsed configuration,
+//! caches), converts requests and responses, and exports the JavaScript API. Everything that
+//! decides lives in the core; this module only carries values across the boundary, and converts
+//! JavaScript errors into Rust ones (and Rust errors into `Error` objects whose `name` is the
+//! Cognito exception).
+
+mod bindings;
+mod ports;
+
+use std::{cell::RefCell, rc::Rc};
+
+use js_sys::{Reflect, Uint8Array};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use wasm_bindgen::{prelude::*, JsCast};
+use wasm_bindgen_futures::JsFuture;
+
+use crate::{
+    app::{self, App, Io, Outcome, IDENTITY_HEADER_PREFIX},
+    auth::Expect,
+    claims::TokenUse,
+    config::{Config, SETTING_NAMES},
+    crypto::RustCrypto,
+    error::{ConfigError, Error, Surface},
+    http::{Request, Response},
+};
+use bindings::{console_error, console_log, AssetsBinding};
+use ports::{describe, Fetch, Kv, Limiter};
+
+/// Largest `POST /` body read, in bytes. Cognito requests are small; a larger body is refused
+/// before it is read.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The configuration as parsed from the environment, or why it could not be.
+type ParsedConfig = Rc<Result<Config, ConfigError>>;
+
+/// What an isolate keeps: the parsed configuration (with the raw settings it came from, so a
+/// changed environment is noticed) and the core's caches.
+struct Isolate {
+    app: Rc<App>,
+    config: Option<(Map<String, Value>, ParsedConfig)>,
+}
+
+thread_local! {
+    static ISOLATE: RefCell<Isolate> = RefCell::new(Isolate { app: Rc::new(App::new()), config: None });
+}
+
+/// Reads the settings from `env` as plain JSON values.
+fn read_settings(env: &JsValue) -> Map<String, Value> {
+    let mut settings = Map::new();
+    for name in SETTING_NAMES {
+        let Ok(value) = Reflect::get(env, &JsValue::from_str(name)) else {
+            continue;
+        };
+        if value.is_undefined() || value.is_null() {
+            continue;
+        }
+        let json = match value.as_string() {
+            Some(text) => Value::String(text),
+            // A structured [vars] value; anything unconvertible becomes a type error in config.
+            None => serde_wasm_bindgen::from_value(value).unwrap_or(Value::Bool(false)),
+        };
+        settings.insert(name.to_owned(), json);
+    }
+    settings
+}
+
+/// The isolate's state, with the configuration parsed if the settings changed (or on first use).
+fn isolate(env: &JsValue) -> (Rc<App>, ParsedConfig) {
+    let settings = read_settings(env);
+    ISOLATE.with(|cell| {
+        let Ok(mut isolate) = cell.try_borrow_mut() else {
+            // Unreachable in practice (no borrow is held across an await); parse without caching.
+            return (Rc::new(App::new()), Rc::new(Config::from_env(&settings)));
+        };
+        let cached = match &isolate.config {
+            Some((raw, config)) if raw == &settings => Some(config.clone()),
+            _ => None,
+        };
+        let config = cached.unwrap_or_else(|| {
+            let parsed = Rc::new(Config::from_env(&settings));
+            if let Err(err) = parsed.as_ref() {
+                console_error(&format!("edge-revoke: configuration error: {err}"));
+            }
+            isolate.config = Some((settings, parsed.clone()));
+            parsed
+        });
+        (isolate.app.clone(), config)
+    })
+}
+
+/// A fresh request id: a UUID v4 from `crypto.getRandomValues` (only ever called in a request).
+fn request_id() -> String {
+    let mut bytes = [0u8; 16];
+    if getrandom::getrandom(&mut bytes).is_err() {
+        // No randomness means no unique id; the time is better than nothing for correlating logs.
+        return format!("req-{}", js_sys::Date::now() as u64);
+    }
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex = hex::encode(bytes);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// Splits a request URL into path and query.
+fn path_and_query(url: &str) -> (String, String) {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let from_path = after_scheme.find('/').map_or("/", |at| &after_scheme[at..]);
+    let without_fragment = from_path.split('#').next().unwrap_or(from_path);
+    match without_fragment.split_once('?') {
+        Some((path, query)) => (path.to_owned(), query.to_owned()),
+        None => (without_fragment.to_owned(), String::new()),
+    }
+}
+
+fn headers_of(headers: &web_sys::Headers) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    if let Ok(Some(iter)) = js_sys::try_iter(headers) {
+        for entry in iter.flatten() {
+            let entry = js_sys::Array::from(&entry);
+            if let (Some(name), Some(value)) = (entry.get(0).as_string(), entry.get(1).as_string())
+            {
+                pairs.push((name.to_ascii_lowercase(), value));
+            }
+        }
+    }
+    pairs
+}
+
+fn to_js_response(response: &Response) -> Result<web_sys::Response, JsValue> {
+    let headers = web_sys::Headers::new()?;
+    for (name, value) in &response.headers {
+        headers.append(name, value)?;
+    }
+    let init = web_sys::ResponseInit::new();
+    init.set_status(response.status);
+    init.set_headers(&headers);
+    let mut body = response.body.clone();
+    web_sys::Response::new_with_opt_u8_array_and_init(Some(&mut body), &init)
+}
+
+async fn read_body(request: &web_sys::Request) -> Result<Vec<u8>, Error> {
+    let declared = request
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
+        return Err(Error::Api(crate::error::ApiError::PayloadTooLarge));
+    }
+    let promise = request
+        .array_buffer()
+        .map_err(|e| Error::Internal(format!("reading the body: {}", describe(&e))))?;
+    let buffer = JsFuture::from(promise)
+        .await
+        .map_err(|e| Error::Internal(format!("reading the body: {}", describe(&e))))?;
+    let bytes = Uint8Array::new(&buffer).to_vec();
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(Error::Api(crate::error::ApiError::PayloadTooLarge));
+    }
+    Ok(bytes)
+}
+
+/// Sends the original request upstream with the verified identity instead of any the client sent.
+async fn forward(
+    original: &web_sys::Request,
+    url: &str,
+    identity: &[(String, String)],
+) -> Result<web_sys::Response, JsValue> {
+    let headers = web_sys::Headers::new_with_headers(&original.headers())?;
+    for (name, _) in headers_of(&original.headers()) {
+        if name.starts_with(IDENTITY_HEADER_PREFIX) {
+            headers.delete(&name)?;
+        }
+    }
+    for (name, value) in identity {
+        headers.set(name, value)?;
+    }
+    let init = web_sys::RequestInit::new();
+    init.set_method(&original.method());
+    init.set_headers(&headers);
+    init.set_redirect(web_sys::RequestRedirect::Manual);
+    if let Some(body) = original.body() {
+        init.set_body(&body);
+    }
+    let upstream = web_sys::Request::new_with_str_and_init(url, &init)?;
+    let promise = bindings::global_fetch(&upstream)?;
+    JsFuture::from(promise).await?.dyn_into()
+}
+
+async fn serve_asset(
+    env: &JsValue,
+    request: &web_sys::Request,
+) -> Result<web_sys::Response, JsValue> {
+    match Reflect::get(env, &JsValue::from_str("ASSETS")) {
+        Ok(assets) if assets.is_object() => {
+            let assets: AssetsBinding = assets.unchecked_into();
+            JsFuture::from(assets.fetch(request)?).await?.dyn_into()
+        }
+        _ => to_js_response(&Response::json(
+            404,
+            &serde_json::json!({"__type": "ResourceNotFoundException", "message": "Not found"}),
+        )),
+    }
+}
+
+/// The Worker's `fetch` handler.
+#[wasm_bindgen(js_name = handleRequest)]
+pub async fn handle_request(
+    request: web_sys::Request,
+    env: JsValue,
+    _ctx: JsValue,
+) -> Result<web_sys::Response, JsValue> {
+    let now_ms = js_sys::Date::now() as u64;
+    let (app, config) = isolate(&env);
+    let (path, query) = path_and_query(&request.url());
+    let method = request.method();
+    let request_id = request_id();
+    let mut plain = Request {
+        method: method.clone(),
+        path,
+        query,
+        headers: headers_of(&request.headers()),
+        body: Vec::new(),
+    };
+    let route = app::route(config.as_ref().as_ref().ok(), &method, &plain.path);
+    if route.needs_body() {
+        match read_body(&request).await {
+            Ok(body) => plain.body = body,
+            Err(err) => {
+                return to_js_response(
+                    &Response::aws_error(&err, Surface::Api, "application/x-amz-json-1.1")
+                        .with_header("x-amzn-requestid", request_id.as_str()),
+                )
+            }
+        }
+    }
+    let store = Kv::from_env(&env);
+    let limiter = Limiter::from_env(&env);
+    let log = |line: &str| console_log(&format!("edge-revoke [{request_id}] {line}"));
+    let io = Io {
+        store: &store,
+        fetcher: &Fetch,
+        limiter: &limiter,
+        verifier: &RustCrypto,
+        now_ms,
+        request_id: &request_id,
+        log: &log,
+    };
+    match app.handle(config.as_ref().as_ref(), &plain, &io).await {
+        Outcome::Respond(response) => to_js_response(&response),
+        Outcome::Forward { url, identity } => forward(&request, &url, &identity).await,
+        Outcome::Assets => serve_asset(&env, &request).await,
+    }
+}
+
+/// A Rust error as a JS `Error` whose `name` is the Cognito exception and whose `message` is
+/// Cognito's text.
+fn js_error(err: &Error) -> JsValue {
+    let wire = err.wire(Surface::Api);
+    let error = js_sys::Error::new(&wire.message);
+    error.set_name(wire.error_type);
+    error.into()
+}
+
+fn option_string(options: &JsValue, name: &str) -> Result<Option<String>, JsValue> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(None);
+    }
+    let value = Reflect::get(options, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    value.as_string().map(Some).ok_or_else(|| {
+        let error = js_sys::TypeError::new(&format!("{name} must be a string"));
+        error.into()
+    })
+}
+
+/// `verifyToken(env, token, { tokenUse?, clientId? })`: the verified claims, or a rejection
+/// with Cognito's exception name and message.
+#[wasm_bindgen(js_name = verifyToken)]
+pub async fn verify_token(
+    env: JsValue,
+    token: String,
+    options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let (app, config) = isolate(&env);
+    let config = config
+        .as_ref()
+        .as_ref()
+        .map_err(|err| js_error(&Error::Config(err.clone())))?;
+    let token_use = match option_string(&options, "tokenUse")?.as_deref() {
+        None => None,
+        Some(value) => Some(TokenUse::from_claim(value).ok_or_else(|| {
+            JsValue::from(js_sys::TypeError::new(
+                "tokenUse must be \"access\" or \"id\"",
+            ))
+        })?),
+    };
+    let client_id = option_string(&options, "clientId")?;
+    let expect = Expect {
+        token_use,
+        client_id: client_id.as_deref(),
+    };
+    let store = Kv::from_env(&env);
+    let request_id = request_id();
+    let log = |line: &str| console_log(&format!("edge-revoke [{request_id}] {line}"));
+    let io = Io {
+        store: &store,
+        fetcher: &Fetch,
+        limiter: &crate::ports::Unlimited,
+        verifier: &RustCrypto,
+        now_ms: js_sys::Date::now() as u64,
+        request_id: &request_id,
+        log: &log,
+    };
+    let auth = app
+        .authenticate(config, &token, &expect, &io)
+        .await
+        .map_err(|err| js_error(&err))?;
+    to_js(&Value::Object(auth.claims().all.clone()))
+}
+
+/// A JSON value as a plain JS value (objects, not Maps, so `claims.sub` works).
+fn to_js(value: &Value) -> Result<JsValue, JsValue> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))
+}

@@ -1,0 +1,213 @@
+//! The core's ports over Workers bindings: KV, outbound fetch, the rate limiter.
+//! JavaScript errors become Rust errors here and nowhere else.
+
+use js_sys::{Array, Map, Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use super::bindings::{global_fetch, KvNamespace, RateLimitBinding};
+use crate::{
+    error::StoreError,
+    ports::{Fetcher, LocalFuture, RateLimiter, Store},
+};
+
+/// How long a JWKS fetch may take before it counts as failed, in ms.
+const FETCH_TIMEOUT_MS: u32 = 3_000;
+
+/// A JS exception as text for the log.
+pub fn describe(err: &JsValue) -> String {
+    if let Some(err) = err.dyn_ref::<js_sys::Error>() {
+        return format!(
+            "{}: {}",
+            String::from(err.name()),
+            String::from(err.message())
+        );
+    }
+    err.as_string().unwrap_or_else(|| format!("{err:?}"))
+}
+
+fn options(pairs: &[(&str, JsValue)]) -> JsValue {
+    let object = Object::new();
+    for (name, value) in pairs {
+        // Setting a property on a fresh plain object cannot fail.
+        let _ = Reflect::set(&object, &JsValue::from_str(name), value);
+    }
+    object.into()
+}
+
+/// `env.REVOCATIONS`, or a stand-in that fails every call when the binding is missing, so a
+/// missing binding fails closed instead of looking like an empty list.
+pub enum Kv {
+    /// The binding.
+    Bound(KvNamespace),
+    /// No binding named REVOCATIONS.
+    Missing,
+}
+
+impl Kv {
+    /// Reads the binding from `env`.
+    pub fn from_env(env: &JsValue) -> Self {
+        match Reflect::get(env, &JsValue::from_str("REVOCATIONS")) {
+            Ok(value) if value.is_object() => Kv::Bound(value.unchecked_into()),
+            _ => Kv::Missing,
+        }
+    }
+}
+
+const MISSING: &str = "no KV binding named REVOCATIONS";
+
+impl Store for Kv {
+    fn get_many<'a>(
+        &'a self,
+        keys: &'a [String],
+        cache_ttl_s: Option<u64>,
+    ) -> LocalFuture<'a, Result<Vec<Option<String>>, StoreError>> {
+        Box::pin(async move {
+            let Kv::Bound(kv) = self else {
+                return Err(StoreError::Read(MISSING.into()));
+            };
+            let list: Array = keys.iter().map(|k| JsValue::from_str(k)).collect();
+            let mut opts = vec![("type", JsValue::from_str("text"))];
+            if let Some(ttl) = cache_ttl_s {
+                opts.push(("cacheTtl", JsValue::from_f64(ttl as f64)));
+            }
+            let promise = kv
+                .get_bulk(&list, &options(&opts))
+                .map_err(|e| StoreError::Read(describe(&e)))?;
+            let result = JsFuture::from(promise)
+                .await
+                .map_err(|e| StoreError::Read(describe(&e)))?;
+            let map: Map = result
+                .dyn_into()
+                .map_err(|_| StoreError::Read("bulk get did not answer a Map".into()))?;
+            keys.iter()
+                .map(|key| {
+                    let value = map.get(&JsValue::from_str(key));
+                    if value.is_null() || value.is_undefined() {
+                        Ok(None)
+                    } else {
+                        value
+                            .as_string()
+                            .map(Some)
+                            .ok_or_else(|| StoreError::Corrupt(format!("{key}: not text")))
+                    }
+                })
+                .collect()
+        })
+    }
+
+    fn put<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        ttl_s: Option<u64>,
+    ) -> LocalFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let Kv::Bound(kv) = self else {
+                return Err(StoreError::Write(MISSING.into()));
+            };
+            let opts = match ttl_s {
+                Some(ttl) => options(&[("expirationTtl", JsValue::from_f64(ttl as f64))]),
+                None => options(&[]),
+            };
+            let promise = kv
+                .put(key, value, &opts)
+                .map_err(|e| StoreError::Write(describe(&e)))?;
+            JsFuture::from(promise)
+                .await
+                .map(|_| ())
+                .map_err(|e| StoreError::Write(describe(&e)))
+        })
+    }
+
+    fn delete<'a>(&'a self, key: &'a str) -> LocalFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let Kv::Bound(kv) = self else {
+                return Err(StoreError::Write(MISSING.into()));
+            };
+            let promise = kv
+                .delete(key)
+                .map_err(|e| StoreError::Write(describe(&e)))?;
+            JsFuture::from(promise)
+                .await
+                .map(|_| ())
+                .map_err(|e| StoreError::Write(describe(&e)))
+        })
+    }
+}
+
+/// Outbound GET through the global `fetch`, with a timeout.
+pub struct Fetch;
+
+impl Fetcher for Fetch {
+    fn get_text<'a>(&'a self, url: &'a str) -> LocalFuture<'a, Result<(u16, String), String>> {
+        Box::pin(async move {
+            let init = web_sys::RequestInit::new();
+            init.set_method("GET");
+            init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(
+                FETCH_TIMEOUT_MS,
+            )));
+            let request =
+                web_sys::Request::new_with_str_and_init(url, &init).map_err(|e| describe(&e))?;
+            let promise = global_fetch(&request).map_err(|e| describe(&e))?;
+            let response: web_sys::Response = JsFuture::from(promise)
+                .await
+                .map_err(|e| describe(&e))?
+                .dyn_into()
+                .map_err(|_| "fetch did not answer a Response".to_owned())?;
+            let status = response.status();
+            let text = JsFuture::from(response.text().map_err(|e| describe(&e))?)
+                .await
+                .map_err(|e| describe(&e))?
+                .as_string()
+                .unwrap_or_default();
+            Ok((status, text))
+        })
+    }
+}
+
+/// `env.RATE_LIMITER`, or no limit when the binding is absent.
+pub enum Limiter {
+    /// The binding.
+    Bound(RateLimitBinding),
+    /// No binding: every request is allowed.
+    Unbound,
+}
+
+impl Limiter {
+    /// Reads the binding from `env`.
+    pub fn from_env(env: &JsValue) -> Self {
+        match Reflect::get(env, &JsValue::from_str("RATE_LIMITER")) {
+            Ok(value) if value.is_object() => Limiter::Bound(value.unchecked_into()),
+            _ => Limiter::Unbound,
+        }
+    }
+}
+
+impl RateLimiter for Limiter {
+    fn allow<'a>(&'a self, key: &'a str) -> LocalFuture<'a, bool> {
+        Box::pin(async move {
+            let Limiter::Bound(binding) = self else {
+                return true;
+            };
+            let outcome = match binding.limit(&options(&[("key", JsValue::from_str(key))])) {
+                Ok(promise) => JsFuture::from(promise).await,
+                Err(err) => Err(err),
+            };
+            match outcome {
+                Ok(result) => Reflect::get(&result, &JsValue::from_str("success"))
+                    .map(|v| v.as_bool() != Some(false))
+                    .unwrap_or(true),
+                // The limiter is a guard against abuse, not a source of truth: if it fails,
+                // serve the request rather than refuse every caller.
+                Err(err) => {
+                    super::bindings::console_error(&format!(
+                        "rate limiter failed: {}",
+                        describe(&err)
+                    ));
+                    true
+                }
+            }
+        })
+    }
+}

@@ -1,6 +1,6 @@
 # edge-revoke: every target installs what it needs, idempotently, and can run on a fresh machine.
 SHELL := /bin/bash
-.SHELLFLAGS := -eu -o pipefail -c
+.SHELLFLAGS := -e -o pipefail -c
 .DEFAULT_GOAL := help
 
 # The wasm-bindgen CLI must match the crate pinned in Cargo.toml exactly.
@@ -55,8 +55,12 @@ deps: rust-deps node-deps
 
 # The wasm package (JS glue, .wasm, .d.ts) for Workers and browsers alike (--target web).
 # --experimental-reset-state-function lets the JS entry re-instantiate after a trap.
+# cargo rewrites the .wasm only when it changed, so the glue and wasm-opt run only then.
 build: deps
 	cargo build --release --target wasm32-unknown-unknown
+	@$(MAKE) --no-print-directory pkg/edge_revoke_bg.wasm
+
+pkg/edge_revoke_bg.wasm: $(WASM)
 	wasm-bindgen --target web --experimental-reset-state-function --out-dir pkg $(WASM)
 	wasm-opt -Oz pkg/edge_revoke_bg.wasm -o pkg/edge_revoke_bg.wasm
 	@ls -l pkg/edge_revoke_bg.wasm | awk '{print "pkg/edge_revoke_bg.wasm:", $$5, "bytes"}'

@@ -17,6 +17,7 @@ use crate::{
     jwk::KeySet,
     jwks::{JwksCache, JwksIo},
     ports::{Fetcher, RateLimiter, Store},
+    revocation::{NotRevoked, RevocationCache, Revocations},
 };
 
 /// Prefix of the identity headers set on forwarded requests; the client's own are removed.
@@ -26,6 +27,7 @@ pub const IDENTITY_HEADER_PREFIX: &str = "x-edge-auth-";
 #[derive(Default)]
 pub struct App {
     jwks: JwksCache,
+    revocations: RevocationCache,
 }
 
 /// What one request may use.
@@ -70,6 +72,8 @@ pub enum Route {
     Health,
     /// `POST /`: the Cognito API. The only route whose body the Worker reads.
     Api,
+    /// `GET /<poolId>/.well-known/jwks.json` or `…/openid-configuration`.
+    WellKnown,
     /// A path under a protected prefix.
     Gate,
     /// Anything else: static assets.
@@ -90,6 +94,9 @@ pub fn route(config: Option<&Config>, method: &str, path: &str) -> Route {
     }
     if path == "/" && method == "POST" {
         return Route::Api;
+    }
+    if method == "GET" && well_known(path).is_some() {
+        return Route::WellKnown;
     }
     let protected = match config {
         Some(config) => config.is_protected(path),
@@ -134,19 +141,7 @@ impl App {
         match route {
             Route::Health => Outcome::Respond(self.finish(self.health(config, io).await, io)),
             Route::Api => Outcome::Respond(
-                self.finish(
-                    Response::aws_error(
-                        &Error::Api(crate::error::ApiError::UnknownOperation(
-                            request
-                                .header("x-amz-target")
-                                .unwrap_or_default()
-                                .to_owned(),
-                        )),
-                        Surface::Api,
-                        "application/x-amz-json-1.1",
-                    ),
-                    io,
-                ),
+                self.finish(crate::api::handle(self, config, request, io).await, io),
             ),
             Route::Gate => match self.gate(config, request, io).await {
                 Ok(outcome) => outcome,
@@ -158,6 +153,7 @@ impl App {
                     Outcome::Respond(self.finish(gate_refusal(&err), io))
                 }
             },
+            Route::WellKnown => Outcome::Respond(self.finish(discovery(config, &request.path), io)),
             Route::Assets => Outcome::Assets,
         }
     }
@@ -219,6 +215,29 @@ impl App {
         candidate.verify(&keys, io.verifier, expect, io.now_ms)
     }
 
+    /// The revocation list as this request sees it.
+    pub fn revocations<'a>(&'a self, config: &Config, io: &Io<'a>) -> Revocations<'a> {
+        Revocations {
+            store: io.store,
+            cache: &self.revocations,
+            cache_ttl_s: config.revocation_cache_ttl_s,
+            kv_cache_ttl_s: config.kv_cache_ttl_s,
+            now_ms: io.now_ms,
+        }
+    }
+
+    /// Verifies a bearer token and checks it against the revocation list.
+    pub async fn authorize(
+        &self,
+        config: &Config,
+        token: &str,
+        expect: &Expect<'_>,
+        io: &Io<'_>,
+    ) -> Result<NotRevoked, Error> {
+        let auth = self.authenticate(config, token, expect, io).await?;
+        self.revocations(config, io).check(auth).await
+    }
+
     async fn gate(
         &self,
         config: &Config,
@@ -226,9 +245,10 @@ impl App {
         io: &Io<'_>,
     ) -> Result<Outcome, Error> {
         let token = bearer_token(request).ok_or(Error::MissingBearer)?;
-        let auth = self
-            .authenticate(config, token, &Expect::default(), io)
+        let caller = self
+            .authorize(config, token, &Expect::default(), io)
             .await?;
+        let auth = caller.auth();
         if let Some(origin) = &config.origin_url {
             let mut url = format!("{origin}{}", request.path);
             if !request.query.is_empty() {
@@ -237,7 +257,7 @@ impl App {
             }
             return Ok(Outcome::Forward {
                 url,
-                identity: identity_headers(&auth),
+                identity: identity_headers(auth),
             });
         }
         let is_me = config
@@ -255,6 +275,47 @@ impl App {
         };
         Ok(Outcome::Respond(self.finish(response, io)))
     }
+}
+
+/// The pool id and document name of a `/<poolId>/.well-known/<document>` path.
+fn well_known(path: &str) -> Option<(&str, &str)> {
+    let rest = path.strip_prefix('/')?;
+    let (pool_id, document) = rest.split_once("/.well-known/")?;
+    let known = matches!(document, "jwks.json" | "openid-configuration");
+    (known && !pool_id.is_empty() && !pool_id.contains('/')).then_some((pool_id, document))
+}
+
+/// A local pool's discovery documents, so any OIDC verifier can check its tokens.
+fn discovery(config: &Config, path: &str) -> Response {
+    let not_found = || {
+        Response::json(
+            404,
+            &json!({"__type": "ResourceNotFoundException", "message": "No local pool with this id."}),
+        )
+    };
+    let Some((pool_id, document)) = well_known(path) else {
+        return not_found();
+    };
+    let Some(pool) = config.pool(pool_id).filter(|p| p.local.is_some()) else {
+        return not_found();
+    };
+    let PoolKeys::Local(keys) = &pool.keys else {
+        return not_found();
+    };
+    let body = match document {
+        "jwks.json" => keys.to_public_jwks(),
+        _ => json!({
+            "issuer": pool.issuer,
+            "jwks_uri": format!("{}/.well-known/jwks.json", pool.issuer),
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "response_types_supported": ["code", "token"],
+            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "token_use",
+                                 "cognito:username", "email", "email_verified", "origin_jti", "jti"],
+        }),
+    };
+    // Keys rotate rarely; verifiers may cache for an hour (they refetch on an unknown kid).
+    Response::json(200, &body).with_header("cache-control", "public, max-age=3600")
 }
 
 /// The token of `Authorization: Bearer <token>` (scheme case-insensitive, RFC 7235 §2.1).
@@ -359,6 +420,26 @@ mod tests {
         assert_eq!(route(None, "POST", "/"), Route::Api);
         assert_eq!(route(None, "GET", "/"), Route::Assets);
         assert_eq!(route(None, "GET", "/api/me"), Route::Gate);
+        assert_eq!(
+            route(None, "GET", "/us-east-1_A1/.well-known/jwks.json"),
+            Route::WellKnown
+        );
+        assert_eq!(
+            route(
+                None,
+                "GET",
+                "/us-east-1_A1/.well-known/openid-configuration"
+            ),
+            Route::WellKnown
+        );
+        assert_eq!(
+            route(None, "GET", "/a/b/.well-known/jwks.json"),
+            Route::Assets
+        );
+        assert_eq!(
+            route(None, "POST", "/us-east-1_A1/.well-known/jwks.json"),
+            Route::Assets
+        );
         assert_eq!(route(None, "DELETE", "/api/x"), Route::Gate);
         assert!(Route::Api.needs_body() && !Route::Gate.needs_body());
     }

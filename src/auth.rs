@@ -162,6 +162,12 @@ impl Authenticated {
         kind(self.claims.token_use)
     }
 
+    /// Mutable claims, for tests that need a shape no real token has.
+    #[cfg(test)]
+    pub(crate) fn claims_mut_for_tests(&mut self) -> &mut Claims {
+        &mut self.claims
+    }
+
     /// The same caller, refused for `error` (e.g. a missing scope), worded for its kind.
     pub fn refuse(&self, error: TokenError) -> Error {
         Error::Token {

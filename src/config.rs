@@ -159,14 +159,6 @@ impl Pool {
         let longest = self.access_token_validity_s.max(self.id_token_validity_s);
         (self.refresh_token_validity_s + longest + REVOCATION_LEEWAY_S).max(60)
     }
-
-    /// The pool's ARN for IAM-style allow-lists, under `account`.
-    pub fn arn(&self, account: &str) -> String {
-        format!(
-            "arn:aws:cognito-idp:{}:{}:userpool/{}",
-            self.region, account, self.id
-        )
-    }
 }
 
 /// Slack added to revocation TTLs for clock differences between the issuer and the edge.
@@ -188,21 +180,43 @@ pub struct AdminCredential {
 }
 
 impl AdminCredential {
-    /// Whether this credential may perform `action` (an operation name) on `pool`.
-    pub fn permits(&self, action: &str, pool: &Pool) -> bool {
+    /// The ARN of pool `pool_id` under this credential's account (region from the id).
+    pub fn pool_arn(&self, pool_id: &str) -> String {
+        let region = pool_id
+            .rsplit_once('_')
+            .map_or(pool_id, |(region, _)| region);
+        format!(
+            "arn:aws:cognito-idp:{region}:{}:userpool/{pool_id}",
+            self.account_id
+        )
+    }
+
+    /// Whether this credential may perform `action` (an operation name) on pool `pool_id`.
+    /// IAM is evaluated before the pool is looked up, so the pool need not exist.
+    pub fn permits(&self, action: &str, pool_id: &str) -> bool {
         let qualified = format!("cognito-idp:{action}");
         let action_ok = self.allow.as_ref().is_none_or(|allow| {
             allow
                 .iter()
                 .any(|pattern| glob_match(pattern, &qualified) || glob_match(pattern, action))
         });
-        let arn = pool.arn(&self.account_id);
+        let arn = self.pool_arn(pool_id);
         let resource_ok = self.resources.as_ref().is_none_or(|resources| {
             resources
                 .iter()
-                .any(|pattern| pattern == &pool.id || glob_match(pattern, &arn))
+                .any(|pattern| pattern == pool_id || glob_match(pattern, &arn))
         });
         action_ok && resource_ok
+    }
+
+    /// AWS's AccessDeniedException text for this credential.
+    pub fn denial(&self, action: &str, pool_id: &str) -> String {
+        format!(
+            "User: arn:aws:iam::{}:user/{} is not authorized to perform: cognito-idp:{action} on resource: {}",
+            self.account_id,
+            self.access_key_id,
+            self.pool_arn(pool_id)
+        )
     }
 }
 
@@ -257,6 +271,20 @@ impl Config {
                     format!("{path}.id"),
                     "two pools share this id",
                 ));
+            }
+            if let Clients::Listed(clients) = &pool.clients {
+                for client in clients {
+                    if pools.iter().any(|p| p.client(&client.id).is_some()) {
+                        // InitiateAuth and RevokeToken find the pool by client id.
+                        return Err(ConfigError::new(
+                            format!("{path}.clients"),
+                            format!(
+                                "client id {} is already a client of another pool",
+                                client.id
+                            ),
+                        ));
+                    }
+                }
             }
             if pools.iter().any(|p| p.issuer == pool.issuer) {
                 return Err(ConfigError::new(
@@ -956,9 +984,14 @@ mod tests {
         );
         let config = Config::from_env(&v).unwrap();
         let cred = config.admin_credential("AKIAEXAMPLEEXAMPLE01").unwrap();
-        let pool = &config.pools[0];
-        assert!(cred.permits("AdminUserGlobalSignOut", pool));
-        assert!(!cred.permits("AdminDeleteUser", pool));
+        assert!(cred.permits("AdminUserGlobalSignOut", "us-east-1_AbC123"));
+        assert!(cred.permits("AdminUserGlobalSignOut", "us-east-1_AbCdef"));
+        assert!(!cred.permits("AdminUserGlobalSignOut", "us-west-2_AbC123"));
+        assert!(!cred.permits("AdminDeleteUser", "us-east-1_AbC123"));
+        assert_eq!(
+            cred.denial("AdminDeleteUser", "us-east-1_AbC123"),
+            "User: arn:aws:iam::000000000000:user/AKIAEXAMPLEEXAMPLE01 is not authorized to perform: cognito-idp:AdminDeleteUser on resource: arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_AbC123"
+        );
     }
 
     #[test]

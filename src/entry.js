@@ -19,6 +19,8 @@ const guard = (call) => async (...args) => {
 };
 
 export const verifyToken = guard(wasm.verifyToken);
+export const globalSignOut = guard(wasm.globalSignOut);
+export const revokeToken = guard(wasm.revokeToken);
 
 export async function handleRequest(request, env, ctx) {
   try {

@@ -154,6 +154,8 @@ pub enum ApiError {
     UserNotFound,
     /// The user already exists (AdminCreateUser).
     UsernameExists,
+    /// Another user already has this email (AdminCreateUser).
+    AliasExists,
     /// Authentication failed with a Cognito message (wrong password, disabled user, bad refresh token, …).
     NotAuthorized(String),
     /// The caller's credentials are valid but not allowed this action on this pool.
@@ -209,6 +211,11 @@ impl ApiError {
                 400,
                 "UsernameExistsException",
                 "User account already exists".into(),
+            ),
+            Self::AliasExists => (
+                400,
+                "AliasExistsException",
+                "An account with the given email already exists.".into(),
             ),
             Self::NotAuthorized(text) => (400, "NotAuthorizedException", text.clone()),
             Self::AccessDenied(text) => (400, "AccessDeniedException", text.clone()),

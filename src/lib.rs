@@ -24,6 +24,7 @@
 //!   input is length-capped before parsing; JSON is parsed strictly (no duplicate members).
 //! - Time is an input: the adapter reads the clock once per request.
 
+pub mod api;
 pub mod app;
 pub mod auth;
 pub mod claims;
@@ -35,7 +36,9 @@ pub mod json;
 pub mod jwk;
 pub mod jwks;
 pub mod local;
+pub mod ops;
 pub mod ports;
+pub mod revocation;
 pub mod sigv4;
 pub mod token;
 pub mod validate;

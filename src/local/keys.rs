@@ -74,6 +74,11 @@ impl SigningKeys {
         &self.keys[0]
     }
 
+    /// The key with this kid.
+    pub fn by_kid(&self, kid: &str) -> Option<&SigningKey> {
+        self.keys.iter().find(|k| k.kid == kid)
+    }
+
     /// Every key's public half, as the set tokens are verified against.
     pub fn verifying_keys(&self) -> KeySet {
         // Kids are unique and every key is RSA, so `KeySet::new` cannot refuse this set.

@@ -25,6 +25,7 @@ use crate::{
     crypto::RustCrypto,
     error::{ConfigError, Error, Surface},
     http::{Request, Response},
+    ops::{self, Caller, Ctx, Operation},
 };
 use bindings::{console_error, console_log, AssetsBinding};
 use ports::{describe, Fetch, Kv, Limiter};
@@ -91,24 +92,10 @@ fn isolate(env: &JsValue) -> (Rc<App>, ParsedConfig) {
     })
 }
 
-/// A fresh request id: a UUID v4 from `crypto.getRandomValues` (only ever called in a request).
+/// A fresh request id (a UUID v4 from `crypto.getRandomValues`, only ever called in a request).
 fn request_id() -> String {
-    let mut bytes = [0u8; 16];
-    if getrandom::getrandom(&mut bytes).is_err() {
-        // No randomness means no unique id; the time is better than nothing for correlating logs.
-        return format!("req-{}", js_sys::Date::now() as u64);
-    }
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex = hex::encode(bytes);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    crate::local::tokens::uuid_v4()
+        .unwrap_or_else(|_| format!("req-{}", js_sys::Date::now() as u64))
 }
 
 /// Splits a request URL into path and query.
@@ -218,7 +205,7 @@ async fn serve_asset(
 #[wasm_bindgen(js_name = handleRequest)]
 pub async fn handle_request(
     request: web_sys::Request,
-    env: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "EdgeRevokeEnv")] env: JsValue,
     _ctx: JsValue,
 ) -> Result<web_sys::Response, JsValue> {
     let now_ms = js_sys::Date::now() as u64;
@@ -325,11 +312,70 @@ pub async fn verify_token(
         request_id: &request_id,
         log: &log,
     };
-    let auth = app
-        .authenticate(config, &token, &expect, &io)
+    let caller = app
+        .authorize(config, &token, &expect, &io)
         .await
         .map_err(|err| js_error(&err))?;
-    to_js(&Value::Object(auth.claims().all.clone()))
+    to_js(&Value::Object(caller.auth().claims().all.clone()))
+}
+
+/// Runs a Cognito operation for trusted Worker code (no SigV4): same validation and errors.
+async fn trusted_call(
+    env: &JsValue,
+    operation: Operation,
+    input: JsValue,
+) -> Result<JsValue, JsValue> {
+    let (app, config) = isolate(env);
+    let config = config
+        .as_ref()
+        .as_ref()
+        .map_err(|err| js_error(&Error::Config(err.clone())))?;
+    let body = match serde_wasm_bindgen::from_value::<Value>(input) {
+        Ok(Value::Object(map)) => map,
+        _ => return Err(js_sys::TypeError::new("the input must be an object").into()),
+    };
+    let store = Kv::from_env(env);
+    let request_id = request_id();
+    let log = |line: &str| console_log(&format!("edge-revoke [{request_id}] {line}"));
+    let io = Io {
+        store: &store,
+        fetcher: &Fetch,
+        limiter: &crate::ports::Unlimited,
+        verifier: &RustCrypto,
+        now_ms: js_sys::Date::now() as u64,
+        request_id: &request_id,
+        log: &log,
+    };
+    let ctx = Ctx {
+        app: &app,
+        config,
+        io: &io,
+        caller: Caller::Trusted,
+    };
+    let output = ops::dispatch(operation, &body, &ctx)
+        .await
+        .map_err(|err| js_error(&err))?;
+    to_js(&output)
+}
+
+/// `globalSignOut(env, { UserPoolId, Username })`: signs the user out of every session
+/// (AdminUserGlobalSignOut without SigV4: the calling Worker is trusted).
+#[wasm_bindgen(js_name = globalSignOut, unchecked_return_type = "{}")]
+pub async fn global_sign_out(
+    #[wasm_bindgen(unchecked_param_type = "EdgeRevokeEnv")] env: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "GlobalSignOutInput")] input: JsValue,
+) -> Result<JsValue, JsValue> {
+    trusted_call(&env, Operation::AdminUserGlobalSignOut, input).await
+}
+
+/// `revokeToken(env, { Token, ClientId, ClientSecret? })`: revokes one session by its refresh
+/// token (local pools).
+#[wasm_bindgen(js_name = revokeToken, unchecked_return_type = "{}")]
+pub async fn revoke_token(
+    #[wasm_bindgen(unchecked_param_type = "EdgeRevokeEnv")] env: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "RevokeTokenInput")] input: JsValue,
+) -> Result<JsValue, JsValue> {
+    trusted_call(&env, Operation::RevokeToken, input).await
 }
 
 /// A JSON value as a plain JS value (objects, not Maps, so `claims.sub` works).

@@ -13,7 +13,7 @@ before(async () => {
   keys = Object.fromEntries(await Promise.all(ASYMMETRIC.map(async (alg) => [alg, await keyFor(alg)])));
   hsKey = await keyFor("HS256");
   worker = await startWorker({
-    POOLS: JSON.stringify([pool(POOL, Object.values(keys)), pool(HS_POOL, [hsKey])]),
+    POOLS: JSON.stringify([pool(POOL, Object.values(keys)), pool(HS_POOL, [hsKey], { clients: [{ id: "client2" }] })]),
   });
 });
 after(() => worker?.dispose());
@@ -38,7 +38,7 @@ for (const alg of [...ASYMMETRIC, "HS256"]) {
   test(`an access token signed by jose with ${alg} passes the gate`, async () => {
     const key = alg === "HS256" ? hsKey : keys[alg];
     const poolId = alg === "HS256" ? HS_POOL : POOL;
-    const claims = accessClaims(poolId, { username: `user-${alg}` });
+    const claims = accessClaims(poolId, { username: `user-${alg}`, client_id: alg === "HS256" ? "client2" : "client1" });
     const res = await worker.fetch("/api/me", bearer(await sign(key, claims)));
     assert.equal(res.status, 200);
     const body = await res.json();

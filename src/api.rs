@@ -1,0 +1,141 @@
+//! `POST /`: Cognito's AWS JSON 1.1 protocol, so boto3 and the AWS SDKs work unchanged.
+//!
+//! The order follows Coral: operation from `X-Amz-Target` (UnknownOperationException), SigV4 for
+//! admin operations, the caller's rate limit, the JSON body (SerializationException), then the
+//! operation itself (validation, IAM allow-list, pool, user). Every answer carries
+//! `x-amzn-RequestId`; errors carry `{"__type", "message"}` and a matching `x-amzn-ErrorType`.
+
+use serde_json::{Map, Value};
+
+use crate::{
+    app::{App, Io},
+    config::Config,
+    error::{ApiError, Error, Surface},
+    http::{Request, Response},
+    ops::{self, Caller, Ctx, Operation},
+    sigv4::{self, RequestParts},
+};
+
+/// The `X-Amz-Target` prefix of every Cognito user-pool operation.
+pub const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
+/// The protocol's content type.
+pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+/// SigV4 clock skew allowed each way (AWS: 15 minutes).
+pub const SIGV4_SKEW_MS: u64 = 15 * 60 * 1000;
+/// The SigV4 service name of Cognito user pools.
+pub const SIGV4_SERVICE: &str = "cognito-idp";
+
+/// Handles one `POST /` call.
+pub async fn handle(app: &App, config: &Config, request: &Request, io: &Io<'_>) -> Response {
+    let target = request.header("x-amz-target").unwrap_or_default();
+    match call(app, config, request, target, io).await {
+        Ok(output) => Response::json_with(200, CONTENT_TYPE, &output),
+        Err(err) => {
+            let wire = err.wire(Surface::Api);
+            let operation = target.strip_prefix(TARGET_PREFIX).unwrap_or(target);
+            let operation: String = operation.chars().take(64).collect();
+            if wire.status >= 500 {
+                (io.log)(&format!("{operation} failed: {err}"));
+            } else {
+                (io.log)(&format!(
+                    "{operation} refused: {} {}",
+                    wire.error_type, wire.message
+                ));
+            }
+            Response::aws_error(&err, Surface::Api, CONTENT_TYPE)
+        }
+    }
+}
+
+async fn call(
+    app: &App,
+    config: &Config,
+    request: &Request,
+    target: &str,
+    io: &Io<'_>,
+) -> Result<Value, Error> {
+    let operation = target
+        .strip_prefix(TARGET_PREFIX)
+        .and_then(Operation::from_name)
+        .ok_or_else(|| ApiError::UnknownOperation(target.to_owned()))?;
+    let caller = if operation.needs_sigv4() {
+        Caller::Admin(authenticate_admin(config, request, io)?)
+    } else {
+        Caller::Anonymous
+    };
+    let limit_key = match &caller {
+        Caller::Admin(credential) => format!("key:{}", credential.access_key_id),
+        _ => format!(
+            "ip:{}",
+            request.header("cf-connecting-ip").unwrap_or("unknown")
+        ),
+    };
+    if !io.limiter.allow(&limit_key).await {
+        return Err(ApiError::TooManyRequests.into());
+    }
+    let body = parse_body(&request.body)?;
+    let ctx = Ctx {
+        app,
+        config,
+        io,
+        caller,
+    };
+    ops::dispatch(operation, &body, &ctx).await
+}
+
+/// Verifies the SigV4 signature of an admin call and returns the credential that made it.
+fn authenticate_admin<'c>(
+    config: &'c Config,
+    request: &Request,
+    io: &Io<'_>,
+) -> Result<&'c crate::config::AdminCredential, Error> {
+    let parts = RequestParts {
+        method: &request.method,
+        path: &request.path,
+        query: &request.query,
+        headers: &request.headers,
+        body: &request.body,
+    };
+    let lookup = |access_key_id: &str| {
+        config
+            .admin_credential(access_key_id)
+            .map(|c| c.secret_access_key.clone())
+    };
+    let verified = sigv4::verify(&parts, SIGV4_SERVICE, io.now_ms, SIGV4_SKEW_MS, &lookup)?;
+    config
+        .admin_credential(&verified.access_key_id)
+        .ok_or_else(|| Error::Internal("verified key vanished from the configuration".into()))
+}
+
+/// The request body as a JSON object. Smithy: servers must accept an empty body as `{}`.
+fn parse_body(body: &[u8]) -> Result<Map<String, Value>, Error> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match crate::json::parse_value(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(Value::Null) => Ok(Map::new()),
+        Ok(_) => Err(ApiError::Serialization("Expected map or null").into()),
+        Err(_) => Err(ApiError::Serialization("Could not parse request body into json").into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_body_is_an_empty_object() {
+        assert!(parse_body(b"").unwrap().is_empty());
+        assert!(parse_body(b"  ").unwrap().is_empty());
+        assert!(parse_body(b"null").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_body_that_is_not_an_object_is_a_serialization_error() {
+        for body in [&b"[]"[..], b"\"x\"", b"not json", b"{\"a\":1,\"a\":2}"] {
+            let err = parse_body(body).unwrap_err();
+            assert_eq!(err.wire(Surface::Api).error_type, "SerializationException");
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! Local pools' passwords: a salted PBKDF2-HMAC-SHA256 hash, and Cognito's default policy.
+//!
+//! Stored as `pbkdf2-sha256$<iterations>$<salt>$<hash>` (base64url), so the iteration count can
+//! be raised for new passwords without breaking old ones. The default count is chosen so one
+//! sign-in stays well inside a Worker's CPU budget: see README, "Local pools".
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+/// Salt length, in bytes.
+const SALT_BYTES: usize = 16;
+/// Derived key length, in bytes.
+const HASH_BYTES: usize = 32;
+/// Hashes with fewer iterations than this are refused when read back (a tampered record).
+const MIN_ITERATIONS: u32 = 1_000;
+/// Hashes with more iterations than this are refused when read back (a CPU-exhaustion record).
+const MAX_ITERATIONS: u32 = 10_000_000;
+
+/// A password hash as stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordHash {
+    iterations: u32,
+    salt: [u8; SALT_BYTES],
+    hash: [u8; HASH_BYTES],
+}
+
+impl core::fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PasswordHash")
+            .field("iterations", &self.iterations)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PasswordHash {
+    /// Hashes `password` with a fresh random salt.
+    pub fn new(password: &str, iterations: u32) -> Result<Self, String> {
+        let mut salt = [0u8; SALT_BYTES];
+        getrandom::getrandom(&mut salt).map_err(|e| format!("no randomness for a salt: {e}"))?;
+        Ok(Self::with_salt(password, iterations, salt))
+    }
+
+    fn with_salt(password: &str, iterations: u32, salt: [u8; SALT_BYTES]) -> Self {
+        let mut hash = [0u8; HASH_BYTES];
+        pbkdf2::pbkdf2_hmac::<Sha256>(password.as_bytes(), &salt, iterations, &mut hash);
+        Self {
+            iterations,
+            salt,
+            hash,
+        }
+    }
+
+    /// Whether `password` matches, compared in constant time.
+    pub fn verify(&self, password: &str) -> bool {
+        let candidate = Self::with_salt(password, self.iterations, self.salt);
+        bool::from(candidate.hash.ct_eq(&self.hash))
+    }
+
+    /// The iteration count this hash was made with.
+    pub fn iterations(&self) -> u32 {
+        self.iterations
+    }
+
+    /// The stored form.
+    pub fn encode(&self) -> String {
+        format!(
+            "pbkdf2-sha256${}${}${}",
+            self.iterations,
+            URL_SAFE_NO_PAD.encode(self.salt),
+            URL_SAFE_NO_PAD.encode(self.hash)
+        )
+    }
+
+    /// Reads the stored form back; `None` if it is not one this code wrote.
+    pub fn decode(text: &str) -> Option<Self> {
+        let mut parts = text.split('$');
+        if parts.next()? != "pbkdf2-sha256" {
+            return None;
+        }
+        let iterations: u32 = parts.next()?.parse().ok()?;
+        if !(MIN_ITERATIONS..=MAX_ITERATIONS).contains(&iterations) {
+            return None;
+        }
+        let salt = URL_SAFE_NO_PAD
+            .decode(parts.next()?)
+            .ok()?
+            .try_into()
+            .ok()?;
+        let hash = URL_SAFE_NO_PAD
+            .decode(parts.next()?)
+            .ok()?
+            .try_into()
+            .ok()?;
+        parts.next().is_none().then_some(Self {
+            iterations,
+            salt,
+            hash,
+        })
+    }
+}
+
+/// The symbols Cognito's policy counts (its documented special-character set).
+const SYMBOLS: &str = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-";
+
+/// Cognito's default password policy: 8 characters, upper and lower case, a number and a
+/// symbol. The error text is Cognito's InvalidPasswordException message.
+pub fn check_policy(password: &str) -> Result<(), String> {
+    let problem = if password.chars().count() < 8 {
+        Some("Password not long enough")
+    } else if !password.chars().any(char::is_lowercase) {
+        Some("Password must have lowercase characters")
+    } else if !password.chars().any(char::is_uppercase) {
+        Some("Password must have uppercase characters")
+    } else if !password.chars().any(|c| c.is_ascii_digit()) {
+        Some("Password must have numeric characters")
+    } else if !password.chars().any(|c| SYMBOLS.contains(c) || c == ' ') {
+        Some("Password must have symbol characters")
+    } else {
+        None
+    };
+    match problem {
+        Some(problem) => Err(format!("Password did not conform with policy: {problem}")),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hash_verifies_its_password_and_nothing_else() {
+        let hash = PasswordHash::new("Correct-Horse-1", 1_000).unwrap();
+        assert!(hash.verify("Correct-Horse-1"));
+        assert!(!hash.verify("Correct-Horse-2"));
+        assert!(!hash.verify(""));
+    }
+
+    #[test]
+    fn two_hashes_of_one_password_differ_by_salt() {
+        let a = PasswordHash::new("Correct-Horse-1", 1_000).unwrap();
+        let b = PasswordHash::new("Correct-Horse-1", 1_000).unwrap();
+        assert_ne!(a.encode(), b.encode());
+    }
+
+    #[test]
+    fn the_stored_form_round_trips_and_refuses_tampering() {
+        let hash = PasswordHash::new("Correct-Horse-1", 1_000).unwrap();
+        let decoded = PasswordHash::decode(&hash.encode()).unwrap();
+        assert!(decoded.verify("Correct-Horse-1"));
+        assert!(PasswordHash::decode("pbkdf2-sha256$1$AAAA$AAAA").is_none());
+        assert!(PasswordHash::decode(&hash.encode().replace("1000", "999999999")).is_none());
+        assert!(PasswordHash::decode("bcrypt$x").is_none());
+        assert!(PasswordHash::decode(&format!("{}$extra", hash.encode())).is_none());
+    }
+
+    #[test]
+    fn pbkdf2_matches_the_rfc_7914_test_vector() {
+        // RFC 7914 §11: PBKDF2-HMAC-SHA256, P="passwd", S="salt", c=1, dkLen=64 (first 32 bytes).
+        let mut out = [0u8; 32];
+        pbkdf2::pbkdf2_hmac::<Sha256>(b"passwd", b"salt", 1, &mut out);
+        assert_eq!(
+            hex::encode(out),
+            "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc"
+        );
+    }
+
+    #[test]
+    fn the_policy_speaks_cognitos_words() {
+        assert_eq!(
+            check_policy("Ab1!").unwrap_err(),
+            "Password did not conform with policy: Password not long enough"
+        );
+        assert!(check_policy("abcdefg1!")
+            .unwrap_err()
+            .ends_with("uppercase characters"));
+        assert!(check_policy("ABCDEFG1!")
+            .unwrap_err()
+            .ends_with("lowercase characters"));
+        assert!(check_policy("Abcdefgh!")
+            .unwrap_err()
+            .ends_with("numeric characters"));
+        assert!(check_policy("Abcdefgh1")
+            .unwrap_err()
+            .ends_with("symbol characters"));
+        assert!(check_policy("Correct-Horse-1").is_ok());
+    }
+}

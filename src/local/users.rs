@@ -1,0 +1,382 @@
+//! Local pools' users, in KV.
+//!
+//! # KV layout (`REVOCATIONS` namespace)
+//! - `user/v1/<pool>/sub/<sub>` → the user record (JSON)
+//! - `user/v1/<pool>/name/<username, lowercased>` → sub
+//! - `user/v1/<pool>/email/<email, lowercased>` → sub
+//!
+//! Usernames and emails are case-insensitive (Cognito's default for new pools). A user is found
+//! by username, email or sub in one bulk read, then the record in a second. Writes are ordered so
+//! a failure never leaves a reachable half-made user: on create the record goes first and the
+//! indexes after (an index that fails is rolled back with the record); on delete the record goes
+//! first, and an index left behind points at nothing, which reads as "no such user".
+
+use serde_json::{json, Map, Value};
+
+use crate::{
+    config::Pool,
+    error::{ApiError, Error, StoreError},
+    local::password::PasswordHash,
+    ports::Store,
+    revocation::key_component,
+};
+
+/// A user's account state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserStatus {
+    /// Created with a temporary password; must choose a new one at first sign-in.
+    ForceChangePassword,
+    /// Has a permanent password.
+    Confirmed,
+}
+
+impl UserStatus {
+    /// Cognito's name for the state.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::ForceChangePassword => "FORCE_CHANGE_PASSWORD",
+            UserStatus::Confirmed => "CONFIRMED",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        match text {
+            "FORCE_CHANGE_PASSWORD" => Some(UserStatus::ForceChangePassword),
+            "CONFIRMED" => Some(UserStatus::Confirmed),
+            _ => None,
+        }
+    }
+}
+
+/// A user of a local pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// The immutable id (UUID v4).
+    pub sub: String,
+    /// The username as created.
+    pub username: String,
+    /// Attributes other than `sub`, in the order given.
+    pub attributes: Vec<(String, String)>,
+    /// Account state.
+    pub status: UserStatus,
+    /// Whether the user may sign in.
+    pub enabled: bool,
+    /// The password hash.
+    pub password: Option<PasswordHash>,
+    /// When created, ms.
+    pub created_ms: u64,
+    /// When last changed, ms.
+    pub modified_ms: u64,
+}
+
+impl User {
+    /// An attribute's value.
+    pub fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The email alias, lowercased, if the user has one.
+    fn email_key(&self) -> Option<String> {
+        self.attribute("email").map(str::to_lowercase)
+    }
+
+    /// `UserAttributes` as Cognito answers it: `sub` first.
+    pub fn attributes_json(&self) -> Value {
+        let mut list = vec![json!({"Name": "sub", "Value": self.sub})];
+        list.extend(
+            self.attributes
+                .iter()
+                .map(|(name, value)| json!({"Name": name, "Value": value})),
+        );
+        Value::Array(list)
+    }
+
+    fn to_json(&self) -> String {
+        let attributes: Map<String, Value> = self
+            .attributes
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::from(v.clone())))
+            .collect();
+        json!({
+            "v": 1,
+            "sub": self.sub,
+            "username": self.username,
+            "attributes": attributes,
+            "attribute_order": self.attributes.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(),
+            "status": self.status.as_str(),
+            "enabled": self.enabled,
+            "password": self.password.as_ref().map(PasswordHash::encode),
+            "created": self.created_ms,
+            "modified": self.modified_ms,
+        })
+        .to_string()
+    }
+
+    fn parse(key: &str, text: &str) -> Result<Self, StoreError> {
+        let corrupt = || StoreError::Corrupt(format!("{key}: not a user record"));
+        let record = crate::json::parse_object(text.as_bytes()).map_err(|_| corrupt())?;
+        let string = |name: &str| record.get(name).and_then(Value::as_str).map(str::to_owned);
+        let values = record
+            .get("attributes")
+            .and_then(Value::as_object)
+            .ok_or_else(corrupt)?;
+        let order = record
+            .get("attribute_order")
+            .and_then(Value::as_array)
+            .ok_or_else(corrupt)?;
+        let attributes = order
+            .iter()
+            .filter_map(Value::as_str)
+            .filter_map(|name| {
+                let value = values.get(name)?.as_str()?;
+                Some((name.to_owned(), value.to_owned()))
+            })
+            .collect();
+        let password = match record.get("password") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) => Some(PasswordHash::decode(text).ok_or_else(corrupt)?),
+            Some(_) => return Err(corrupt()),
+        };
+        Ok(Self {
+            sub: string("sub").ok_or_else(corrupt)?,
+            username: string("username").ok_or_else(corrupt)?,
+            attributes,
+            status: string("status")
+                .as_deref()
+                .and_then(UserStatus::parse)
+                .ok_or_else(corrupt)?,
+            enabled: record
+                .get("enabled")
+                .and_then(Value::as_bool)
+                .ok_or_else(corrupt)?,
+            password,
+            created_ms: record.get("created").and_then(Value::as_u64).unwrap_or(0),
+            modified_ms: record.get("modified").and_then(Value::as_u64).unwrap_or(0),
+        })
+    }
+}
+
+/// A local pool's user directory.
+pub struct Directory<'a> {
+    pool: &'a Pool,
+    store: &'a dyn Store,
+    now_ms: u64,
+}
+
+impl<'a> Directory<'a> {
+    /// The directory of `pool`.
+    pub fn new(pool: &'a Pool, store: &'a dyn Store, now_ms: u64) -> Self {
+        Self {
+            pool,
+            store,
+            now_ms,
+        }
+    }
+
+    fn record_key(&self, sub: &str) -> String {
+        format!("user/v1/{}/sub/{}", self.pool.id, key_component(sub))
+    }
+
+    fn name_key(&self, username: &str) -> String {
+        format!(
+            "user/v1/{}/name/{}",
+            self.pool.id,
+            key_component(&username.to_lowercase())
+        )
+    }
+
+    fn email_key(&self, email: &str) -> String {
+        format!("user/v1/{}/email/{}", self.pool.id, key_component(email))
+    }
+
+    /// The user whose username, email or sub is `name`.
+    pub async fn find(&self, name: &str) -> Result<Option<User>, Error> {
+        let keys = [
+            self.name_key(name),
+            self.email_key(&name.to_lowercase()),
+            self.record_key(name),
+        ];
+        let found = self.store.get_many(&keys, None).await?;
+        let [by_name, by_email, by_sub] = <[Option<String>; 3]>::try_from(found)
+            .map_err(|_| StoreError::Read("bulk read answered the wrong count".into()))?;
+        if let Some(text) = by_sub {
+            return Ok(Some(User::parse(&keys[2], &text)?));
+        }
+        match by_name.or(by_email) {
+            Some(sub) => self.find_by_sub(&sub).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The user with this sub.
+    pub async fn find_by_sub(&self, sub: &str) -> Result<Option<User>, Error> {
+        let key = self.record_key(sub);
+        match crate::ports::get_one(self.store, &key, None).await? {
+            Some(text) => Ok(Some(User::parse(&key, &text)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Creates `user`, refusing a username or email already taken.
+    pub async fn create(&self, user: &User) -> Result<(), Error> {
+        let mut index = vec![(self.name_key(&user.username), "username")];
+        if let Some(email) = user.email_key() {
+            index.push((self.email_key(&email), "email"));
+        }
+        let keys: Vec<String> = index.iter().map(|(k, _)| k.clone()).collect();
+        let taken = self.store.get_many(&keys, None).await?;
+        for ((_, what), sub) in index.iter().zip(taken) {
+            // An index pointing at a deleted user is free again.
+            if let Some(sub) = sub {
+                if self.find_by_sub(&sub).await?.is_some() {
+                    return Err(match *what {
+                        "email" => ApiError::AliasExists.into(),
+                        _ => ApiError::UsernameExists.into(),
+                    });
+                }
+            }
+        }
+        self.save(user).await?;
+        for key in &keys {
+            if let Err(err) = self.store.put(key, &user.sub, None).await {
+                // Roll back: the record alone is unreachable, but remove it too.
+                let _ = self.store.delete(&self.record_key(&user.sub)).await;
+                return Err(err.into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the record of an existing user.
+    pub async fn save(&self, user: &User) -> Result<(), Error> {
+        let mut user = user.clone();
+        user.modified_ms = self.now_ms;
+        self.store
+            .put(&self.record_key(&user.sub), &user.to_json(), None)
+            .await
+            .map_err(Error::from)
+    }
+
+    /// Deletes the user: the record first, then the indexes (best effort, see the module doc).
+    pub async fn delete(&self, user: &User, log: &dyn Fn(&str)) -> Result<(), Error> {
+        self.store.delete(&self.record_key(&user.sub)).await?;
+        let mut keys = vec![self.name_key(&user.username)];
+        if let Some(email) = user.email_key() {
+            keys.push(self.email_key(&email));
+        }
+        for key in keys {
+            if let Err(err) = self.store.delete(&key).await {
+                log(&format!(
+                    "user {} deleted; stale index {key} left: {err}",
+                    user.sub
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{config::Config, ports::MemoryStore};
+
+    fn pool() -> Pool {
+        let mut vars = Map::new();
+        vars.insert(
+            "POOLS".into(),
+            json!([{"id":"us-east-1_Local1","local":{},"issuer":"http://127.0.0.1:8787/us-east-1_Local1","clients":[{"id":"c"}]}]),
+        );
+        vars.insert(
+            "SIGNING_KEYS".into(),
+            crate::local::test_keys::signing_keys_json(),
+        );
+        Config::from_env(&vars).unwrap().pools.remove(0)
+    }
+
+    fn user(sub: &str, username: &str, email: &str) -> User {
+        User {
+            sub: sub.into(),
+            username: username.into(),
+            attributes: vec![("email".into(), email.into())],
+            status: UserStatus::Confirmed,
+            enabled: true,
+            password: Some(PasswordHash::new("Correct-Horse-1", 1_000).unwrap()),
+            created_ms: 1,
+            modified_ms: 1,
+        }
+    }
+
+    fn run<T>(f: impl core::future::Future<Output = T>) -> T {
+        pollster::block_on(f)
+    }
+
+    #[test]
+    fn a_user_is_found_by_username_email_or_sub() {
+        let (pool, store) = (pool(), MemoryStore::new());
+        let dir = Directory::new(&pool, &store, 10);
+        run(dir.create(&user("s-1", "Alice", "Alice@Example.com"))).unwrap();
+        for name in ["Alice", "alice", "alice@example.com", "s-1"] {
+            let found = run(dir.find(name)).unwrap().unwrap();
+            assert_eq!(found.sub, "s-1", "{name}");
+            assert!(found.password.as_ref().unwrap().verify("Correct-Horse-1"));
+        }
+        assert!(run(dir.find("bob")).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_taken_username_or_email_is_refused() {
+        let (pool, store) = (pool(), MemoryStore::new());
+        let dir = Directory::new(&pool, &store, 10);
+        run(dir.create(&user("s-1", "alice", "a@example.com"))).unwrap();
+        assert!(matches!(
+            run(dir.create(&user("s-2", "ALICE", "b@example.com"))),
+            Err(Error::Api(ApiError::UsernameExists))
+        ));
+        assert!(matches!(
+            run(dir.create(&user("s-3", "carol", "A@example.com"))),
+            Err(Error::Api(ApiError::AliasExists))
+        ));
+    }
+
+    #[test]
+    fn a_deleted_user_is_gone_and_its_name_is_free_again() {
+        let (pool, store) = (pool(), MemoryStore::new());
+        let dir = Directory::new(&pool, &store, 10);
+        let alice = user("s-1", "alice", "a@example.com");
+        run(dir.create(&alice)).unwrap();
+        run(dir.delete(&alice, &|_| {})).unwrap();
+        assert!(run(dir.find("alice")).unwrap().is_none());
+        run(dir.create(&user("s-2", "alice", "a@example.com"))).unwrap();
+        assert_eq!(run(dir.find("alice")).unwrap().unwrap().sub, "s-2");
+    }
+
+    #[test]
+    fn a_failed_create_leaves_no_reachable_user() {
+        let (pool, store) = (pool(), MemoryStore::new());
+        let dir = Directory::new(&pool, &store, 10);
+        store.fail_writes(true);
+        assert!(run(dir.create(&user("s-1", "alice", "a@example.com"))).is_err());
+        store.fail_writes(false);
+        assert!(store.keys().is_empty());
+    }
+
+    #[test]
+    fn a_record_round_trips_with_attribute_order() {
+        let mut alice = user("s-1", "alice", "a@example.com");
+        alice
+            .attributes
+            .push(("email_verified".into(), "true".into()));
+        alice.attributes.push(("custom:team".into(), "blue".into()));
+        let parsed = User::parse("k", &alice.to_json()).unwrap();
+        assert_eq!(parsed, alice);
+        assert_eq!(
+            parsed.attributes_json(),
+            json!([{"Name":"sub","Value":"s-1"},{"Name":"email","Value":"a@example.com"},
+                   {"Name":"email_verified","Value":"true"},{"Name":"custom:team","Value":"blue"}])
+        );
+    }
+}

@@ -1,0 +1,156 @@
+//! AdminCreateUser: creates a user of a local pool with a temporary password (SigV4).
+//!
+//! No message is ever sent (there is no mail or SMS here): `MessageAction` SUPPRESS and the
+//! default behave alike, and a missing `TemporaryPassword` is generated and never shown, so the
+//! user can only sign in after AdminSetUserPassword.
+
+use serde_json::{json, Value};
+
+use super::{validated, Ctx, Input, Operation};
+use crate::{
+    error::{ApiError, Error},
+    local::{
+        password::{check_policy, PasswordHash},
+        tokens::uuid_v4,
+        users::{User, UserStatus},
+    },
+    validate::{
+        Violations, CLIENT_METADATA, DESIRED_DELIVERY_MEDIUMS, MESSAGE_ACTION, PASSWORD, USERNAME,
+        USER_POOL_ID,
+    },
+};
+
+/// Standard attributes a local pool accepts (OpenID Connect's, as Cognito's default schema),
+/// besides `custom:` ones.
+const STANDARD_ATTRIBUTES: [&str; 19] = [
+    "address",
+    "birthdate",
+    "email",
+    "email_verified",
+    "family_name",
+    "gender",
+    "given_name",
+    "locale",
+    "middle_name",
+    "name",
+    "nickname",
+    "phone_number",
+    "phone_number_verified",
+    "picture",
+    "preferred_username",
+    "profile",
+    "updated_at",
+    "website",
+    "zoneinfo",
+];
+
+pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
+    let pool_id = input.string("UserPoolId")?;
+    let username = input.string("Username")?;
+    let attributes = input.attributes("UserAttributes")?;
+    let validation_data = input.attributes("ValidationData")?;
+    let temporary = input.string("TemporaryPassword")?;
+    input.bool("ForceAliasCreation")?;
+    let action = input.string("MessageAction")?;
+    let mediums = input.strings("DesiredDeliveryMediums")?;
+    let metadata = input.string_map("ClientMetadata")?;
+    validated(
+        Violations::new()
+            .string("userPoolId", pool_id, &USER_POOL_ID, true)
+            .string("username", username, &USERNAME, true)
+            .attributes("userAttributes", attributes.clone(), false)
+            .attributes("validationData", validation_data, false)
+            .string("temporaryPassword", temporary, &PASSWORD, false)
+            .string("messageAction", action, &MESSAGE_ACTION, false)
+            .string_list(
+                "desiredDeliveryMediums",
+                mediums,
+                &DESIRED_DELIVERY_MEDIUMS,
+                false,
+            )
+            .map("clientMetadata", metadata, &CLIENT_METADATA, false),
+    )?;
+    let (pool_id, username) = (pool_id.unwrap_or_default(), username.unwrap_or_default());
+    ctx.require_permission(Operation::AdminCreateUser, pool_id)?;
+    let pool = ctx.pool(pool_id)?;
+    let directory = ctx.directory(pool)?;
+
+    if action == Some("RESEND") {
+        // Nothing to resend without a mailer; answer with the existing user as Cognito does.
+        let user = directory
+            .find(username)
+            .await?
+            .ok_or(ApiError::UserNotFound)?;
+        return Ok(json!({"User": user_json(&user)}));
+    }
+
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for (name, value) in attributes.unwrap_or_default() {
+        let (name, value) = (name.unwrap_or_default(), value.unwrap_or_default());
+        if name == "sub" {
+            return Err(ApiError::InvalidParameter(
+                "Cannot modify the non-mutable attribute sub".into(),
+            )
+            .into());
+        }
+        if !STANDARD_ATTRIBUTES.contains(&name) && !name.starts_with("custom:") {
+            return Err(ApiError::InvalidParameter(format!(
+                "Attributes did not conform to the schema: {name}: Attribute does not exist in the schema."
+            ))
+            .into());
+        }
+        if name == "email" && !value.contains('@') {
+            return Err(ApiError::InvalidParameter("Invalid email address format.".into()).into());
+        }
+        pairs.retain(|(n, _)| n != name);
+        pairs.push((name.to_owned(), value.to_owned()));
+    }
+
+    let password = match temporary {
+        Some(given) => {
+            check_policy(given).map_err(ApiError::InvalidPassword)?;
+            given.to_owned()
+        }
+        None => generated_password()?,
+    };
+    let iterations = pool
+        .local
+        .as_ref()
+        .map_or(crate::config::DEFAULT_PASSWORD_ITERATIONS, |l| {
+            l.password_iterations
+        });
+    let now = ctx.io.now_ms;
+    let user = User {
+        sub: uuid_v4()?,
+        username: username.to_owned(),
+        attributes: pairs,
+        status: UserStatus::ForceChangePassword,
+        enabled: true,
+        password: Some(PasswordHash::new(&password, iterations).map_err(Error::Internal)?),
+        created_ms: now,
+        modified_ms: now,
+    };
+    directory.create(&user).await?;
+    Ok(json!({"User": user_json(&user)}))
+}
+
+/// The `UserType` shape Cognito answers with.
+pub fn user_json(user: &User) -> Value {
+    let mut attributes = user.attributes_json();
+    json!({
+        "Username": user.username,
+        "Attributes": attributes.take(),
+        "UserCreateDate": user.created_ms as f64 / 1000.0,
+        "UserLastModifiedDate": user.modified_ms as f64 / 1000.0,
+        "Enabled": user.enabled,
+        "UserStatus": user.status.as_str(),
+    })
+}
+
+/// A random temporary password that meets the default policy.
+fn generated_password() -> Result<String, Error> {
+    let mut bytes = [0u8; 18];
+    getrandom::getrandom(&mut bytes).map_err(|e| Error::Internal(format!("no randomness: {e}")))?;
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+    Ok(format!("Tmp-{}-9a", URL_SAFE_NO_PAD.encode(bytes)))
+}

@@ -1,0 +1,35 @@
+//! AdminUserGlobalSignOut: signs a user out of every session (SigV4, IAM allow-list).
+//!
+//! Local pools resolve `Username` (username, email alias or sub) to the user's sub. An external
+//! pool has no user directory here: the entry is stored under `Username` as given, and tokens
+//! are checked against both their `sub` and their `username` claim.
+
+use serde_json::Value;
+
+use super::{empty, validated, Ctx, Input, Operation};
+use crate::{
+    error::Error,
+    validate::{Violations, USERNAME, USER_POOL_ID},
+};
+
+pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
+    let pool_id = input.string("UserPoolId")?;
+    let username = input.string("Username")?;
+    validated(
+        Violations::new()
+            .string("userPoolId", pool_id, &USER_POOL_ID, true)
+            .string("username", username, &USERNAME, true),
+    )?;
+    let (pool_id, username) = (pool_id.unwrap_or_default(), username.unwrap_or_default());
+    ctx.require_permission(Operation::AdminUserGlobalSignOut, pool_id)?;
+    let pool = ctx.pool(pool_id)?;
+    let user_id = match pool.local {
+        Some(_) => ctx.user(pool, username).await?.sub,
+        None => username.to_owned(),
+    };
+    let actor = ctx.actor(Operation::AdminUserGlobalSignOut, ctx.caller_name());
+    ctx.revocations()
+        .revoke_user(pool, &user_id, &actor)
+        .await?;
+    Ok(empty())
+}

@@ -1,0 +1,100 @@
+//! RespondToAuthChallenge: answers NEW_PASSWORD_REQUIRED with a permanent password (local pools).
+
+use serde_json::Value;
+
+use super::{
+    signin::{authentication_result, check_secret_hash, find_client, new_session, signing_keys},
+    validated, Ctx, Input,
+};
+use crate::{
+    error::{ApiError, Error},
+    local::{
+        password::{check_policy, PasswordHash},
+        seal::{self, Purpose},
+        users::UserStatus,
+    },
+    validate::{
+        Violations, CHALLENGE_NAME, CHALLENGE_RESPONSES, CLIENT_ID, CLIENT_METADATA, SESSION,
+    },
+};
+
+fn missing(name: &str) -> Error {
+    ApiError::InvalidParameter(format!("Missing required parameter {name}")).into()
+}
+
+pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
+    let client_id = input.string("ClientId")?;
+    let challenge = input.string("ChallengeName")?;
+    let session_token = input.string("Session")?;
+    let responses = input.string_map("ChallengeResponses")?;
+    let metadata = input.string_map("ClientMetadata")?;
+    validated(
+        Violations::new()
+            .string("clientId", client_id, &CLIENT_ID, true)
+            .string("challengeName", challenge, &CHALLENGE_NAME, true)
+            .string("session", session_token, &SESSION, false)
+            .map(
+                "challengeResponses",
+                responses.clone(),
+                &CHALLENGE_RESPONSES,
+                false,
+            )
+            .map("clientMetadata", metadata, &CLIENT_METADATA, false),
+    )?;
+    let (pool, client) = find_client(ctx, client_id.unwrap_or_default())?;
+    let keys = signing_keys(ctx, pool)?;
+    if challenge != Some("NEW_PASSWORD_REQUIRED") {
+        return Err(ApiError::InvalidParameter(format!(
+            "{} is not a challenge this pool issues",
+            challenge.unwrap_or_default()
+        ))
+        .into());
+    }
+    let responses = responses.unwrap_or_default();
+    let response = |name: &str| responses.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
+    let expired =
+        || ApiError::NotAuthorized("Invalid session for the user, session is expired.".into());
+    let opened = session_token
+        .and_then(|token| seal::open(keys, Purpose::Session, token))
+        .ok_or_else(expired)?;
+    let field = |name: &str| opened.get(name).and_then(Value::as_str);
+    let fresh = opened
+        .get("exp")
+        .and_then(Value::as_u64)
+        .is_some_and(|exp| exp * 1000 > ctx.io.now_ms);
+    if field("pool") != Some(pool.id.as_str())
+        || field("client_id") != Some(client.id.as_str())
+        || !fresh
+    {
+        return Err(expired().into());
+    }
+    let username = response("USERNAME").ok_or_else(|| missing("USERNAME"))?;
+    let new_password = response("NEW_PASSWORD").ok_or_else(|| missing("NEW_PASSWORD"))?;
+    check_secret_hash(client, &[username], response("SECRET_HASH"))?;
+    let directory = ctx.directory(pool)?;
+    let mut user = directory
+        .find_by_sub(field("sub").unwrap_or_default())
+        .await?
+        .ok_or_else(expired)?;
+    let named = [user.username.as_str(), user.sub.as_str()]
+        .iter()
+        .any(|n| n.eq_ignore_ascii_case(username))
+        || user
+            .attribute("email")
+            .is_some_and(|e| e.eq_ignore_ascii_case(username));
+    if !named || !user.enabled || user.status != UserStatus::ForceChangePassword {
+        return Err(expired().into());
+    }
+    check_policy(new_password).map_err(ApiError::InvalidPassword)?;
+    let iterations = pool
+        .local
+        .as_ref()
+        .map_or(crate::config::DEFAULT_PASSWORD_ITERATIONS, |l| {
+            l.password_iterations
+        });
+    user.password = Some(PasswordHash::new(new_password, iterations).map_err(Error::Internal)?);
+    user.status = UserStatus::Confirmed;
+    directory.save(&user).await?;
+    let session = new_session(ctx, pool, &user, client).await?;
+    authentication_result(ctx, pool, &user, &session, true)
+}

@@ -1,0 +1,716 @@
+//! The revocation list in KV: who was signed out when, and which sessions were revoked.
+//!
+//! # Rule
+//! A token is revoked iff
+//! - a **user entry** for its pool and its `sub` (or its `username`, for pools without a user
+//!   directory) holds a time `revoked_at` with `auth_time` (else `iat`, in ms) ≤ `revoked_at`: so
+//!   tokens minted later from an old session by a refresh die too (they keep `auth_time`), and a
+//!   new sign-in lives; or
+//! - a **session entry** exists for its pool and its `origin_jti` (RevokeToken).
+//!
+//! # KV layout (`REVOCATIONS` namespace)
+//! - `rev/v1/u/<pool id>/<user id>` → `{"revoked_at": ms, "by": …, "reason": …, "request_id": …}`
+//! - `rev/v1/s/<pool id>/<origin_jti>` → the same shape
+//!
+//! A user id longer than [`MAX_PLAIN_ID_BYTES`] is replaced by `h:` and its SHA-256 in hex, so a
+//! key never exceeds KV's 512-byte limit. Keys are built from claims, never from token bytes or
+//! their hash (ECDSA signatures are malleable). Entries expire after the pool's longest token
+//! lifetime plus leeway ([`crate::config::Pool::revocation_ttl_s`]).
+//!
+//! # Writes
+//! Monotonic: a write never lowers `revoked_at`, and a second sign-out within the same second as
+//! the stored one writes nothing (every token of that second is already covered), which keeps
+//! repeated sign-outs idempotent and under KV's one-write-per-second-per-key limit. KV has no
+//! compare-and-set: two locations writing the same key at once both win in turn, and the entry
+//! may end a few milliseconds lower than the later of the two.
+//!
+//! # Reads
+//! Each isolate keeps lookups for `REVOCATION_CACHE_TTL_S` (bounded, least recently used out
+//! first), and KV keeps them for `KV_CACHE_TTL_S` at the edge. The isolate that writes updates its
+//! own cache at once. A failed read refuses the token: nothing is accepted unchecked.
+
+use core::cell::RefCell;
+use std::collections::{BTreeMap, VecDeque};
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::{
+    auth::Authenticated,
+    config::Pool,
+    error::{Error, StoreError, TokenError},
+    ports::Store,
+};
+
+/// User ids up to this many bytes are stored as written; longer ones are hashed.
+pub const MAX_PLAIN_ID_BYTES: usize = 200;
+/// Entries the per-isolate cache holds at most.
+pub const CACHE_CAPACITY: usize = 10_000;
+
+/// One revocation: when, by whom, why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The revocation time, ms since the epoch.
+    pub revoked_at_ms: u64,
+    /// Who asked: an access key id, `user:<sub>`, `js-api`, …
+    pub by: String,
+    /// The operation: `AdminUserGlobalSignOut`, `GlobalSignOut`, `RevokeToken`, …
+    pub reason: String,
+    /// The request that wrote it.
+    pub request_id: String,
+}
+
+impl Entry {
+    fn to_json(&self) -> String {
+        json!({
+            "revoked_at": self.revoked_at_ms,
+            "by": self.by,
+            "reason": self.reason,
+            "request_id": self.request_id,
+        })
+        .to_string()
+    }
+
+    fn parse(key: &str, text: &str) -> Result<Self, StoreError> {
+        let corrupt = || StoreError::Corrupt(format!("{key}: not a revocation entry"));
+        let value = crate::json::parse_object(text.as_bytes()).map_err(|_| corrupt())?;
+        let field = |name: &str| {
+            value
+                .get(name)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        Ok(Self {
+            revoked_at_ms: value
+                .get("revoked_at")
+                .and_then(Value::as_u64)
+                .ok_or_else(corrupt)?,
+            by: field("by"),
+            reason: field("reason"),
+            request_id: field("request_id"),
+        })
+    }
+}
+
+/// A KV key component for `id`: as written, or hashed when long (KV keys are at most 512 bytes).
+pub fn key_component(id: &str) -> String {
+    if id.len() <= MAX_PLAIN_ID_BYTES {
+        id.to_owned()
+    } else {
+        format!("h:{}", hex::encode(Sha256::digest(id.as_bytes())))
+    }
+}
+
+/// The KV key of a user entry.
+pub fn user_key(pool_id: &str, user_id: &str) -> String {
+    format!("rev/v1/u/{pool_id}/{}", key_component(user_id))
+}
+
+/// The KV key of a session entry.
+pub fn session_key(pool_id: &str, origin_jti: &str) -> String {
+    format!("rev/v1/s/{pool_id}/{}", key_component(origin_jti))
+}
+
+/// Proof that a token passed the revocation check. Made only by [`Revocations::check`].
+#[derive(Debug, Clone)]
+pub struct NotRevoked {
+    auth: Authenticated,
+}
+
+impl NotRevoked {
+    /// The verified, unrevoked caller.
+    pub fn auth(&self) -> &Authenticated {
+        &self.auth
+    }
+}
+
+/// A bounded least-recently-used cache of lookups, per isolate.
+#[derive(Default)]
+pub struct RevocationCache {
+    inner: RefCell<CacheInner>,
+}
+
+#[derive(Default)]
+struct CacheInner {
+    entries: BTreeMap<String, (Option<Entry>, u64)>,
+    order: VecDeque<String>,
+}
+
+impl RevocationCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn get(&self, key: &str, now_ms: u64, ttl_ms: u64) -> Option<Option<Entry>> {
+        let inner = self.inner.try_borrow().ok()?;
+        let (entry, at) = inner.entries.get(key)?;
+        (now_ms.saturating_sub(*at) < ttl_ms).then(|| entry.clone())
+    }
+
+    fn put(&self, key: &str, entry: Option<Entry>, now_ms: u64) {
+        let Ok(mut inner) = self.inner.try_borrow_mut() else {
+            return;
+        };
+        if inner
+            .entries
+            .insert(key.to_owned(), (entry, now_ms))
+            .is_none()
+        {
+            inner.order.push_back(key.to_owned());
+        }
+        while inner.entries.len() > CACHE_CAPACITY {
+            match inner.order.pop_front() {
+                Some(oldest) => {
+                    inner.entries.remove(&oldest);
+                }
+                None => break,
+            }
+        }
+    }
+
+    /// How many lookups are cached.
+    pub fn len(&self) -> usize {
+        self.inner
+            .try_borrow()
+            .map(|i| i.entries.len())
+            .unwrap_or(0)
+    }
+
+    /// Whether nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The revocation list as one request sees it.
+pub struct Revocations<'a> {
+    /// KV.
+    pub store: &'a dyn Store,
+    /// The isolate's cache.
+    pub cache: &'a RevocationCache,
+    /// How long the isolate reuses a lookup, in seconds.
+    pub cache_ttl_s: u64,
+    /// KV's edge cache lifetime for reads, in seconds.
+    pub kv_cache_ttl_s: u64,
+    /// The request's clock, in ms.
+    pub now_ms: u64,
+}
+
+/// Who revokes and why, recorded in the entry.
+#[derive(Debug, Clone)]
+pub struct Actor<'a> {
+    /// Who asked.
+    pub by: &'a str,
+    /// The operation.
+    pub reason: &'a str,
+    /// The request id.
+    pub request_id: &'a str,
+}
+
+impl Revocations<'_> {
+    /// Reads `keys`, from the isolate's cache where fresh and from KV (one bulk read) otherwise.
+    async fn lookup(&self, keys: &[String]) -> Result<Vec<Option<Entry>>, Error> {
+        let ttl_ms = self.cache_ttl_s * 1000;
+        let mut found: Vec<Option<Option<Entry>>> = keys
+            .iter()
+            .map(|k| self.cache.get(k, self.now_ms, ttl_ms))
+            .collect();
+        let missing: Vec<String> = keys
+            .iter()
+            .zip(&found)
+            .filter(|(_, hit)| hit.is_none())
+            .map(|(k, _)| k.clone())
+            .collect();
+        if !missing.is_empty() {
+            let values = self
+                .store
+                .get_many(&missing, Some(self.kv_cache_ttl_s))
+                .await?;
+            let mut values = missing.iter().zip(values);
+            for slot in found.iter_mut().filter(|slot| slot.is_none()) {
+                let Some((key, text)) = values.next() else {
+                    return Err(StoreError::Read("bulk read answered too few values".into()).into());
+                };
+                let entry = text.map(|text| Entry::parse(key, &text)).transpose()?;
+                if ttl_ms > 0 {
+                    self.cache.put(key, entry.clone(), self.now_ms);
+                }
+                *slot = Some(entry);
+            }
+        }
+        Ok(found.into_iter().map(Option::flatten).collect())
+    }
+
+    /// Checks a verified token against the list: one bulk read for its user entries (by `sub`
+    /// and by `username`) and its session entry (by `origin_jti`).
+    pub async fn check(&self, auth: Authenticated) -> Result<NotRevoked, Error> {
+        let claims = auth.claims();
+        let pool = auth.pool_id();
+        let mut user_keys = vec![user_key(pool, &claims.sub)];
+        if let Some(username) = &claims.username {
+            let key = user_key(pool, username);
+            if !user_keys.contains(&key) {
+                user_keys.push(key);
+            }
+        }
+        let mut keys = user_keys.clone();
+        if let Some(origin_jti) = &claims.origin_jti {
+            keys.push(session_key(pool, origin_jti));
+        }
+        let entries = self.lookup(&keys).await?;
+        let authenticated_at = claims.authenticated_at_ms();
+        let user_revoked = entries[..user_keys.len()]
+            .iter()
+            .flatten()
+            .any(|entry| authenticated_at <= entry.revoked_at_ms);
+        let session_revoked = entries[user_keys.len()..].iter().any(Option::is_some);
+        if user_revoked || session_revoked {
+            return Err(auth.refuse(TokenError::Revoked));
+        }
+        Ok(NotRevoked { auth })
+    }
+
+    /// Whether a refresh of a session that authenticated at `authenticated_at_ms` is refused.
+    pub async fn session_is_revoked(
+        &self,
+        pool_id: &str,
+        user_ids: &[&str],
+        origin_jti: &str,
+        authenticated_at_ms: u64,
+    ) -> Result<bool, Error> {
+        let mut keys: Vec<String> = user_ids.iter().map(|id| user_key(pool_id, id)).collect();
+        keys.push(session_key(pool_id, origin_jti));
+        let entries = self.lookup(&keys).await?;
+        let users = user_ids.len();
+        Ok(entries[..users]
+            .iter()
+            .flatten()
+            .any(|e| authenticated_at_ms <= e.revoked_at_ms)
+            || entries[users..].iter().any(Option::is_some))
+    }
+
+    /// The last sign-out of a user, if any (read through the caches).
+    pub async fn user_entry(&self, pool_id: &str, user_id: &str) -> Result<Option<Entry>, Error> {
+        let keys = [user_key(pool_id, user_id)];
+        Ok(self.lookup(&keys).await?.pop().flatten())
+    }
+
+    /// Signs a user out everywhere: every token authenticated up to now is revoked.
+    pub async fn revoke_user(
+        &self,
+        pool: &Pool,
+        user_id: &str,
+        actor: &Actor<'_>,
+    ) -> Result<Entry, Error> {
+        let key = user_key(&pool.id, user_id);
+        self.write_monotonic(&key, pool.revocation_ttl_s(), actor)
+            .await
+    }
+
+    /// Revokes one session: every token carrying this `origin_jti`.
+    pub async fn revoke_session(
+        &self,
+        pool: &Pool,
+        origin_jti: &str,
+        actor: &Actor<'_>,
+    ) -> Result<Entry, Error> {
+        let key = session_key(&pool.id, origin_jti);
+        self.write_monotonic(&key, pool.revocation_ttl_s(), actor)
+            .await
+    }
+
+    async fn write_monotonic(
+        &self,
+        key: &str,
+        ttl_s: u64,
+        actor: &Actor<'_>,
+    ) -> Result<Entry, Error> {
+        // Read KV directly (not the isolate cache), as fresh as KV allows.
+        let keys = [key.to_owned()];
+        let existing = self
+            .store
+            .get_many(&keys, Some(self.kv_cache_ttl_s))
+            .await?
+            .pop()
+            .flatten()
+            .map(|text| Entry::parse(key, &text))
+            .transpose()?;
+        let second_start = self.now_ms - self.now_ms % 1000;
+        if let Some(existing) = existing {
+            // Every token authenticated in this second or earlier is already revoked by it.
+            if existing.revoked_at_ms >= second_start {
+                self.cache.put(key, Some(existing.clone()), self.now_ms);
+                return Ok(existing);
+            }
+        }
+        let entry = Entry {
+            revoked_at_ms: self.now_ms,
+            by: actor.by.to_owned(),
+            reason: actor.reason.to_owned(),
+            request_id: actor.request_id.to_owned(),
+        };
+        self.store
+            .put(key, &entry.to_json(), Some(ttl_s.max(60)))
+            .await?;
+        // The writing isolate sees its own write at once.
+        self.cache.put(key, Some(entry.clone()), self.now_ms);
+        Ok(entry)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        auth::{Candidate, Expect},
+        config::Config,
+        crypto::SignatureVerifier,
+        jwk::{KeySet, VerifyingKey},
+        ports::MemoryStore,
+    };
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+
+    /// Signatures are not under test here: accept every one.
+    struct AcceptAll;
+    impl SignatureVerifier for AcceptAll {
+        fn verify(&self, _: &VerifyingKey, _: &[u8], _: &[u8]) -> bool {
+            true
+        }
+    }
+
+    const POOL: &str = "us-east-1_Rev1";
+    const SECOND: u64 = 1_700_000_000;
+    const NOW_MS: u64 = SECOND * 1000 + 500;
+
+    fn config() -> Config {
+        let mut vars = serde_json::Map::new();
+        vars.insert(
+            "POOLS".into(),
+            json!([{"id": POOL, "clients": [{"id": "c"}], "algorithms": ["HS256"],
+                    "jwks": {"keys": [{"kty":"oct","k": URL_SAFE_NO_PAD.encode([7u8; 32])}]}},
+                   {"id": "us-east-1_Other", "clients": [{"id": "c2"}], "algorithms": ["HS256"],
+                    "jwks": {"keys": [{"kty":"oct","k": URL_SAFE_NO_PAD.encode([8u8; 32])}]}}]),
+        );
+        Config::from_env(&vars).unwrap()
+    }
+
+    fn auth(pool: &str, sub: &str, auth_time: u64, iat: u64, origin_jti: &str) -> Authenticated {
+        let config = config();
+        let client = if pool == POOL { "c" } else { "c2" };
+        let claims = json!({"iss": format!("https://cognito-idp.us-east-1.amazonaws.com/{pool}"),
+            "sub": sub, "username": format!("name-{sub}"), "token_use": "access", "client_id": client,
+            "auth_time": auth_time, "iat": iat, "exp": SECOND + 3600, "origin_jti": origin_jti});
+        let token = format!(
+            "{}.{}.{}",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256"}"#),
+            URL_SAFE_NO_PAD.encode(claims.to_string()),
+            URL_SAFE_NO_PAD.encode([0u8; 32])
+        );
+        let candidate = Candidate::parse(&token, &config, &Expect::default()).unwrap();
+        let keys = match &candidate.pool().keys {
+            crate::config::PoolKeys::Inline(k) => k.clone(),
+            _ => KeySet::default(),
+        };
+        candidate
+            .verify(&keys, &AcceptAll, &Expect::default(), NOW_MS)
+            .unwrap()
+    }
+
+    fn revocations<'a>(
+        store: &'a MemoryStore,
+        cache: &'a RevocationCache,
+        now_ms: u64,
+    ) -> Revocations<'a> {
+        Revocations {
+            store,
+            cache,
+            cache_ttl_s: 5,
+            kv_cache_ttl_s: 30,
+            now_ms,
+        }
+    }
+
+    const ACTOR: Actor<'static> = Actor {
+        by: "test",
+        reason: "AdminUserGlobalSignOut",
+        request_id: "r1",
+    };
+
+    fn run<T>(f: impl core::future::Future<Output = T>) -> T {
+        pollster::block_on(f)
+    }
+
+    fn is_revoked(result: Result<NotRevoked, Error>) -> bool {
+        match result {
+            Ok(_) => false,
+            Err(Error::Token {
+                error: TokenError::Revoked,
+                ..
+            }) => true,
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_token_authenticated_before_a_global_sign_out_is_revoked() {
+        let (store, cache) = (MemoryStore::new(), RevocationCache::new());
+        let pool = config().pool(POOL).unwrap().clone();
+        let list = revocations(&store, &cache, NOW_MS);
+        run(list.revoke_user(&pool, "u1", &ACTOR)).unwrap();
+        assert!(is_revoked(run(list.check(auth(
+            POOL,
+            "u1",
+            SECOND - 60,
+            SECOND - 60,
+            "o1"
+        )))));
+    }
+
+    #[test]
+    fn a_token_authenticated_in_the_same_second_as_the_sign_out_is_revoked() {
+        let (store, cache) = (MemoryStore::new(), RevocationCache::new());
+        let pool = config().pool(POOL).unwrap().clone();
+        let list = revocations(&store, &cache, NOW_MS);
+        run(list.revoke_user(&pool, "u1", &ACTOR)).unwrap();
+        // auth_time is whole seconds: SECOND*1000 ≤ NOW_MS, so it is covered.
+        assert!(is_revoked(run(
+            list.check(auth(POOL, "u1", SECOND, SECOND, "o1"))
+        )));
+    }
+
+    #[test]
+    fn a_sign_in_after_the_sign_out_lives() {
+        let (store, cache) = (MemoryStore::new(), RevocationCache::new());
+        let pool = config().pool(POOL).unwrap().clone();
+        run(revocations(&store, &cache, NOW_MS).revoke_user(&pool, "u1", &ACTOR)).unwrap();
+        let later = revocations(&store, &cache, NOW_MS + 2000);
+        assert!(!is_revoked(run(later.check(auth(
+            POOL,
+            "u1",
+            SECOND + 1,
+            SECOND + 1,
+            "o2"
+        )))));
+    }
+
+    #[test]
+    fn a_token_refreshed_after_the_sign_out_from_an_old_session_is_revoked() {
+        let (store, cache) = (MemoryStore::new(), RevocationCache::new());
+        let pool = config().pool(POOL).unwrap().clone();
+        run(revocations(&store, &cache, NOW_MS).revoke_user(&pool, "u1", &ACTOR)).unwrap();
+        // Minted an hour later (iat) but from a session authenticated before (auth_time).
+        let refreshed = auth(POOL, "u1", SECOND - 600, SECOND + 3000, "o1");
+        assert!(is_revoked(run(revocations(
+            &store,
+            &cache,
+            NOW_MS + 10_000
+        )
+        .check(refreshed))));
+    }
+
+    #[test]
+    fn iat_decides_when_auth_time_is_absent() {
+        let (store, cache) = (MemoryStore::new(), RevocationCache::new());
+        let pool = config().pool(POOL).unwrap().clone();
+        let list = revocations(&store, &cache, NOW_MS);
+        run(list.revoke_user(&pool, "u1", &ACTOR)).unwrap();
+        let mut token = auth(POOL, "u1", 0, SECOND - 1, "o1");
+        token.claims_mut_for_tests().auth_time = None;
+        assert!(is_revoked(run(list.check(token))));
+    }
+
+    #[test]
+    fn other_users_and_other_pools_are_untouched() {
+        let (store, cache) = (MemoryStore::new(), RevocationCache::new());
+        let pool = config().pool(POOL).unwrap().clone();
+        let list = revocations(&store, &cache, NOW_MS);
+        run(list.revoke_user(&pool, "u1", &ACTOR)).unwrap();
+        assert!(!is_revoked(run(list.check(auth(
+            POOL,
+            "u2",
+            SECOND - 60,
+            SECOND - 60,
+            "o1"
+        )))));
+        assert!(!is_revoked(run(list.check(auth(
+            "us-east-1_Other",
+            "u1",
+            SECOND - 60,
+            SECOND - 60,
+            "o1"
+        )))));
+    }
+
+    #[test]
+    fn an_entry_under_the_username_revokes_tokens_of_that_username() {
+        let (store, cache) = (MemoryStore::new(), RevocationCache::new());
+        let pool = config().pool(POOL).unwrap().clone();
+        let list = revocations(&store, &cache, NOW_MS);
+        run(list.revoke_user(&pool, "name-u1", &ACTOR)).unwrap();
+        assert!(is_revoked(run(list.check(auth(
+            POOL,
+            "u1",
+            SECOND - 60,
+            SECOND - 60,
+            "o1"
+        )))));
+        assert_eq!(
+            store.counts().0,
+            2,
+            "one read for the write, one bulk read for the check"
+        );
+    }
+
+    #[test]
+    fn a_revoked_session_revokes_only_tokens_of_that_origin_jti() {
+        let (store, cache) = (MemoryStore::new(), RevocationCache::new());
+        let pool = config().pool(POOL).unwrap().clone();
+        let list = revocations(&store, &cache, NOW_MS);
+        run(list.revoke_session(&pool, "o1", &ACTOR)).unwrap();
+        assert!(is_revoked(run(list.check(auth(
+            POOL,
+            "u1",
+            SECOND + 5,
+            SECOND + 5,
+            "o1"
+        )))));
+        assert!(!is_revoked(run(list.check(auth(
+            POOL,
+            "u1",
+            SECOND - 60,
+            SECOND - 60,
+            "o2"
+        )))));
+    }
+
+    #[test]
+    fn writes_never_lower_the_revocation_time() {
+        let (store, cache) = (MemoryStore::new(), RevocationCache::new());
+        let pool = config().pool(POOL).unwrap().clone();
+        run(revocations(&store, &cache, NOW_MS + 5000).revoke_user(&pool, "u1", &ACTOR)).unwrap();
+        // A replayed or delayed request carrying an older clock.
+        let older =
+            run(revocations(&store, &cache, NOW_MS).revoke_user(&pool, "u1", &ACTOR)).unwrap();
+        assert_eq!(older.revoked_at_ms, NOW_MS + 5000);
+        let stored = store.peek(&user_key(POOL, "u1")).unwrap().0;
+        assert!(stored.contains(&(NOW_MS + 5000).to_string()));
+    }
+
+    #[test]
+    fn a_repeated_sign_out_in_the_same_second_writes_nothing() {
+        let (store, cache) = (MemoryStore::new(), RevocationCache::new());
+        let pool = config().pool(POOL).unwrap().clone();
+        run(revocations(&store, &cache, NOW_MS).revoke_user(&pool, "u1", &ACTOR)).unwrap();
+        run(revocations(&store, &cache, NOW_MS + 300).revoke_user(&pool, "u1", &ACTOR)).unwrap();
+        assert_eq!(store.counts().1, 1);
+        run(revocations(&store, &cache, NOW_MS + 1000).revoke_user(&pool, "u1", &ACTOR)).unwrap();
+        assert_eq!(
+            store.counts().1,
+            2,
+            "a sign-out in a later second moves the time forward"
+        );
+    }
+
+    #[test]
+    fn entries_expire_after_the_longest_token_lifetime_and_never_under_a_minute() {
+        let (store, cache) = (MemoryStore::new(), RevocationCache::new());
+        let pool = config().pool(POOL).unwrap().clone();
+        run(revocations(&store, &cache, NOW_MS).revoke_user(&pool, "u1", &ACTOR)).unwrap();
+        let ttl = store.peek(&user_key(POOL, "u1")).unwrap().1;
+        assert_eq!(ttl, Some(pool.revocation_ttl_s()));
+        assert!(pool.revocation_ttl_s() >= 60);
+    }
+
+    #[test]
+    fn the_writing_isolate_sees_its_write_at_once_and_others_within_the_cache_ttl() {
+        let store = MemoryStore::new();
+        let (writer, reader) = (RevocationCache::new(), RevocationCache::new());
+        let pool = config().pool(POOL).unwrap().clone();
+        let token = || auth(POOL, "u1", SECOND - 60, SECOND - 60, "o1");
+        // The reader caches "not revoked".
+        assert!(!is_revoked(run(
+            revocations(&store, &reader, NOW_MS).check(token())
+        )));
+        run(revocations(&store, &writer, NOW_MS + 10).revoke_user(&pool, "u1", &ACTOR)).unwrap();
+        assert!(is_revoked(run(
+            revocations(&store, &writer, NOW_MS + 20).check(token())
+        )));
+        assert!(!is_revoked(run(revocations(
+            &store,
+            &reader,
+            NOW_MS + 4_000
+        )
+        .check(token()))));
+        assert!(is_revoked(run(revocations(
+            &store,
+            &reader,
+            NOW_MS + 5_001
+        )
+        .check(token()))));
+    }
+
+    #[test]
+    fn a_failed_read_refuses_the_token_and_is_never_cached() {
+        let (store, cache) = (MemoryStore::new(), RevocationCache::new());
+        store.fail_reads(true);
+        let result =
+            run(revocations(&store, &cache, NOW_MS).check(auth(POOL, "u1", SECOND, SECOND, "o1")));
+        assert!(matches!(result, Err(Error::Store(StoreError::Read(_)))));
+        assert!(cache.is_empty());
+        store.fail_reads(false);
+        assert!(!is_revoked(run(
+            revocations(&store, &cache, NOW_MS).check(auth(POOL, "u1", SECOND, SECOND, "o1"))
+        )));
+    }
+
+    #[test]
+    fn a_failed_write_leaves_no_entry_and_no_cached_revocation() {
+        let (store, cache) = (MemoryStore::new(), RevocationCache::new());
+        let pool = config().pool(POOL).unwrap().clone();
+        store.fail_writes(true);
+        assert!(matches!(
+            run(revocations(&store, &cache, NOW_MS).revoke_user(&pool, "u1", &ACTOR)),
+            Err(Error::Store(StoreError::Write(_)))
+        ));
+        assert!(store.keys().is_empty());
+        assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn a_warm_cache_checks_a_token_without_reading_kv() {
+        let (store, cache) = (MemoryStore::new(), RevocationCache::new());
+        let list = revocations(&store, &cache, NOW_MS);
+        run(list.check(auth(POOL, "u1", SECOND, SECOND, "o1"))).unwrap();
+        run(list.check(auth(POOL, "u1", SECOND, SECOND, "o1"))).unwrap();
+        assert_eq!(store.counts().0, 1);
+    }
+
+    #[test]
+    fn the_cache_is_bounded() {
+        let cache = RevocationCache::new();
+        for i in 0..CACHE_CAPACITY + 50 {
+            cache.put(&format!("k{i}"), None, 0);
+        }
+        assert_eq!(cache.len(), CACHE_CAPACITY);
+        assert!(cache.get("k0", 0, 1000).is_none(), "the oldest went first");
+    }
+
+    #[test]
+    fn long_user_ids_are_hashed_to_fit_kv_keys() {
+        let key = user_key(POOL, &"é".repeat(128));
+        assert!(key.len() < 512);
+        assert!(key.starts_with("rev/v1/u/us-east-1_Rev1/h:"));
+        assert_eq!(user_key(POOL, "alice"), "rev/v1/u/us-east-1_Rev1/alice");
+    }
+
+    #[test]
+    fn a_corrupt_entry_fails_closed() {
+        let (store, cache) = (MemoryStore::new(), RevocationCache::new());
+        store.seed(&user_key(POOL, "u1"), "not json");
+        let result =
+            run(revocations(&store, &cache, NOW_MS).check(auth(POOL, "u1", SECOND, SECOND, "o1")));
+        assert!(matches!(result, Err(Error::Store(StoreError::Corrupt(_)))));
+    }
+}

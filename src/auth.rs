@@ -63,10 +63,11 @@ impl<'t, 'c> Candidate<'t, 'c> {
         {
             kind = TokenKind::Id;
         }
-        let issuer = peeked
-            .get("iss")
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| refuse(kind, TokenError::MissingClaim("iss")))?;
+        let issuer = match peeked.get("iss") {
+            Some(serde_json::Value::String(issuer)) => issuer,
+            Some(_) => return Err(refuse(kind, TokenError::InvalidClaim("iss"))),
+            None => return Err(refuse(kind, TokenError::MissingClaim("iss"))),
+        };
         let pool = config
             .pool_by_issuer(issuer)
             .ok_or_else(|| refuse(kind, TokenError::UnknownIssuer))?;

@@ -274,14 +274,16 @@ impl Config {
             }
             if let Clients::Listed(clients) = &pool.clients {
                 for client in clients {
-                    if pools.iter().any(|p| p.client(&client.id).is_some()) {
-                        // InitiateAuth and RevokeToken find the pool by client id.
+                    // InitiateAuth and RevokeToken find a local pool by client id, so a local
+                    // pool's client must be nobody else's. External pools may share ids.
+                    let clash = pools.iter().find(|p| {
+                        p.client(&client.id).is_some()
+                            && (p.local.is_some() || pool.local.is_some())
+                    });
+                    if let Some(other) = clash {
                         return Err(ConfigError::new(
                             format!("{path}.clients"),
-                            format!(
-                                "client id {} is already a client of another pool",
-                                client.id
-                            ),
+                            format!("client id {} is also a client of pool {}, and one of them is local", client.id, other.id),
                         ));
                     }
                 }

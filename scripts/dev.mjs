@@ -98,10 +98,18 @@ async function seed(credential) {
 
 const vars = ensureDevVars(".dev.vars");
 const credential = JSON.parse(vars.get("ADMIN_CREDENTIALS"))[0];
+// The console's own origin is always allowed, whatever the port; DEV_EXTRA_ORIGINS adds more
+// (comma-separated), e.g. a local app under development on another port.
+const origins = [ORIGIN, `http://localhost:${PORT}`, ...(process.env.DEV_EXTRA_ORIGINS ?? "").split(",").filter(Boolean)];
 const wrangler = spawn(
   "npx",
-  ["wrangler", "dev", "--ip", HOST, "--port", String(PORT), "--persist-to", ".wrangler/state", "--show-interactive-dev-session=false"],
-  { stdio: ["ignore", "inherit", "inherit"] },
+  [
+    "wrangler", "dev", "--ip", HOST, "--port", String(PORT),
+    "--persist-to", process.env.DEV_STATE_DIR ?? ".wrangler/state",
+    "--show-interactive-dev-session=false",
+    "--var", `ALLOWED_ORIGINS:${origins.join(",")}`,
+  ],
+  { stdio: ["ignore", "inherit", "inherit"], detached: false },
 );
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => wrangler.kill(signal));
 wrangler.on("exit", (code) => process.exit(code ?? 0));
@@ -115,8 +123,11 @@ try {
   process.exit(1);
 }
 
+// The fragment never leaves the browser: the console reads the dev keys from it and forgets it.
+const consoleUrl = `${ORIGIN}/#dev-keys=${credential.access_key_id}:${credential.secret_access_key}`;
 console.log(`
-  edge-revoke is running at ${ORIGIN}/            (console)
+  edge-revoke is running at ${ORIGIN}/
+  console (with the dev admin keys): ${consoleUrl}
 
   demo pool    ${POOL}   app client ${CLIENT}
   demo users   ${DEMO_USERS.map((u) => `${u.username} / ${u.password}`).join("    ")}

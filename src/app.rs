@@ -54,12 +54,14 @@ pub enum Outcome {
     /// Answer with this response.
     Respond(Response),
     /// Send the original request to `url`, with every `x-edge-auth-*` header the client sent
-    /// removed and `identity` set instead.
+    /// removed and `identity` set instead; add `cors` to the upstream's response.
     Forward {
         /// The upstream URL.
         url: String,
         /// Verified identity headers.
         identity: Vec<(String, String)>,
+        /// CORS headers for the caller's origin.
+        cors: Vec<(String, String)>,
     },
     /// Serve the request from the static assets (the console).
     Assets,
@@ -138,6 +140,31 @@ impl App {
                 ));
             }
         };
+        if crate::cors::is_preflight(request) && crate::cors::applies(config, &request.path) {
+            return Outcome::Respond(self.finish(crate::cors::preflight(config, request), io));
+        }
+        let cors = crate::cors::response_headers(config, request);
+        match self.route_to(route, config, request, io).await {
+            Outcome::Respond(mut response) => {
+                response.headers.extend(cors);
+                Outcome::Respond(response)
+            }
+            Outcome::Forward { url, identity, .. } => Outcome::Forward {
+                url,
+                identity,
+                cors,
+            },
+            Outcome::Assets => Outcome::Assets,
+        }
+    }
+
+    async fn route_to(
+        &self,
+        route: Route,
+        config: &Config,
+        request: &Request,
+        io: &Io<'_>,
+    ) -> Outcome {
         match route {
             Route::Health => Outcome::Respond(self.finish(self.health(config, io).await, io)),
             Route::Api => Outcome::Respond(
@@ -199,7 +226,7 @@ impl App {
         let candidate = Candidate::parse(token, config, expect)?;
         let pool = candidate.pool();
         let keys: Rc<KeySet> = match &pool.keys {
-            PoolKeys::Inline(keys) | PoolKeys::Local(keys) => Rc::new(keys.clone()),
+            PoolKeys::Inline(keys) | PoolKeys::Local(keys) => keys.clone(),
             PoolKeys::Remote(uri) => {
                 let jwks_io = JwksIo {
                     store: io.store,
@@ -258,6 +285,7 @@ impl App {
             return Ok(Outcome::Forward {
                 url,
                 identity: identity_headers(auth),
+                cors: Vec::new(),
             });
         }
         let is_me = config
@@ -315,7 +343,9 @@ fn discovery(config: &Config, path: &str) -> Response {
         }),
     };
     // Keys rotate rarely; verifiers may cache for an hour (they refetch on an unknown kid).
-    Response::json(200, &body).with_header("cache-control", "public, max-age=3600")
+    Response::json(200, &body)
+        .with_header("cache-control", "public, max-age=3600")
+        .with_header("access-control-allow-origin", "*")
 }
 
 /// The token of `Authorization: Bearer <token>` (scheme case-insensitive, RFC 7235 §2.1).

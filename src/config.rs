@@ -6,6 +6,8 @@
 //! malformed field is a [`ConfigError`] naming it; nothing falls back to a default silently, and
 //! an unknown field is an error too, so a typo (`isuer`) cannot quietly switch a check off.
 
+use std::rc::Rc;
+
 use serde_json::{Map, Value};
 
 use crate::{
@@ -64,11 +66,11 @@ pub struct Config {
 #[derive(Debug, Clone)]
 pub enum PoolKeys {
     /// An inline JWKS from the configuration.
-    Inline(KeySet),
+    Inline(Rc<KeySet>),
     /// A JWKS fetched from this URL, cached per isolate and in KV.
     Remote(String),
     /// The public halves of `SIGNING_KEYS` (local pools).
-    Local(KeySet),
+    Local(Rc<KeySet>),
 }
 
 /// Which app clients' tokens a pool accepts.
@@ -134,6 +136,15 @@ impl Pool {
             Clients::Listed(clients) => clients.iter().find(|c| c.id == id),
             Clients::Any => None,
         }
+    }
+
+    /// PBKDF2 iterations for new password hashes of this (local) pool.
+    pub fn password_iterations(&self) -> u32 {
+        self.local
+            .as_ref()
+            .map_or(DEFAULT_PASSWORD_ITERATIONS, |local| {
+                local.password_iterations
+            })
     }
 
     /// Whether tokens issued to `client_id` are accepted.
@@ -600,7 +611,7 @@ fn parse_pool(
                     "a local pool signs with RS256, so it must allow RS256",
                 ));
             }
-            PoolKeys::Local(signing.verifying_keys())
+            PoolKeys::Local(Rc::new(signing.verifying_keys()))
         }
         (Some(_), _, _) => {
             return Err(f.error(
@@ -612,7 +623,7 @@ fn parse_pool(
         (None, Some(set), None) => {
             let keys = KeySet::parse(set, algorithms, BadKeys::Refuse, &mut Vec::new())
                 .map_err(|err| f.error("jwks", err.to_string()))?;
-            PoolKeys::Inline(keys)
+            PoolKeys::Inline(Rc::new(keys))
         }
         (None, None, Some(uri)) => {
             PoolKeys::Remote(parse_url(&f.field("jwks_uri"), uri)?.to_owned())

@@ -29,6 +29,7 @@ pub mod app;
 pub mod auth;
 pub mod claims;
 pub mod config;
+pub mod cors;
 pub mod crypto;
 pub mod error;
 pub mod http;

@@ -305,8 +305,7 @@ impl Revocations<'_> {
         actor: &Actor<'_>,
     ) -> Result<Entry, Error> {
         let key = user_key(&pool.id, user_id);
-        self.write_monotonic(&key, pool.revocation_ttl_s(), actor)
-            .await
+        self.write_monotonic(&key, pool, actor).await
     }
 
     /// Revokes one session: every token carrying this `origin_jti`.
@@ -317,14 +316,20 @@ impl Revocations<'_> {
         actor: &Actor<'_>,
     ) -> Result<Entry, Error> {
         let key = session_key(&pool.id, origin_jti);
-        self.write_monotonic(&key, pool.revocation_ttl_s(), actor)
-            .await
+        self.write_monotonic(&key, pool, actor).await
     }
 
+    /// Writes `now` unless the stored time already covers every token it would.
+    ///
+    /// Tokens carry `auth_time` in whole seconds, so a stored time in the current second covers
+    /// every token an external issuer has made up to now. A local pool also moves a sign-in that
+    /// follows a sign-out in the same second to the next second (see `ops::signin`); to cover
+    /// such a session, a repeated sign-out in that second moves the time to the start of the
+    /// next second. Local sign-ins after it move past it again, so they live.
     async fn write_monotonic(
         &self,
         key: &str,
-        ttl_s: u64,
+        pool: &Pool,
         actor: &Actor<'_>,
     ) -> Result<Entry, Error> {
         // Read KV directly (not the isolate cache), as fresh as KV allows.
@@ -338,21 +343,27 @@ impl Revocations<'_> {
             .map(|text| Entry::parse(key, &text))
             .transpose()?;
         let second_start = self.now_ms - self.now_ms % 1000;
-        if let Some(existing) = existing {
-            // Every token authenticated in this second or earlier is already revoked by it.
-            if existing.revoked_at_ms >= second_start {
-                self.cache.put(key, Some(existing.clone()), self.now_ms);
-                return Ok(existing);
+        let next_second = second_start + 1000;
+        let revoked_at_ms = match &existing {
+            Some(existing) if existing.revoked_at_ms >= next_second => None,
+            Some(existing) if existing.revoked_at_ms >= second_start => {
+                pool.local.is_some().then_some(next_second)
             }
+            _ => Some(self.now_ms),
+        };
+        if let (None, Some(existing)) = (revoked_at_ms, &existing) {
+            self.cache.put(key, Some(existing.clone()), self.now_ms);
+            return Ok(existing.clone());
         }
+        let revoked_at_ms = revoked_at_ms.unwrap_or(self.now_ms);
         let entry = Entry {
-            revoked_at_ms: self.now_ms,
+            revoked_at_ms,
             by: actor.by.to_owned(),
             reason: actor.reason.to_owned(),
             request_id: actor.request_id.to_owned(),
         };
         self.store
-            .put(key, &entry.to_json(), Some(ttl_s.max(60)))
+            .put(key, &entry.to_json(), Some(pool.revocation_ttl_s().max(60)))
             .await?;
         // The writing isolate sees its own write at once.
         self.cache.put(key, Some(entry.clone()), self.now_ms);
@@ -410,7 +421,7 @@ mod tests {
         );
         let candidate = Candidate::parse(&token, &config, &Expect::default()).unwrap();
         let keys = match &candidate.pool().keys {
-            crate::config::PoolKeys::Inline(k) => k.clone(),
+            crate::config::PoolKeys::Inline(k) => k.as_ref().clone(),
             _ => KeySet::default(),
         };
         candidate
@@ -611,6 +622,36 @@ mod tests {
             2,
             "a sign-out in a later second moves the time forward"
         );
+    }
+
+    fn local_pool() -> Pool {
+        let mut pool = config().pool(POOL).unwrap().clone();
+        pool.local = Some(crate::config::LocalPool {
+            password_iterations: 1000,
+        });
+        pool
+    }
+
+    #[test]
+    fn a_repeated_sign_out_in_the_same_second_covers_a_local_sign_in_moved_to_the_next_second() {
+        let (store, cache) = (MemoryStore::new(), RevocationCache::new());
+        let pool = local_pool();
+        run(revocations(&store, &cache, NOW_MS).revoke_user(&pool, "u1", &ACTOR)).unwrap();
+        // A local sign-in at NOW_MS + 100 got auth_time SECOND + 1 (ops::signin::new_session).
+        let moved = || auth(POOL, "u1", SECOND + 1, SECOND, "o2");
+        assert!(!is_revoked(run(
+            revocations(&store, &cache, NOW_MS + 200).check(moved())
+        )));
+        let second =
+            run(revocations(&store, &cache, NOW_MS + 300).revoke_user(&pool, "u1", &ACTOR))
+                .unwrap();
+        assert_eq!(second.revoked_at_ms, (SECOND + 1) * 1000);
+        assert!(is_revoked(run(
+            revocations(&store, &cache, NOW_MS + 400).check(moved())
+        )));
+        // A third in the same second writes nothing more.
+        run(revocations(&store, &cache, NOW_MS + 450).revoke_user(&pool, "u1", &ACTOR)).unwrap();
+        assert_eq!(store.counts().1, 2);
     }
 
     #[test]

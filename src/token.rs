@@ -25,6 +25,7 @@ pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
 pub struct Header {
     alg: String,
     kid: Option<String>,
+    all: Map<String, Value>,
 }
 
 impl Header {
@@ -36,6 +37,11 @@ impl Header {
     /// The `kid`, at most [`MAX_KID_BYTES`] long.
     pub fn kid(&self) -> Option<&str> {
         self.kid.as_deref()
+    }
+
+    /// Every header parameter as received (for display; decisions use the typed accessors).
+    pub fn all(&self) -> &Map<String, Value> {
+        &self.all
     }
 }
 
@@ -84,6 +90,11 @@ impl<'a> UntrustedToken<'a> {
     /// The header parameters.
     pub fn header(&self) -> &Header {
         &self.header
+    }
+
+    /// The decoded signature's length in bytes.
+    pub fn signature_len(&self) -> usize {
+        self.signature.len()
     }
 
     /// The decoded payload bytes (not yet verified).
@@ -177,7 +188,11 @@ fn parse_header(bytes: &[u8]) -> Result<Header, TokenError> {
             return Err(TokenError::Malformed("typ is not a string"));
         }
     }
-    Ok(Header { alg, kid })
+    Ok(Header {
+        alg,
+        kid,
+        all: header,
+    })
 }
 
 #[cfg(test)]

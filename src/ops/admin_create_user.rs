@@ -113,12 +113,7 @@ pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
         }
         None => generated_password()?,
     };
-    let iterations = pool
-        .local
-        .as_ref()
-        .map_or(crate::config::DEFAULT_PASSWORD_ITERATIONS, |l| {
-            l.password_iterations
-        });
+    let iterations = pool.password_iterations();
     let now = ctx.io.now_ms;
     let user = User {
         sub: uuid_v4()?,

@@ -2,23 +2,11 @@
 
 use serde_json::{json, Value};
 
-use super::{validated, Ctx, Input, Operation};
-use crate::{
-    error::Error,
-    validate::{Violations, USERNAME, USER_POOL_ID},
-};
+use super::{admin_target, Ctx, Input, Operation};
+use crate::error::Error;
 
 pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
-    let pool_id = input.string("UserPoolId")?;
-    let username = input.string("Username")?;
-    validated(
-        Violations::new()
-            .string("userPoolId", pool_id, &USER_POOL_ID, true)
-            .string("username", username, &USERNAME, true),
-    )?;
-    let (pool_id, username) = (pool_id.unwrap_or_default(), username.unwrap_or_default());
-    ctx.require_permission(Operation::AdminGetUser, pool_id)?;
-    let pool = ctx.pool(pool_id)?;
+    let (pool, username) = admin_target(input, ctx, Operation::AdminGetUser)?;
     let user = ctx.user(pool, username).await?;
     Ok(json!({
         "Username": user.username,

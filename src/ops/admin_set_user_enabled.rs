@@ -4,11 +4,8 @@
 
 use serde_json::Value;
 
-use super::{empty, validated, Ctx, Input, Operation};
-use crate::{
-    error::Error,
-    validate::{Violations, USERNAME, USER_POOL_ID},
-};
+use super::{admin_target, empty, Ctx, Input, Operation};
+use crate::error::Error;
 
 pub async fn run(input: Input<'_>, ctx: &Ctx<'_>, enable: bool) -> Result<Value, Error> {
     let operation = if enable {
@@ -16,16 +13,7 @@ pub async fn run(input: Input<'_>, ctx: &Ctx<'_>, enable: bool) -> Result<Value,
     } else {
         Operation::AdminDisableUser
     };
-    let pool_id = input.string("UserPoolId")?;
-    let username = input.string("Username")?;
-    validated(
-        Violations::new()
-            .string("userPoolId", pool_id, &USER_POOL_ID, true)
-            .string("username", username, &USERNAME, true),
-    )?;
-    let (pool_id, username) = (pool_id.unwrap_or_default(), username.unwrap_or_default());
-    ctx.require_permission(operation, pool_id)?;
-    let pool = ctx.pool(pool_id)?;
+    let (pool, username) = admin_target(input, ctx, operation)?;
     let mut user = ctx.user(pool, username).await?;
     if !enable {
         let actor = ctx.actor(operation, ctx.caller_name());

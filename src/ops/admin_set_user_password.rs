@@ -32,12 +32,7 @@ pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
     let pool = ctx.pool(pool_id)?;
     let mut user = ctx.user(pool, username).await?;
     check_policy(password).map_err(ApiError::InvalidPassword)?;
-    let iterations = pool
-        .local
-        .as_ref()
-        .map_or(crate::config::DEFAULT_PASSWORD_ITERATIONS, |l| {
-            l.password_iterations
-        });
+    let iterations = pool.password_iterations();
     user.password = Some(PasswordHash::new(password, iterations).map_err(Error::Internal)?);
     user.status = if permanent {
         UserStatus::Confirmed

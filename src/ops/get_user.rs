@@ -3,31 +3,13 @@
 
 use serde_json::{json, Value};
 
-use super::{validated, Ctx, Input};
-use crate::{
-    auth::Expect,
-    error::{ApiError, Error, TokenError},
-    local::tokens::ADMIN_SCOPE,
-    validate::{Violations, TOKEN_MODEL},
-};
+use super::{signed_in_caller, Ctx, Input};
+use crate::error::{ApiError, Error};
 
 pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
-    let token = input.string("AccessToken")?;
-    validated(Violations::new().string("accessToken", token, &TOKEN_MODEL, true))?;
-    let caller = ctx
-        .app
-        .authorize(
-            ctx.config,
-            token.unwrap_or_default(),
-            &Expect::ACCESS,
-            ctx.io,
-        )
-        .await?;
+    let caller = signed_in_caller(input, ctx).await?;
     let auth = caller.auth();
     let claims = auth.claims();
-    if !claims.has_scope(ADMIN_SCOPE) {
-        return Err(auth.refuse(TokenError::MissingScope));
-    }
     let pool = ctx.pool(auth.pool_id())?;
     if pool.local.is_none() {
         return Ok(json!({

@@ -2,35 +2,16 @@
 
 use serde_json::Value;
 
-use super::{empty, validated, Ctx, Input, Operation};
-use crate::{
-    auth::Expect,
-    error::{Error, TokenError},
-    local::tokens::ADMIN_SCOPE,
-    validate::{Violations, TOKEN_MODEL},
-};
+use super::{empty, signed_in_caller, Ctx, Input, Operation};
+use crate::error::Error;
 
 pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
-    let token = input.string("AccessToken")?;
-    validated(Violations::new().string("accessToken", token, &TOKEN_MODEL, true))?;
-    let caller = ctx
-        .app
-        .authorize(
-            ctx.config,
-            token.unwrap_or_default(),
-            &Expect::ACCESS,
-            ctx.io,
-        )
-        .await?;
+    let caller = signed_in_caller(input, ctx).await?;
     let auth = caller.auth();
-    if !auth.claims().has_scope(ADMIN_SCOPE) {
-        return Err(auth.refuse(TokenError::MissingScope));
-    }
     let pool = ctx.pool(auth.pool_id())?;
-    let who = format!("user:{}", auth.claims().sub);
+    let sub = &auth.claims().sub;
+    let who = format!("user:{sub}");
     let actor = ctx.actor(Operation::GlobalSignOut, &who);
-    ctx.revocations()
-        .revoke_user(pool, &auth.claims().sub, &actor)
-        .await?;
+    ctx.revocations().revoke_user(pool, sub, &actor).await?;
     Ok(empty())
 }

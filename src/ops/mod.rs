@@ -21,10 +21,14 @@ use serde_json::{Map, Value};
 
 use crate::{
     app::{App, Io},
+    auth::Expect,
     config::{AdminCredential, Config, Pool},
-    error::{ApiError, Error},
-    local::users::{Directory, User},
-    revocation::{Actor, Revocations},
+    error::{ApiError, Error, TokenError},
+    local::{
+        tokens::ADMIN_SCOPE,
+        users::{Directory, User},
+    },
+    revocation::{Actor, NotRevoked, Revocations},
     validate::Violations,
 };
 
@@ -182,6 +186,45 @@ impl Ctx<'_> {
             .await?
             .ok_or_else(|| ApiError::UserNotFound.into())
     }
+}
+
+/// The `UserPoolId` and `Username` every admin user operation takes: read, validated, the
+/// caller's permission checked (before the pool is looked up, as IAM is), then the pool found.
+pub fn admin_target<'c>(
+    input: Input<'c>,
+    ctx: &'c Ctx<'_>,
+    operation: Operation,
+) -> Result<(&'c Pool, &'c str), Error> {
+    let pool_id = input.string("UserPoolId")?;
+    let username = input.string("Username")?;
+    validated(
+        Violations::new()
+            .string("userPoolId", pool_id, &crate::validate::USER_POOL_ID, true)
+            .string("username", username, &crate::validate::USERNAME, true),
+    )?;
+    let (pool_id, username) = (pool_id.unwrap_or_default(), username.unwrap_or_default());
+    ctx.require_permission(operation, pool_id)?;
+    Ok((ctx.pool(pool_id)?, username))
+}
+
+/// The caller of a token-authorised user operation: `AccessToken` validated, verified, not
+/// revoked, and carrying the scope Cognito requires (`aws.cognito.signin.user.admin`).
+pub async fn signed_in_caller(input: Input<'_>, ctx: &Ctx<'_>) -> Result<NotRevoked, Error> {
+    let token = input.string("AccessToken")?;
+    validated(Violations::new().string("accessToken", token, &crate::validate::TOKEN_MODEL, true))?;
+    let caller = ctx
+        .app
+        .authorize(
+            ctx.config,
+            token.unwrap_or_default(),
+            &Expect::ACCESS,
+            ctx.io,
+        )
+        .await?;
+    if !caller.auth().claims().has_scope(ADMIN_SCOPE) {
+        return Err(caller.auth().refuse(TokenError::MissingScope));
+    }
+    Ok(caller)
 }
 
 /// Runs `operation` on `body`.

@@ -86,12 +86,7 @@ pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
         return Err(expired().into());
     }
     check_policy(new_password).map_err(ApiError::InvalidPassword)?;
-    let iterations = pool
-        .local
-        .as_ref()
-        .map_or(crate::config::DEFAULT_PASSWORD_ITERATIONS, |l| {
-            l.password_iterations
-        });
+    let iterations = pool.password_iterations();
     user.password = Some(PasswordHash::new(new_password, iterations).map_err(Error::Internal)?);
     user.status = UserStatus::Confirmed;
     directory.save(&user).await?;

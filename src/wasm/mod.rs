@@ -7,6 +7,7 @@
 //! Cognito exception).
 
 mod bindings;
+mod browser;
 mod ports;
 
 use std::{cell::RefCell, rc::Rc};
@@ -37,59 +38,125 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 /// The configuration as parsed from the environment, or why it could not be.
 type ParsedConfig = Rc<Result<Config, ConfigError>>;
 
-/// What an isolate keeps: the parsed configuration (with the raw settings it came from, so a
+/// What an isolate keeps: the parsed configuration (with the raw JS values it came from, so a
 /// changed environment is noticed) and the core's caches.
 struct Isolate {
     app: Rc<App>,
-    config: Option<(Map<String, Value>, ParsedConfig)>,
+    config: Option<(Vec<JsValue>, ParsedConfig)>,
 }
 
 thread_local! {
     static ISOLATE: RefCell<Isolate> = RefCell::new(Isolate { app: Rc::new(App::new()), config: None });
 }
 
-/// Reads the settings from `env` as plain JSON values.
-fn read_settings(env: &JsValue) -> Map<String, Value> {
+/// The raw setting values, as JS values, in [`SETTING_NAMES`] order.
+fn raw_settings(env: &JsValue) -> Vec<JsValue> {
+    SETTING_NAMES
+        .iter()
+        .map(|name| Reflect::get(env, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED))
+        .collect()
+}
+
+/// The settings as plain JSON values.
+fn to_settings(raw: &[JsValue]) -> Map<String, Value> {
     let mut settings = Map::new();
-    for name in SETTING_NAMES {
-        let Ok(value) = Reflect::get(env, &JsValue::from_str(name)) else {
-            continue;
-        };
+    for (name, value) in SETTING_NAMES.iter().zip(raw) {
         if value.is_undefined() || value.is_null() {
             continue;
         }
         let json = match value.as_string() {
             Some(text) => Value::String(text),
             // A structured [vars] value; anything unconvertible becomes a type error in config.
-            None => serde_wasm_bindgen::from_value(value).unwrap_or(Value::Bool(false)),
+            None => serde_wasm_bindgen::from_value(value.clone()).unwrap_or(Value::Bool(false)),
         };
-        settings.insert(name.to_owned(), json);
+        settings.insert((*name).to_owned(), json);
     }
     settings
 }
 
+/// The same settings as last time? Strings compare by value, objects by identity: the
+/// environment's values are the same objects request after request, so the common case costs
+/// no conversion at all.
+fn same_settings(a: &[JsValue], b: &[JsValue]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| match (x.as_string(), y.as_string()) {
+                (Some(x), Some(y)) => x == y,
+                (None, None) => js_sys::Object::is(x, y),
+                _ => false,
+            })
+}
+
 /// The isolate's state, with the configuration parsed if the settings changed (or on first use).
 fn isolate(env: &JsValue) -> (Rc<App>, ParsedConfig) {
-    let settings = read_settings(env);
+    let raw = raw_settings(env);
     ISOLATE.with(|cell| {
         let Ok(mut isolate) = cell.try_borrow_mut() else {
             // Unreachable in practice (no borrow is held across an await); parse without caching.
-            return (Rc::new(App::new()), Rc::new(Config::from_env(&settings)));
+            return (
+                Rc::new(App::new()),
+                Rc::new(Config::from_env(&to_settings(&raw))),
+            );
         };
         let cached = match &isolate.config {
-            Some((raw, config)) if raw == &settings => Some(config.clone()),
+            Some((seen, config)) if same_settings(seen, &raw) => Some(config.clone()),
             _ => None,
         };
         let config = cached.unwrap_or_else(|| {
-            let parsed = Rc::new(Config::from_env(&settings));
+            let parsed = Rc::new(Config::from_env(&to_settings(&raw)));
             if let Err(err) = parsed.as_ref() {
                 console_error(&format!("edge-revoke: configuration error: {err}"));
             }
-            isolate.config = Some((settings, parsed.clone()));
+            isolate.config = Some((raw, parsed.clone()));
             parsed
         });
         (isolate.app.clone(), config)
     })
+}
+
+/// What one call may use: the bindings, its id, its clock. The clock is read once, here.
+struct Call {
+    store: Kv,
+    limiter: Limiter,
+    request_id: String,
+    now_ms: u64,
+    log: Box<dyn Fn(&str)>,
+}
+
+impl Call {
+    /// A call of the Worker's fetch handler (rate-limited when the binding exists).
+    fn for_request(env: &JsValue) -> Self {
+        let request_id = request_id();
+        let tag = request_id.clone();
+        Self {
+            store: Kv::from_env(env),
+            limiter: Limiter::from_env(env),
+            request_id,
+            now_ms: js_sys::Date::now() as u64,
+            log: Box::new(move |line| console_log(&format!("edge-revoke [{tag}] {line}"))),
+        }
+    }
+
+    /// A call of the JavaScript API by code in the same Worker (not rate-limited).
+    fn for_api(env: &JsValue) -> Self {
+        Self {
+            limiter: Limiter::Unbound,
+            ..Self::for_request(env)
+        }
+    }
+
+    fn io(&self) -> Io<'_> {
+        Io {
+            store: &self.store,
+            fetcher: &Fetch,
+            limiter: &self.limiter,
+            verifier: &RustCrypto,
+            now_ms: self.now_ms,
+            request_id: &self.request_id,
+            log: &*self.log,
+        }
+    }
 }
 
 /// A fresh request id (a UUID v4 from `crypto.getRandomValues`, only ever called in a request).
@@ -185,6 +252,25 @@ async fn forward(
     JsFuture::from(promise).await?.dyn_into()
 }
 
+/// The upstream's response with `extra` headers added (its own headers are immutable).
+fn with_headers(
+    response: web_sys::Response,
+    extra: &[(String, String)],
+) -> Result<web_sys::Response, JsValue> {
+    if extra.is_empty() {
+        return Ok(response);
+    }
+    let headers = web_sys::Headers::new_with_headers(&response.headers())?;
+    for (name, value) in extra {
+        headers.append(name, value)?;
+    }
+    let init = web_sys::ResponseInit::new();
+    init.set_status(response.status());
+    init.set_status_text(&response.status_text());
+    init.set_headers(&headers);
+    web_sys::Response::new_with_opt_readable_stream_and_init(response.body().as_ref(), &init)
+}
+
 async fn serve_asset(
     env: &JsValue,
     request: &web_sys::Request,
@@ -208,11 +294,10 @@ pub async fn handle_request(
     #[wasm_bindgen(unchecked_param_type = "EdgeRevokeEnv")] env: JsValue,
     _ctx: JsValue,
 ) -> Result<web_sys::Response, JsValue> {
-    let now_ms = js_sys::Date::now() as u64;
+    let call = Call::for_request(&env);
     let (app, config) = isolate(&env);
     let (path, query) = path_and_query(&request.url());
     let method = request.method();
-    let request_id = request_id();
     let mut plain = Request {
         method: method.clone(),
         path,
@@ -227,26 +312,21 @@ pub async fn handle_request(
             Err(err) => {
                 return to_js_response(
                     &Response::aws_error(&err, Surface::Api, "application/x-amz-json-1.1")
-                        .with_header("x-amzn-requestid", request_id.as_str()),
+                        .with_header("x-amzn-requestid", call.request_id.as_str()),
                 )
             }
         }
     }
-    let store = Kv::from_env(&env);
-    let limiter = Limiter::from_env(&env);
-    let log = |line: &str| console_log(&format!("edge-revoke [{request_id}] {line}"));
-    let io = Io {
-        store: &store,
-        fetcher: &Fetch,
-        limiter: &limiter,
-        verifier: &RustCrypto,
-        now_ms,
-        request_id: &request_id,
-        log: &log,
-    };
-    match app.handle(config.as_ref().as_ref(), &plain, &io).await {
+    match app
+        .handle(config.as_ref().as_ref(), &plain, &call.io())
+        .await
+    {
         Outcome::Respond(response) => to_js_response(&response),
-        Outcome::Forward { url, identity } => forward(&request, &url, &identity).await,
+        Outcome::Forward {
+            url,
+            identity,
+            cors,
+        } => with_headers(forward(&request, &url, &identity).await?, &cors),
         Outcome::Assets => serve_asset(&env, &request).await,
     }
 }
@@ -274,13 +354,40 @@ fn option_string(options: &JsValue, name: &str) -> Result<Option<String>, JsValu
     })
 }
 
-/// `verifyToken(env, token, { tokenUse?, clientId? })`: the verified claims, or a rejection
-/// with Cognito's exception name and message.
-#[wasm_bindgen(js_name = verifyToken)]
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** The Worker's environment: the bindings and settings edge-revoke reads. */
+export interface EdgeRevokeEnv {
+  REVOCATIONS: { get: Function; put: Function; delete: Function };
+  POOLS: string | object[];
+  ADMIN_CREDENTIALS?: string | object[];
+  SIGNING_KEYS?: string | object;
+  ALLOWED_ORIGINS?: string;
+  PROTECTED_PREFIXES?: string;
+  ORIGIN_URL?: string;
+  REVOCATION_CACHE_TTL_S?: string | number;
+  KV_CACHE_TTL_S?: string | number;
+  RATE_LIMITER?: { limit(options: { key: string }): Promise<{ success: boolean }> };
+  ASSETS?: { fetch(request: Request): Promise<Response> };
+  [name: string]: unknown;
+}
+/** Options of verifyToken: which token kind and which app client to accept. */
+export interface VerifyOptions { tokenUse?: "access" | "id"; clientId?: string }
+/** A verified token's claims. */
+export type Claims = { sub: string; iss: string; token_use: "access" | "id"; exp: number; iat: number; [claim: string]: unknown };
+/** AdminUserGlobalSignOut's input. */
+export interface GlobalSignOutInput { UserPoolId: string; Username: string }
+/** RevokeToken's input. */
+export interface RevokeTokenInput { Token: string; ClientId: string; ClientSecret?: string }
+"#;
+
+/// `verifyToken(env, token, { tokenUse?, clientId? })`: the verified claims of a token that is
+/// not revoked, or a rejection with Cognito's exception name and message.
+#[wasm_bindgen(js_name = verifyToken, unchecked_return_type = "Claims")]
 pub async fn verify_token(
-    env: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "EdgeRevokeEnv")] env: JsValue,
     token: String,
-    options: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "VerifyOptions | undefined")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
     let (app, config) = isolate(&env);
     let config = config
@@ -300,18 +407,8 @@ pub async fn verify_token(
         token_use,
         client_id: client_id.as_deref(),
     };
-    let store = Kv::from_env(&env);
-    let request_id = request_id();
-    let log = |line: &str| console_log(&format!("edge-revoke [{request_id}] {line}"));
-    let io = Io {
-        store: &store,
-        fetcher: &Fetch,
-        limiter: &crate::ports::Unlimited,
-        verifier: &RustCrypto,
-        now_ms: js_sys::Date::now() as u64,
-        request_id: &request_id,
-        log: &log,
-    };
+    let call = Call::for_api(&env);
+    let io = call.io();
     let caller = app
         .authorize(config, &token, &expect, &io)
         .await
@@ -334,18 +431,8 @@ async fn trusted_call(
         Ok(Value::Object(map)) => map,
         _ => return Err(js_sys::TypeError::new("the input must be an object").into()),
     };
-    let store = Kv::from_env(env);
-    let request_id = request_id();
-    let log = |line: &str| console_log(&format!("edge-revoke [{request_id}] {line}"));
-    let io = Io {
-        store: &store,
-        fetcher: &Fetch,
-        limiter: &crate::ports::Unlimited,
-        verifier: &RustCrypto,
-        now_ms: js_sys::Date::now() as u64,
-        request_id: &request_id,
-        log: &log,
-    };
+    let call = Call::for_api(env);
+    let io = call.io();
     let ctx = Ctx {
         app: &app,
         config,

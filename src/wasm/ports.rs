@@ -11,6 +11,24 @@ use crate::{
     ports::{Fetcher, LocalFuture, RateLimiter, Store},
 };
 
+/// How long to wait before retrying a KV write refused for the per-key write rate, in ms.
+const KV_RETRY_AFTER_MS: i32 = 1_100;
+
+/// Resolves after `ms` (a timer inside a request, which Workers allow).
+async fn sleep_ms(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        let global = js_sys::global();
+        if let Ok(set_timeout) = Reflect::get(&global, &JsValue::from_str("setTimeout")) {
+            if let Ok(set_timeout) = set_timeout.dyn_into::<js_sys::Function>() {
+                let _ = set_timeout.call2(&global, &resolve, &JsValue::from(ms));
+                return;
+            }
+        }
+        let _ = resolve.call0(&JsValue::UNDEFINED);
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
 /// How long a JWKS fetch may take before it counts as failed, in ms.
 const FETCH_TIMEOUT_MS: u32 = 3_000;
 
@@ -82,7 +100,13 @@ impl Store for Kv {
                 .map_err(|_| StoreError::Read("bulk get did not answer a Map".into()))?;
             keys.iter()
                 .map(|key| {
-                    let value = map.get(&JsValue::from_str(key));
+                    let key_js = JsValue::from_str(key);
+                    // A well-behaved binding answers every key asked for; a missing one means
+                    // the answer cannot be trusted, not that the key is absent.
+                    if !map.has(&key_js) {
+                        return Err(StoreError::Read(format!("bulk get answered without {key}")));
+                    }
+                    let value = map.get(&key_js);
                     if value.is_null() || value.is_undefined() {
                         Ok(None)
                     } else {
@@ -110,13 +134,22 @@ impl Store for Kv {
                 Some(ttl) => options(&[("expirationTtl", JsValue::from_f64(ttl as f64))]),
                 None => options(&[]),
             };
-            let promise = kv
-                .put(key, value, &opts)
-                .map_err(|e| StoreError::Write(describe(&e)))?;
-            JsFuture::from(promise)
-                .await
-                .map(|_| ())
-                .map_err(|e| StoreError::Write(describe(&e)))
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                let outcome = match kv.put(key, value, &opts) {
+                    Ok(promise) => JsFuture::from(promise).await.map(|_| ()),
+                    Err(err) => Err(err),
+                };
+                match outcome {
+                    Ok(()) => return Ok(()),
+                    // KV allows one write per second per key: wait it out once, as SDKs retry.
+                    Err(err) if attempt == 1 && describe(&err).contains("429") => {
+                        sleep_ms(KV_RETRY_AFTER_MS).await;
+                    }
+                    Err(err) => return Err(StoreError::Write(describe(&err))),
+                }
+            }
         })
     }
 

@@ -126,3 +126,132 @@ export async function startServer(handler) {
 }
 
 export const bearer = (token) => ({ headers: { authorization: `Bearer ${token}` } });
+
+// ---------------------------------------------------------------------------------------------
+// Local pools, the AWS SDK and KV, for the revocation and fault tiers.
+import { generateKeyPairSync } from "node:crypto";
+import assert from "node:assert/strict";
+import {
+  CognitoIdentityProviderClient,
+  AdminCreateUserCommand,
+  AdminSetUserPasswordCommand,
+  InitiateAuthCommand,
+} from "@aws-sdk/client-cognito-identity-provider";
+
+/** Admin credentials as the SDK takes them; `adminCredentials(...)` makes ADMIN_CREDENTIALS. */
+export const ADMIN = { accessKeyId: "AKIAEDGEREVOKETEST01", secretAccessKey: "test-secret-access-key-000001" };
+export const ADMIN_2 = { accessKeyId: "AKIAEDGEREVOKETEST02", secretAccessKey: "test-secret-access-key-000002" };
+export const adminCredentials = (...creds) =>
+  JSON.stringify(creds.map((c) => ({ access_key_id: c.accessKeyId, secret_access_key: c.secretAccessKey })));
+
+/** SIGNING_KEYS for local pools: a fresh RSA-2048 private JWK set made by node:crypto. */
+export function signingKeys(kid = "local-test-key-1") {
+  const jwk = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ format: "jwk" });
+  return JSON.stringify({ keys: [{ ...jwk, kid, alg: "RS256", use: "sig" }] });
+}
+
+/** A local pool entry for POOLS (cheap password hashing so sign-ins are fast). */
+export function localPool(id, clientId, extra = {}) {
+  return {
+    id,
+    issuer: `http://127.0.0.1:8787/${id}`,
+    local: { password_iterations: 1000 },
+    clients: [{ id: clientId }],
+    token_use: ["access", "id"],
+    ...extra,
+  };
+}
+
+/** The AWS SDK v3 client pointed at a worker. No retries: every call is exactly one request. */
+export function cognito(worker, credentials = ADMIN, extra = {}) {
+  return new CognitoIdentityProviderClient({
+    endpoint: String(worker.url),
+    region: REGION,
+    credentials,
+    maxAttempts: 1,
+    ...extra,
+  });
+}
+
+/** A JWT's payload, decoded without verification (the test reads what the Worker issued). */
+export const decodeJwt = (token) => JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString());
+
+/** Creates a confirmed user with a permanent password; answers the user's sub. */
+export async function createUser(client, poolId, username, password = "Correct-Horse-1!") {
+  const out = await client.send(
+    new AdminCreateUserCommand({
+      UserPoolId: poolId,
+      Username: username,
+      TemporaryPassword: "Temporary-Pass-1!",
+      MessageAction: "SUPPRESS",
+      UserAttributes: [{ Name: "email", Value: `${username}@example.com` }],
+    }),
+  );
+  await client.send(new AdminSetUserPasswordCommand({ UserPoolId: poolId, Username: username, Password: password, Permanent: true }));
+  return out.User.Attributes.find((a) => a.Name === "sub").Value;
+}
+
+/** USER_PASSWORD_AUTH; answers the AuthenticationResult. */
+export async function signIn(client, clientId, username, password = "Correct-Horse-1!") {
+  const out = await client.send(
+    new InitiateAuthCommand({ ClientId: clientId, AuthFlow: "USER_PASSWORD_AUTH", AuthParameters: { USERNAME: username, PASSWORD: password } }),
+  );
+  assert.ok(out.AuthenticationResult?.AccessToken, "sign-in answered tokens");
+  return out.AuthenticationResult;
+}
+
+/** REFRESH_TOKEN_AUTH; answers the AuthenticationResult. */
+export async function refresh(client, clientId, refreshToken) {
+  const out = await client.send(
+    new InitiateAuthCommand({ ClientId: clientId, AuthFlow: "REFRESH_TOKEN_AUTH", AuthParameters: { REFRESH_TOKEN: refreshToken } }),
+  );
+  return out.AuthenticationResult;
+}
+
+/** The error a promise rejects with (fails the test if it resolves). */
+export async function rejection(promise) {
+  try {
+    const value = await promise;
+    assert.fail(`expected a rejection, got ${JSON.stringify(value)}`);
+  } catch (err) {
+    if (err instanceof assert.AssertionError) throw err;
+    return err;
+  }
+}
+
+/** Asserts an AWS SDK error: exception name, message and HTTP status, and that the Worker answered it
+ * (x-amzn-RequestId present, so it is the product's own error, not a trap caught by the entry). */
+export function assertAwsError(err, name, message, status = 400) {
+  assert.equal(err.name, name, `${err.name}: ${err.message}`);
+  assert.equal(err.message, message);
+  assert.equal(err.$metadata?.httpStatusCode, status);
+  assert.ok(err.$metadata?.requestId, "x-amzn-RequestId is set");
+}
+
+/** Asserts a gate refusal: 401, Cognito's words in WWW-Authenticate and in the body. */
+export async function assertGateRefusal(res, message) {
+  assert.equal(res.status, 401, `expected 401, got ${res.status}`);
+  assert.equal(res.headers.get("www-authenticate"), `Bearer error="invalid_token", error_description="${message}"`);
+  assert.equal(res.headers.get("x-amzn-errortype"), "NotAuthorizedException");
+  assert.ok(res.headers.get("x-amzn-requestid"));
+  assert.deepEqual(await res.json(), { __type: "NotAuthorizedException", message });
+}
+
+/** Asserts a fail-closed gate answer: 503 InternalErrorException with Retry-After, never a pass. */
+export async function assertGateFault(res) {
+  assert.equal(res.status, 503, `expected 503, got ${res.status}`);
+  assert.equal(res.headers.get("x-amzn-errortype"), "InternalErrorException");
+  assert.equal(res.headers.get("retry-after"), "1");
+  assert.equal(res.headers.get("www-authenticate"), null);
+  assert.ok(res.headers.get("x-amzn-requestid"), "answered by the product, not by the trap guard");
+  assert.deepEqual(await res.json(), { __type: "InternalErrorException", message: "Internal server error." });
+}
+
+/** A KV key's expiration (epoch seconds) as Miniflare's list reports it. */
+export async function kvExpiration(kv, key) {
+  const { keys } = await kv.list({ prefix: key });
+  const hit = keys.find((k) => k.name === key);
+  return hit?.expiration;
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -101,25 +101,37 @@ const credential = JSON.parse(vars.get("ADMIN_CREDENTIALS"))[0];
 // The console's own origin is always allowed, whatever the port; DEV_EXTRA_ORIGINS adds more
 // (comma-separated), e.g. a local app under development on another port.
 const origins = [ORIGIN, `http://localhost:${PORT}`, ...(process.env.DEV_EXTRA_ORIGINS ?? "").split(",").filter(Boolean)];
-const wrangler = spawn(
-  "npx",
-  [
-    "wrangler", "dev", "--ip", HOST, "--port", String(PORT),
-    "--persist-to", process.env.DEV_STATE_DIR ?? ".wrangler/state",
-    "--show-interactive-dev-session=false",
-    "--var", `ALLOWED_ORIGINS:${origins.join(",")}`,
-  ],
-  { stdio: ["ignore", "inherit", "inherit"], detached: false },
-);
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => wrangler.kill(signal));
+// The demo pool of wrangler.toml's [vars], with its issuer on this run's origin (PORT may differ),
+// so the tokens' iss and the discovery documents point at this very server.
+const demoPools = [{ id: POOL, issuer: `${ORIGIN}/${POOL}`, local: {}, clients: [{ id: CLIENT }], token_use: ["access", "id"] }];
+const args = [
+  "dev", "--ip", HOST, "--port", String(PORT),
+  "--persist-to", process.env.DEV_STATE_DIR ?? ".wrangler/state",
+  "--show-interactive-dev-session=false",
+  "--var", `ALLOWED_ORIGINS:${origins.join(",")}`,
+  "--var", `POOLS:${JSON.stringify(demoPools)}`,
+];
+if (process.env.DEV_INSPECTOR_PORT) args.push("--inspector-port", process.env.DEV_INSPECTOR_PORT);
+// wrangler runs in its own process group, and a signal to this script goes to the whole group:
+// wrangler, esbuild and workerd all stop with it (npx would not pass the signal on).
+const wrangler = spawn("node_modules/.bin/wrangler", args, { stdio: ["ignore", "inherit", "inherit"], detached: true });
+const stop = (signal) => {
+  try {
+    process.kill(-wrangler.pid, signal);
+  } catch {
+    // Already gone.
+  }
+};
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => stop(signal));
 wrangler.on("exit", (code) => process.exit(code ?? 0));
 
 try {
-  await waitForHealth(Date.now() + 120_000);
+  // wrangler builds first (make build); a cold build takes minutes, a warm one seconds.
+  await waitForHealth(Date.now() + 600_000);
   await seed(credential);
 } catch (err) {
   console.error(`make dev: ${err.message}`);
-  wrangler.kill("SIGTERM");
+  stop("SIGTERM");
   process.exit(1);
 }
 

@@ -129,13 +129,13 @@ impl App {
             Ok(config) => config,
             Err(err) => {
                 (io.log)(&format!("configuration error: {err}"));
-                let surface = if route == Route::Gate {
-                    Surface::Gate
-                } else {
-                    Surface::Api
+                let (surface, content_type) = match route {
+                    Route::Gate => (Surface::Gate, "application/json"),
+                    Route::Api => (Surface::Api, crate::api::CONTENT_TYPE),
+                    _ => (Surface::Api, "application/json"),
                 };
                 return Outcome::Respond(self.finish(
-                    Response::aws_error(&Error::Config(err.clone()), surface, "application/json"),
+                    Response::aws_error(&Error::Config(err.clone()), surface, content_type),
                     io,
                 ));
             }

@@ -305,7 +305,7 @@ impl Revocations<'_> {
         actor: &Actor<'_>,
     ) -> Result<Entry, Error> {
         let key = user_key(&pool.id, user_id);
-        self.write_monotonic(&key, pool, actor).await
+        self.write_monotonic(&key, pool, actor, true).await
     }
 
     /// Revokes one session: every token carrying this `origin_jti`.
@@ -316,10 +316,12 @@ impl Revocations<'_> {
         actor: &Actor<'_>,
     ) -> Result<Entry, Error> {
         let key = session_key(&pool.id, origin_jti);
-        self.write_monotonic(&key, pool, actor).await
+        self.write_monotonic(&key, pool, actor, false).await
     }
 
-    /// Writes `now` unless the stored time already covers every token it would.
+    /// Writes `now` unless the stored entry already covers every token it would. A session
+    /// entry revokes by existing, so any stored one covers it; for a user entry (`by_time`) the
+    /// stored time decides.
     ///
     /// Tokens carry `auth_time` in whole seconds, so a stored time in the current second covers
     /// every token an external issuer has made up to now. A local pool also moves a sign-in that
@@ -331,6 +333,7 @@ impl Revocations<'_> {
         key: &str,
         pool: &Pool,
         actor: &Actor<'_>,
+        by_time: bool,
     ) -> Result<Entry, Error> {
         // Read KV directly (not the isolate cache), as fresh as KV allows.
         let keys = [key.to_owned()];
@@ -345,6 +348,7 @@ impl Revocations<'_> {
         let second_start = self.now_ms - self.now_ms % 1000;
         let next_second = second_start + 1000;
         let revoked_at_ms = match &existing {
+            Some(_) if !by_time => None,
             Some(existing) if existing.revoked_at_ms >= next_second => None,
             Some(existing) if existing.revoked_at_ms >= second_start => {
                 pool.local.is_some().then_some(next_second)

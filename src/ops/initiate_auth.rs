@@ -112,7 +112,7 @@ pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
             authentication_result(ctx, pool, &user, &session, false)
         }
         other => Err(ApiError::InvalidParameter(format!(
-            "{other} flow is not enabled for this client"
+            "{other} flow not enabled for this client"
         ))
         .into()),
     }

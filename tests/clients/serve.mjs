@@ -1,0 +1,78 @@
+// Starts the built Worker (src/entry.js + pkg/) in Miniflare (real workerd) for the real-client
+// tests, then prints one line `READY <url>` to stdout. Stops on SIGTERM/SIGINT or when stdin
+// closes, so a test runner that dies never leaves a workerd behind.
+//
+//   node tests/clients/serve.mjs <config.json>
+//
+// The config file:
+//   {
+//     "vars": { "POOLS": ..., "ADMIN_CREDENTIALS": ..., "SIGNING_KEYS": ..., ... },
+//     "generate_signing_keys": true,          // optional: an RSA-2048 key made here with
+//                                             // node:crypto becomes SIGNING_KEYS
+//     "ratelimits": { "RATE_LIMITER": { "simple": { "limit": 3, "period": 60 } } }  // optional
+//   }
+// `vars` are the Worker's bindings as given (JSON-valued settings may be strings or structures;
+// the Worker accepts both). `ratelimits` is Miniflare's rate-limit emulation, shaped as its
+// RatelimitOptionsSchema: binding name -> { simple: { limit, period: 10 | 60 } }.
+// Worker logs go to stderr, so stdout carries only the READY line.
+import { Miniflare } from "miniflare";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+const path = process.argv[2];
+if (!path) {
+  console.error("usage: node tests/clients/serve.mjs <config.json>");
+  process.exit(2);
+}
+const config = JSON.parse(readFileSync(path, "utf8"));
+const vars = { ...(config.vars ?? {}) };
+if (config.generate_signing_keys) {
+  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const jwk = { ...privateKey.export({ format: "jwk" }), kid: `test-${randomBytes(4).toString("hex")}`, alg: "RS256", use: "sig" };
+  vars.SIGNING_KEYS = JSON.stringify({ keys: [jwk] });
+}
+
+const mf = new Miniflare({
+  modules: true,
+  rootPath: ROOT,
+  scriptPath: "src/entry.js",
+  modulesRules: [
+    { type: "ESModule", include: ["**/*.js"] },
+    { type: "CompiledWasm", include: ["**/*.wasm"] },
+  ],
+  compatibilityDate: "2026-04-01",
+  kvNamespaces: ["REVOCATIONS"],
+  bindings: vars,
+  host: "127.0.0.1",
+  port: 0,
+  ...(config.ratelimits ? { ratelimits: config.ratelimits } : {}),
+  handleRuntimeStdio(stdout, stderr) {
+    stdout.pipe(process.stderr);
+    stderr.pipe(process.stderr);
+  },
+});
+
+let stopping = false;
+async function stop(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  try {
+    await mf.dispose();
+  } finally {
+    process.exit(code);
+  }
+}
+for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"]) process.on(signal, () => stop(0));
+process.stdin.on("end", () => stop(0));
+process.stdin.on("close", () => stop(0));
+process.stdin.resume();
+
+try {
+  const url = await mf.ready;
+  process.stdout.write(`READY ${url.origin}\n`);
+} catch (err) {
+  console.error(`serve.mjs: the Worker did not start: ${err.stack ?? err}`);
+  await stop(1);
+}

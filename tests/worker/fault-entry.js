@@ -12,12 +12,14 @@
 //     failPutsAfter: let n more puts through, then fail every later put (deletes still work).
 //     garbage: a bulk read answers a non-Map ("not-a-map"), a Map of non-strings ("non-string"),
 //       or a Map that leaves out the keys asked for ("missing-keys").
+//     rateLimitPuts: n: the next n puts are refused as KV refuses a second write to a key within a
+//       second ("KV PUT failed: 429 Too Many Requests"), then puts go through again.
 //     reset: zero the counters.
 //   GET /__fake-kv → {config, counters} where counters count calls made to the fake by the
 //     product (gets, puts, deletes, failed ones) and wasm traps the product's entry recovered from.
 import { handleRequest } from "../../src/entry.js";
 
-const config = { failReads: false, failWrites: false, failMode: "reject", failPutsAfter: null, garbage: null };
+const config = { failReads: false, failWrites: false, failMode: "reject", failPutsAfter: null, garbage: null, rateLimitPuts: 0 };
 const counters = { gets: 0, keysRead: 0, puts: 0, deletes: 0, failedGets: 0, failedPuts: 0, failedDeletes: 0, traps: 0 };
 
 // The product's entry logs "wasm trapped" through console.error when a call traps; count them so
@@ -62,6 +64,11 @@ function fakeKv(real) {
       if (config.failWrites || budgetSpent) {
         counters.failedPuts++;
         return fail("PUT");
+      }
+      if (config.rateLimitPuts > 0) {
+        config.rateLimitPuts--;
+        counters.failedPuts++;
+        return Promise.reject(new Error("KV PUT failed: 429 Too Many Requests"));
       }
       return real.put(key, value, options);
     },

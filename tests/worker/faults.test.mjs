@@ -39,7 +39,7 @@ import {
 const LOCAL = "us-east-1_FaultLocal1";
 const LOCAL_CLIENT = "faultlocalclient1";
 const EXTERNAL = "us-east-1_FaultExt1";
-const HEALTHY = { failReads: false, failWrites: false, failMode: "reject", failPutsAfter: null, garbage: null };
+const HEALTHY = { failReads: false, failWrites: false, failMode: "reject", failPutsAfter: null, garbage: null, rateLimitPuts: 0 };
 
 let worker, client, extKey;
 const unique = (prefix) => `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
@@ -167,6 +167,34 @@ test("with KV writes failing AdminUserGlobalSignOut answers 500 and leaves no ha
   assert.equal(out.$metadata.httpStatusCode, 200);
   assert.equal(JSON.parse(await worker.kv.get(key)).request_id, out.$metadata.requestId);
   await assertGateRefusal(await worker.fetch("/api/me", bearer(tokens.AccessToken)), "Access Token has been revoked");
+  await assertNoTraps();
+});
+
+test("a write KV refuses for its per-key rate (429) is retried once after a second, and the sign-out lands", async () => {
+  const name = unique("ivy");
+  const sub = await createUser(client, LOCAL, name);
+  const tokens = await signIn(client, LOCAL_CLIENT, name);
+  await fake({ rateLimitPuts: 1, reset: true });
+  const started = Date.now();
+  const out = await client.send(new AdminUserGlobalSignOutCommand({ UserPoolId: LOCAL, Username: name }));
+  const took = Date.now() - started;
+  assert.equal(out.$metadata.httpStatusCode, 200);
+  const { counters } = await fakeState();
+  assert.equal(counters.puts, 2, "one refused put, one retried put");
+  assert.equal(counters.failedPuts, 1);
+  assert.ok(took >= 1000, `the retry waited out KV's one-second window (${took} ms)`);
+  assert.equal(JSON.parse(await worker.kv.get(`rev/v1/u/${LOCAL}/${sub}`)).request_id, out.$metadata.requestId);
+  await assertGateRefusal(await worker.fetch("/api/me", bearer(tokens.AccessToken)), "Access Token has been revoked");
+  await assertNoTraps();
+});
+
+test("a write refused for its rate twice answers 500 and leaves no entry", async () => {
+  const name = unique("jude");
+  const sub = await createUser(client, LOCAL, name);
+  await fake({ rateLimitPuts: 2, reset: true });
+  const err = await rejection(client.send(new AdminUserGlobalSignOutCommand({ UserPoolId: LOCAL, Username: name })));
+  assertAwsError(err, "InternalErrorException", "Internal server error.", 500);
+  assert.equal(await worker.kv.get(`rev/v1/u/${LOCAL}/${sub}`), null);
   await assertNoTraps();
 });
 

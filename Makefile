@@ -2,6 +2,8 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -e -o pipefail -c
 .DEFAULT_GOAL := help
+# A recipe that fails part-way must not leave a target that looks up to date.
+.DELETE_ON_ERROR:
 
 # The wasm-bindgen CLI must match the crate pinned in Cargo.toml exactly.
 WASM_BINDGEN_VERSION := $(shell sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' Cargo.toml)
@@ -11,7 +13,7 @@ export PATH := $(CARGO_BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 VENV := .venv
 PY_REQUIREMENTS := tests/clients/requirements.txt
 
-.PHONY: help dev test build deploy deps test-native test-worker test-clients test-browser \
+.PHONY: help dev test build deploy bench deps test-native test-worker test-clients test-browser \
         rust-deps node-deps py-deps chromium clean
 
 help:
@@ -19,6 +21,7 @@ help:
 	@echo "make test    every test tier: native, workerd, boto3 + AWS SDK v3, Chromium"
 	@echo "make build   build the wasm package into pkg/"
 	@echo "make deploy  wrangler deploy (needs a Cloudflare account; see README)"
+	@echo "make bench   latency, KV operations per request and size, as a table"
 
 # --- installs -----------------------------------------------------------------------------------
 
@@ -58,12 +61,16 @@ deps: rust-deps node-deps
 # cargo rewrites the .wasm only when it changed, so the glue and wasm-opt run only then.
 build: deps
 	cargo build --release --target wasm32-unknown-unknown
-	@$(MAKE) --no-print-directory pkg/edge_revoke_bg.wasm
+	@$(MAKE) --no-print-directory www/pkg/edge_revoke_bg.wasm
 
+# The console loads the same package in the browser, so it is copied into the static assets.
 pkg/edge_revoke_bg.wasm: $(WASM)
 	wasm-bindgen --target web --experimental-reset-state-function --out-dir pkg $(WASM)
 	wasm-opt -Oz pkg/edge_revoke_bg.wasm -o pkg/edge_revoke_bg.wasm
 	@ls -l pkg/edge_revoke_bg.wasm | awk '{print "pkg/edge_revoke_bg.wasm:", $$5, "bytes"}'
+
+www/pkg/edge_revoke_bg.wasm: pkg/edge_revoke_bg.wasm
+	mkdir -p www/pkg && cp pkg/edge_revoke.js pkg/edge_revoke_bg.wasm pkg/edge_revoke.d.ts www/pkg/
 
 # --- run ----------------------------------------------------------------------------------------
 
@@ -73,10 +80,13 @@ dev: build
 deploy: build
 	npx wrangler deploy
 
+bench: build
+	node bench/run.mjs
+
 # --- tests --------------------------------------------------------------------------------------
 
 test: build
-	$(MAKE) --no-print-directory test-native test-worker
+	$(MAKE) --no-print-directory test-native test-worker test-clients test-browser
 	@echo "all test tiers passed"
 
 test-native:
@@ -85,5 +95,15 @@ test-native:
 test-worker: node-deps
 	node --test --test-concurrency=1 tests/worker/
 
+# boto3 and the AWS SDK for JavaScript v3, unmodified, against the Worker (Miniflare via
+# tests/clients/serve.mjs, and once through scripts/dev.mjs, exactly as `make dev` runs it).
+test-clients: py-deps node-deps
+	$(VENV)/bin/pytest -q -p no:cacheprovider tests/clients
+	node --test --test-concurrency=1 tests/clients/
+
+# The console in Debian's Chromium (playwright-core) against the Worker as `make dev` runs it.
+test-browser: chromium node-deps
+	node --test --test-concurrency=1 tests/browser/
+
 clean:
-	rm -rf pkg target/wasm32-unknown-unknown .wrangler tests/output
+	rm -rf pkg www/pkg target/wasm32-unknown-unknown .wrangler tests/output

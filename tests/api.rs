@@ -724,7 +724,11 @@ fn a_second_admin_sign_out_in_the_same_second_covers_the_rest_of_it_once_then_wr
     // Scenario 19. A local pool moves a sign-in that follows a sign-out in the same second to the
     // next second, so the repeat raises the entry to that second's start, once.
     assert_eq!(w.admin_sign_out(LOCAL, "alice").ok(), json!({}));
-    assert_eq!(w.store.counts().1, writes + 1, "one write to cover the rest of the second");
+    assert_eq!(
+        w.store.counts().1,
+        writes + 1,
+        "one write to cover the rest of the second"
+    );
     let second_start = (T0_MS + 1_500) / 1_000 * 1_000;
     let entries = w.revocations();
     assert_eq!(entries.len(), 1);
@@ -732,7 +736,11 @@ fn a_second_admin_sign_out_in_the_same_second_covers_the_rest_of_it_once_then_wr
     assert_eq!(entries[0].1["revoked_at"], second_start + 1_000);
     w.advance(200);
     assert_eq!(w.admin_sign_out(LOCAL, "alice").ok(), json!({}));
-    assert_eq!(w.store.counts().1, writes + 1, "a third in the same second writes nothing");
+    assert_eq!(
+        w.store.counts().1,
+        writes + 1,
+        "a third in the same second writes nothing"
+    );
 }
 
 #[test]

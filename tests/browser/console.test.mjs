@@ -143,16 +143,20 @@ async function attempt(run) {
   try { return await run(); } catch (err) { return { ok: false, error: err.name + ": " + err.message }; }
 }
 async function answer(r) {
-  return { ok: true, status: r.status, requestId: r.headers.get("x-amzn-requestid"), body: await r.json() };
+  return { ok: true, status: r.status, requestId: r.headers.get("x-amzn-requestid"), errorType: r.headers.get("x-amzn-errortype"), body: await r.json() };
 }
-const results = {
-  "GET /api/me": await attempt(async () => answer(await fetch(worker + "/api/me", { headers: { authorization: "Bearer " + token } }))),
-  "POST / InitiateAuth": await attempt(async () => answer(await fetch(worker + "/", {
-    method: "POST",
-    headers: { "content-type": "application/x-amz-json-1.1", "x-amz-target": "AWSCognitoIdentityProviderService.InitiateAuth" },
-    body: JSON.stringify({ AuthFlow: "USER_PASSWORD_AUTH", ClientId: "${CLIENT}", AuthParameters: { USERNAME: "alice", PASSWORD: "Alice-Demo-1" } }),
-  }))),
-};
+const cognito = (target, body) => fetch(worker + "/", {
+  method: "POST",
+  headers: { "content-type": "application/x-amz-json-1.1", "x-amz-target": "AWSCognitoIdentityProviderService." + target },
+  body: JSON.stringify(body),
+});
+const me = () => fetch(worker + "/api/me", { headers: { authorization: "Bearer " + token } });
+const results = {};
+results["GET /api/me"] = await attempt(async () => answer(await me()));
+results["POST / InitiateAuth"] = await attempt(async () => answer(await cognito("InitiateAuth",
+  { AuthFlow: "USER_PASSWORD_AUTH", ClientId: "${CLIENT}", AuthParameters: { USERNAME: "alice", PASSWORD: "Alice-Demo-1" } })));
+results["POST / GlobalSignOut"] = await attempt(async () => answer(await cognito("GlobalSignOut", { AccessToken: token })));
+results["GET /api/me after the sign-out"] = await attempt(async () => answer(await me()));
 window.results = results;
 const shorten = (key, value) => typeof value === "string" && value.length > 60 ? value.slice(0, 24) + "… (" + value.length + " chars)" : value;
 document.getElementById("summary").replaceChildren(...Object.entries(results).map(([call, r]) => {
@@ -402,7 +406,7 @@ test("a request that gets no answer is shown as a network failure", async () => 
   await page.screenshot({ path: join(out, "15-network-error.png") });
 });
 
-test("CORS: an allowed origin reads the answers and the request id, a foreign origin is blocked", async () => {
+test("CORS: an allowed origin uses the gate and GlobalSignOut and reads the answers, a foreign origin is blocked", async () => {
   const res = await fetch(`${dev.origin}/`, {
     method: "POST",
     headers: { "content-type": "application/x-amz-json-1.1", "x-amz-target": "AWSCognitoIdentityProviderService.InitiateAuth" },
@@ -427,15 +431,33 @@ test("CORS: an allowed origin reads the answers and the request id, a foreign or
   assert.equal(auth.body.AuthenticationResult.TokenType, "Bearer");
   assert.match(auth.body.AuthenticationResult.AccessToken, /^eyJ/);
   assert.match(auth.requestId ?? "", REQUEST_ID, "x-amzn-requestid is readable cross-origin");
+  const signOut = allowed["POST / GlobalSignOut"];
+  assert.equal(signOut.ok, true, JSON.stringify(signOut));
+  assert.equal(signOut.status, 200);
+  assert.deepEqual(signOut.body, {});
+  const after = allowed["GET /api/me after the sign-out"];
+  assert.equal(after.ok, true, JSON.stringify(after));
+  assert.equal(after.status, 401);
+  assert.equal(after.errorType, "NotAuthorizedException", "x-amzn-errortype is readable cross-origin");
+  assert.deepEqual(after.body, { __type: "NotAuthorizedException", message: "Access Token has been revoked" });
   await screenshot(page, "16-cors-allowed-origin");
 
+  // A fresh session for the foreign page: its sign-out attempt must never reach the Worker.
+  const again = await fetch(`${dev.origin}/`, {
+    method: "POST",
+    headers: { "content-type": "application/x-amz-json-1.1", "x-amz-target": "AWSCognitoIdentityProviderService.InitiateAuth" },
+    body: JSON.stringify({ AuthFlow: "USER_PASSWORD_AUTH", ClientId: CLIENT, AuthParameters: { USERNAME: ALICE[0], PASSWORD: ALICE[1] } }),
+  });
+  corsPage.token = (await again.json()).AuthenticationResult.AccessToken;
   await page.goto(`${foreignSite.origin}/`);
   await page.waitForSelector("body[data-done='true']");
   const foreign = await page.evaluate(() => window.results);
-  for (const call of ["GET /api/me", "POST / InitiateAuth"]) {
+  for (const call of ["GET /api/me", "POST / InitiateAuth", "POST / GlobalSignOut", "GET /api/me after the sign-out"]) {
     assert.equal(foreign[call].ok, false, `${call} from a foreign origin must be blocked: ${JSON.stringify(foreign[call])}`);
     assert.match(foreign[call].error, /^TypeError: Failed to fetch/);
   }
+  const stillSignedIn = await fetch(`${dev.origin}/api/me`, { headers: { authorization: `Bearer ${corsPage.token}` } });
+  assert.equal(stillSignedIn.status, 200, "the foreign page's GlobalSignOut never reached the Worker (its preflight was refused)");
   await screenshot(page, "17-cors-foreign-origin");
 });
 

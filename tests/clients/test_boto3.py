@@ -18,6 +18,7 @@ import socket
 import subprocess
 import threading
 import time
+import types
 import urllib.error
 import urllib.request
 import uuid
@@ -409,24 +410,32 @@ def start_make_dev():
     return proc, f"http://127.0.0.1:{port}", seen
 
 
-def test_make_dev_alice_is_signed_out_everywhere_with_boto3_alone():
-    """`make dev`'s launcher on a free PORT, then only boto3: sign in, refresh, admin sign-out,
-    old tokens refused with Cognito's messages, a new sign-in works."""
+def test_make_dev_with_boto3_alone_a_new_user_is_signed_out_everywhere():
+    """`make dev`'s launcher on a free PORT, then boto3 alone (urllib only to show the gate):
+    create a user, sign in, refresh, admin sign-out; every old access, ID and refresh token fails
+    with Cognito's messages; a new sign-in works; the seeded demo user is untouched."""
     proc, url, _ = start_make_dev()
     try:
         credential = json.loads(read_dev_vars(ROOT / ".dev.vars")["ADMIN_CREDENTIALS"])[0]
         admin = cognito_client(url, key_id=credential["access_key_id"], secret=credential["secret_access_key"])
         anon = cognito_client(url)
-        alice = {"USERNAME": "alice", "PASSWORD": "Alice-Demo-1"}
+        server = types.SimpleNamespace(url=url)
+        name, password = f"dave-{uuid.uuid4().hex[:8]}", "Dave-Demo-1!"
 
-        tokens = anon.initiate_auth(AuthFlow="USER_PASSWORD_AUTH", ClientId=DEMO_CLIENT, AuthParameters=alice)["AuthenticationResult"]
+        admin.admin_create_user(UserPoolId=DEMO_POOL, Username=name, TemporaryPassword=password,
+                                MessageAction="SUPPRESS", UserAttributes=[{"Name": "email", "Value": f"{name}@example.com"}])
+        expect_empty_success(admin.admin_set_user_password(UserPoolId=DEMO_POOL, Username=name, Password=password, Permanent=True))
+        credentials = {"USERNAME": name, "PASSWORD": password}
+        tokens = anon.initiate_auth(AuthFlow="USER_PASSWORD_AUTH", ClientId=DEMO_CLIENT, AuthParameters=credentials)["AuthenticationResult"]
         # The demo pool's issuer follows PORT, so tokens and discovery documents name this server.
         assert jwt.decode(tokens["AccessToken"], options={"verify_signature": False})["iss"] == f"{url}/{DEMO_POOL}"
         refreshed = anon.initiate_auth(AuthFlow="REFRESH_TOKEN_AUTH", ClientId=DEMO_CLIENT,
                                        AuthParameters={"REFRESH_TOKEN": tokens["RefreshToken"]})["AuthenticationResult"]
-        assert anon.get_user(AccessToken=refreshed["AccessToken"])["Username"] == "alice"
+        assert anon.get_user(AccessToken=refreshed["AccessToken"])["Username"] == name
+        alice = anon.initiate_auth(AuthFlow="USER_PASSWORD_AUTH", ClientId=DEMO_CLIENT,
+                                   AuthParameters={"USERNAME": "alice", "PASSWORD": "Alice-Demo-1"})["AuthenticationResult"]
 
-        expect_empty_success(admin.admin_user_global_sign_out(UserPoolId=DEMO_POOL, Username="alice"))
+        expect_empty_success(admin.admin_user_global_sign_out(UserPoolId=DEMO_POOL, Username=name))
 
         for access_token in (tokens["AccessToken"], refreshed["AccessToken"]):
             with pytest.raises(anon.exceptions.NotAuthorizedException) as excinfo:
@@ -436,9 +445,15 @@ def test_make_dev_alice_is_signed_out_everywhere_with_boto3_alone():
             anon.initiate_auth(AuthFlow="REFRESH_TOKEN_AUTH", ClientId=DEMO_CLIENT,
                                AuthParameters={"REFRESH_TOKEN": tokens["RefreshToken"]})
         expect_error(excinfo, "NotAuthorizedException", "Refresh Token has been revoked")
+        for id_token in (tokens["IdToken"], refreshed["IdToken"]):
+            status, headers, body = get_me(server, id_token)
+            assert (status, body) == (401, {"__type": "NotAuthorizedException", "message": "ID Token has been revoked"})
+            assert headers["WWW-Authenticate"] == 'Bearer error="invalid_token", error_description="ID Token has been revoked"'
 
-        again = anon.initiate_auth(AuthFlow="USER_PASSWORD_AUTH", ClientId=DEMO_CLIENT, AuthParameters=alice)["AuthenticationResult"]
-        assert anon.get_user(AccessToken=again["AccessToken"])["Username"] == "alice"
+        again = anon.initiate_auth(AuthFlow="USER_PASSWORD_AUTH", ClientId=DEMO_CLIENT, AuthParameters=credentials)["AuthenticationResult"]
+        assert anon.get_user(AccessToken=again["AccessToken"])["Username"] == name
+        assert get_me(server, again["IdToken"])[0] == 200
+        assert anon.get_user(AccessToken=alice["AccessToken"])["Username"] == "alice", "other users are untouched"
     finally:
         stop_process_group(proc)
     assert group_members(proc.pid) == []

@@ -6,7 +6,6 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { gzipSync, constants } from "node:zlib";
-import { generateKeyPairSync } from "node:crypto";
 import {
   CognitoIdentityProviderClient,
   AdminCreateUserCommand,
@@ -14,7 +13,7 @@ import {
   AdminUserGlobalSignOutCommand,
   InitiateAuthCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
-import { startWorker, keyFor, pool, accessClaims, sign, bearer } from "../tests/worker/support.mjs";
+import { startWorker, keyFor, pool, accessClaims, sign, bearer, signingKeys } from "../tests/worker/support.mjs";
 
 const EXTERNAL = "us-east-1_Bench1";
 const LOCAL = "us-east-1_Bench2";
@@ -42,13 +41,12 @@ async function kvCounts(worker) {
 
 const rs256 = await keyFor("RS256");
 const es256 = await keyFor("ES256");
-const signing = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ format: "jwk" });
 const vars = (extra = {}) => ({
   POOLS: JSON.stringify([
     pool(EXTERNAL, [rs256, es256]),
     { id: LOCAL, issuer: `http://127.0.0.1/${LOCAL}`, local: {}, clients: [{ id: "benchclient" }] },
   ]),
-  SIGNING_KEYS: JSON.stringify({ keys: [{ ...signing, kid: "bench", alg: "RS256" }] }),
+  SIGNING_KEYS: signingKeys("bench"),
   ADMIN_CREDENTIALS: JSON.stringify([ADMIN]),
   ...extra,
 });

@@ -143,9 +143,11 @@ impl App {
         if crate::cors::is_preflight(request) && crate::cors::applies(config, &request.path) {
             return Outcome::Respond(self.finish(crate::cors::preflight(config, request), io));
         }
+        // Every answer below gets the request id and the caller's CORS headers, here, once.
         let cors = crate::cors::response_headers(config, request);
         match self.route_to(route, config, request, io).await {
-            Outcome::Respond(mut response) => {
+            Outcome::Respond(response) => {
+                let mut response = self.finish(response, io);
                 response.headers.extend(cors);
                 Outcome::Respond(response)
             }
@@ -166,10 +168,8 @@ impl App {
         io: &Io<'_>,
     ) -> Outcome {
         match route {
-            Route::Health => Outcome::Respond(self.finish(self.health(config, io).await, io)),
-            Route::Api => Outcome::Respond(
-                self.finish(crate::api::handle(self, config, request, io).await, io),
-            ),
+            Route::Health => Outcome::Respond(self.health(config, io).await),
+            Route::Api => Outcome::Respond(crate::api::handle(self, config, request, io).await),
             Route::Gate => match self.gate(config, request, io).await {
                 Ok(outcome) => outcome,
                 Err(err) => {
@@ -177,10 +177,10 @@ impl App {
                         "gate refused {} {}: {err}",
                         request.method, request.path
                     ));
-                    Outcome::Respond(self.finish(gate_refusal(&err), io))
+                    Outcome::Respond(gate_refusal(&err))
                 }
             },
-            Route::WellKnown => Outcome::Respond(self.finish(discovery(config, &request.path), io)),
+            Route::WellKnown => Outcome::Respond(discovery(config, &request.path)),
             Route::Assets => Outcome::Assets,
         }
     }
@@ -191,10 +191,11 @@ impl App {
     }
 
     async fn health(&self, config: &Config, io: &Io<'_>) -> Response {
-        let kv = match io.store.get_many(&["healthz".to_owned()], None).await {
-            Ok(_) => Ok(()),
-            Err(err) => Err(err),
-        };
+        let kv = io
+            .store
+            .get_many(&["healthz".to_owned()], None)
+            .await
+            .map(|_| ());
         let pools: Vec<Value> = config
             .pools
             .iter()
@@ -301,7 +302,7 @@ impl App {
                         "message": "No upstream is configured (ORIGIN_URL); only GET /api/me is answered here."}),
             )
         };
-        Ok(Outcome::Respond(self.finish(response, io)))
+        Ok(Outcome::Respond(response))
     }
 }
 

@@ -15,11 +15,9 @@
 // the Worker accepts both). `ratelimits` is Miniflare's rate-limit emulation, shaped as its
 // RatelimitOptionsSchema: binding name -> { simple: { limit, period: 10 | 60 } }.
 // Worker logs go to stderr, so stdout carries only the READY line.
-import { Miniflare } from "miniflare";
-import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-
-const ROOT = new URL("../../", import.meta.url).pathname;
+import { startWorker, signingKeys } from "../worker/support.mjs";
 
 const path = process.argv[2];
 if (!path) {
@@ -28,38 +26,16 @@ if (!path) {
 }
 const config = JSON.parse(readFileSync(path, "utf8"));
 const vars = { ...(config.vars ?? {}) };
-if (config.generate_signing_keys) {
-  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const jwk = { ...privateKey.export({ format: "jwk" }), kid: `test-${randomBytes(4).toString("hex")}`, alg: "RS256", use: "sig" };
-  vars.SIGNING_KEYS = JSON.stringify({ keys: [jwk] });
-}
+if (config.generate_signing_keys) vars.SIGNING_KEYS = signingKeys(`test-${randomBytes(4).toString("hex")}`);
 
-const mf = new Miniflare({
-  modules: true,
-  rootPath: ROOT,
-  scriptPath: "src/entry.js",
-  modulesRules: [
-    { type: "ESModule", include: ["**/*.js"] },
-    { type: "CompiledWasm", include: ["**/*.wasm"] },
-  ],
-  compatibilityDate: "2026-04-01",
-  kvNamespaces: ["REVOCATIONS"],
-  bindings: vars,
-  host: "127.0.0.1",
-  port: 0,
-  ...(config.ratelimits ? { ratelimits: config.ratelimits } : {}),
-  handleRuntimeStdio(stdout, stderr) {
-    stdout.pipe(process.stderr);
-    stderr.pipe(process.stderr);
-  },
-});
-
+// The same Worker set-up as the worker tier (tests/worker/support.mjs), served on a real port.
+let worker;
 let stopping = false;
 async function stop(code = 0) {
   if (stopping) return;
   stopping = true;
   try {
-    await mf.dispose();
+    await worker?.dispose();
   } finally {
     process.exit(code);
   }
@@ -70,8 +46,16 @@ process.stdin.on("close", () => stop(0));
 process.stdin.resume();
 
 try {
-  const url = await mf.ready;
-  process.stdout.write(`READY ${url.origin}\n`);
+  worker = await startWorker(vars, {
+    host: "127.0.0.1",
+    port: 0,
+    ...(config.ratelimits ? { ratelimits: config.ratelimits } : {}),
+    handleRuntimeStdio(stdout, stderr) {
+      stdout.pipe(process.stderr);
+      stderr.pipe(process.stderr);
+    },
+  });
+  process.stdout.write(`READY ${worker.url.origin}\n`);
 } catch (err) {
   console.error(`serve.mjs: the Worker did not start: ${err.stack ?? err}`);
   await stop(1);

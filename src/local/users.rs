@@ -94,6 +94,20 @@ impl User {
         Value::Array(list)
     }
 
+    /// The user as Cognito answers it. `attributes_key` is `Attributes` in `UserType`
+    /// (AdminCreateUser) and `UserAttributes` in AdminGetUser's output: the same fields otherwise.
+    pub fn to_cognito(&self, attributes_key: &str) -> Value {
+        let mut user = json!({
+            "Username": self.username,
+            "UserCreateDate": self.created_ms as f64 / 1000.0,
+            "UserLastModifiedDate": self.modified_ms as f64 / 1000.0,
+            "Enabled": self.enabled,
+            "UserStatus": self.status.as_str(),
+        });
+        user[attributes_key] = self.attributes_json();
+        user
+    }
+
     fn to_json(&self) -> String {
         let attributes: Map<String, Value> = self
             .attributes

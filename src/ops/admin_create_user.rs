@@ -81,7 +81,7 @@ pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
             .find(username)
             .await?
             .ok_or(ApiError::UserNotFound)?;
-        return Ok(json!({"User": user_json(&user)}));
+        return Ok(json!({"User": user.to_cognito("Attributes")}));
     }
 
     let mut pairs: Vec<(String, String)> = Vec::new();
@@ -126,20 +126,7 @@ pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
         modified_ms: now,
     };
     directory.create(&user).await?;
-    Ok(json!({"User": user_json(&user)}))
-}
-
-/// The `UserType` shape Cognito answers with.
-pub fn user_json(user: &User) -> Value {
-    let mut attributes = user.attributes_json();
-    json!({
-        "Username": user.username,
-        "Attributes": attributes.take(),
-        "UserCreateDate": user.created_ms as f64 / 1000.0,
-        "UserLastModifiedDate": user.modified_ms as f64 / 1000.0,
-        "Enabled": user.enabled,
-        "UserStatus": user.status.as_str(),
-    })
+    Ok(json!({"User": user.to_cognito("Attributes")}))
 }
 
 /// A random temporary password that meets the default policy.

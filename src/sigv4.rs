@@ -938,7 +938,7 @@ fn is_leap(year: u64) -> bool {
         && (year.checked_rem(100) != Some(0) || year.checked_rem(400) == Some(0))
 }
 
-fn days_in_month(year: u64, month: u64) -> u64 {
+pub(crate) fn days_in_month(year: u64, month: u64) -> u64 {
     match month {
         2 if is_leap(year) => 29,
         2 => 28,
@@ -948,7 +948,7 @@ fn days_in_month(year: u64, month: u64) -> u64 {
 }
 
 /// Days since 1970-01-01 for a date with year >= 1970 (checked arithmetic throughout).
-fn days_from_civil(year: u64, month: u64, day: u64) -> Option<u64> {
+pub(crate) fn days_from_civil(year: u64, month: u64, day: u64) -> Option<u64> {
     // Shift the year to start in March so the leap day is last.
     let y = if month <= 2 {
         year.checked_sub(1)?
@@ -979,7 +979,7 @@ fn days_from_civil(year: u64, month: u64, day: u64) -> Option<u64> {
 }
 
 /// (year, month, day) for a count of days since 1970-01-01.
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
+pub(crate) fn civil_from_days(days: u64) -> (u64, u64, u64) {
     // `days` is at most u64::MAX / 86_400_000 (about 2.1e11), so none of these saturate;
     // saturating ops only keep the function total.
     let z = days.saturating_add(719_468);

@@ -3,6 +3,7 @@
 pub mod keys;
 pub mod password;
 pub mod seal;
+pub mod srp;
 #[cfg(test)]
 pub(crate) mod test_keys;
 pub mod tokens;

@@ -1,4 +1,5 @@
-//! Sealed tokens: local refresh tokens and sign-in challenge sessions.
+//! Sealed tokens: local refresh tokens, sign-in challenge sessions, SRP challenge state and SRP
+//! verifiers at rest.
 //!
 //! Like Cognito's refresh tokens they are JWE compact serialisations (five segments, `dir` +
 //! A256GCM, RFC 7516), opaque to clients: the session they stand for (user, client, `origin_jti`,
@@ -26,6 +27,10 @@ pub enum Purpose {
     Refresh,
     /// A challenge session (NEW_PASSWORD_REQUIRED).
     Session,
+    /// The state of one SRP exchange, carried in PASSWORD_VERIFIER's `SECRET_BLOCK`.
+    SrpChallenge,
+    /// A user's SRP salt and verifier, as stored beside the password hash.
+    SrpVerifier,
 }
 
 impl Purpose {
@@ -33,6 +38,8 @@ impl Purpose {
         match self {
             Purpose::Refresh => "refresh",
             Purpose::Session => "session",
+            Purpose::SrpChallenge => "srp-challenge",
+            Purpose::SrpVerifier => "srp-verifier",
         }
     }
 }
@@ -126,6 +133,17 @@ pub fn open(keys: &SigningKeys, purpose: Purpose, token: &str) -> Option<Map<Str
     crate::json::parse_object(&plaintext).ok()
 }
 
+/// The `kid` a sealed token names, read without opening it: only a hint (for example, whether
+/// a stored value should be sealed again under the current key), never a reason to trust it.
+pub fn kid_of(token: &str) -> Option<String> {
+    if token.len() > MAX_SEALED_BYTES {
+        return None;
+    }
+    let header_b64 = token.split('.').next()?;
+    let header = crate::json::parse_object(&URL_SAFE_NO_PAD.decode(header_b64).ok()?).ok()?;
+    header.get("kid")?.as_str().map(str::to_owned)
+}
+
 /// Whether `token` has the shape of a sealed token (five segments) rather than a JWS.
 pub fn looks_sealed(token: &str) -> bool {
     token.split('.').take(6).count() == 5
@@ -161,6 +179,36 @@ mod tests {
         let keys = keys();
         let session = seal(&keys, Purpose::Session, &claims()).unwrap();
         assert_eq!(open(&keys, Purpose::Refresh, &session), None);
+    }
+
+    #[test]
+    fn every_purpose_seals_under_its_own_key() {
+        let keys = keys();
+        let all = [
+            Purpose::Refresh,
+            Purpose::Session,
+            Purpose::SrpChallenge,
+            Purpose::SrpVerifier,
+        ];
+        for sealed_for in all {
+            let token = seal(&keys, sealed_for, &claims()).unwrap();
+            for opened_as in all {
+                let opened = open(&keys, opened_as, &token);
+                assert_eq!(
+                    opened.is_some(),
+                    sealed_for == opened_as,
+                    "{sealed_for:?} as {opened_as:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_kid_of_a_sealed_token_names_the_key_that_sealed_it() {
+        let keys = keys();
+        let token = seal(&keys, Purpose::SrpVerifier, &claims()).unwrap();
+        assert_eq!(kid_of(&token).as_deref(), Some(keys.current().kid()));
+        assert_eq!(kid_of("not-a-token"), None);
     }
 
     #[test]

@@ -625,6 +625,20 @@ fn parse_pool(
                 .map_err(|err| f.error("jwks", err.to_string()))?;
             PoolKeys::Inline(Rc::new(keys))
         }
+        // An HS256 key is a shared secret: whoever can read it can sign. Published at a URL,
+        // it lets anyone forge tokens, so HMAC keys come only inline.
+        (None, None, Some(_)) if algorithms.contains(Alg::Hs256) => {
+            return Err(f.error(
+                "jwks_uri",
+                "HS256 keys are secrets: give them inline in jwks, never at a URL (or remove HS256 from algorithms)",
+            ))
+        }
+        (None, None, None) if algorithms.contains(Alg::Hs256) => {
+            return Err(f.error(
+                "jwks",
+                "missing: HS256 needs its secret inline in jwks; it is never fetched from a URL",
+            ))
+        }
         (None, None, Some(uri)) => {
             PoolKeys::Remote(parse_url(&f.field("jwks_uri"), uri)?.to_owned())
         }
@@ -941,6 +955,28 @@ mod tests {
         );
         let pools = json!([{"id":"us-east-1_AbC123","allow_any_client":true,"jwks_uri":"http://127.0.0.1:9999/jwks"}]);
         assert!(Config::from_env(&vars(pools)).is_ok());
+    }
+
+    #[test]
+    fn hs256_with_a_fetched_jwks_uri_is_refused_naming_the_field() {
+        let pools = json!([{"id":"us-east-1_AbC123","allow_any_client":true,"algorithms":["HS256"],
+                            "jwks_uri":"https://issuer.example/jwks.json"}]);
+        let err = Config::from_env(&vars(pools)).unwrap_err();
+        assert_eq!(err.field, "POOLS[0].jwks_uri");
+        assert!(err.problem.contains("HS256"), "{}", err.problem);
+        // The default jwks_uri (<issuer>/.well-known/jwks.json) is a URL too.
+        let pools = json!([{"id":"us-east-1_AbC123","allow_any_client":true,"algorithms":["RS256","HS256"]}]);
+        assert_eq!(
+            Config::from_env(&vars(pools)).unwrap_err().field,
+            "POOLS[0].jwks"
+        );
+        // Control: the same algorithm with an inline secret, and RS256 at a URL, load.
+        let inline = json!([{"id":"us-east-1_AbC123","allow_any_client":true,"algorithms":["HS256"],
+                             "jwks":{"keys":[{"kty":"oct","k":"ZXh0ZXJuYWwtcG9vbC1oczI1Ni1rZXktMzItYnl0ZXM"}]}}]);
+        assert!(Config::from_env(&vars(inline)).is_ok());
+        let remote = json!([{"id":"us-east-1_AbC123","allow_any_client":true,
+                             "jwks_uri":"https://issuer.example/jwks.json"}]);
+        assert!(Config::from_env(&vars(remote)).is_ok());
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::{
     config::{Config, Pool},
     crypto::SignatureVerifier,
     error::{Error, TokenError, TokenKind},
+    identity::CaseRule,
     jwk::KeySet,
     token::UntrustedToken,
 };
@@ -135,6 +136,7 @@ impl<'t, 'c> Candidate<'t, 'c> {
         }
         Ok(Authenticated {
             pool_id: pool.id.clone(),
+            username_case: pool.username_case,
             claims,
         })
     }
@@ -144,6 +146,7 @@ impl<'t, 'c> Candidate<'t, 'c> {
 #[derive(Debug, Clone)]
 pub struct Authenticated {
     pool_id: String,
+    username_case: CaseRule,
     claims: Claims,
 }
 
@@ -156,6 +159,11 @@ impl Authenticated {
     /// The verified claims.
     pub fn claims(&self) -> &Claims {
         &self.claims
+    }
+
+    /// Whether the issuing pool tells user ids apart by case (`crate::identity`).
+    pub fn username_case(&self) -> CaseRule {
+        self.username_case
     }
 
     /// The kind of token, for message wording.

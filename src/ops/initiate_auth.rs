@@ -93,7 +93,7 @@ pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
             let revoked = ctx
                 .revocations()
                 .session_is_revoked(
-                    &pool.id,
+                    pool,
                     &names,
                     &session.origin_jti,
                     session.auth_time_s * 1000,

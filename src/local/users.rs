@@ -10,7 +10,9 @@
 //! Indexes written before that were keyed by the plain lower case of the name; a lookup reads
 //! that spelling too where it differs (in the same bulk read), so those users stay reachable.
 //!
-//! A user is found by username, email or sub in one bulk read, then the record in a second.
+//! A user is found by username, email or sub in one bulk read, then the record in a second. The
+//! second read happens whether or not the first found anyone (an unknown name reads a key that
+//! never exists), so a sign-in does the same KV work for a user who exists and one who does not.
 //! Writes are ordered so
 //! a failure never leaves a reachable half-made user: on create the record goes first and the
 //! indexes after (an index that fails is rolled back with the record); on delete the record goes
@@ -236,7 +238,7 @@ impl<'a> Directory<'a> {
         keys
     }
 
-    /// The user whose username, email or sub is `name`: in two KV reads.
+    /// The user whose username, email or sub is `name`: two KV reads, always (see the module doc).
     pub async fn find(&self, name: &str) -> Result<Option<User>, Error> {
         let mut keys = vec![self.record_key(self.pool.user_id(name).as_str())];
         keys.extend(self.index_keys("name", name));
@@ -250,18 +252,31 @@ impl<'a> Directory<'a> {
         // The first index that answers wins: names before emails, canonical before old.
         let indexed_sub = found.flatten().next();
         let (record_key, record) = match (by_sub, indexed_sub) {
-            (Some(text), _) => (keys.swap_remove(0), Some(text)),
+            (Some(text), _) => {
+                self.read_nothing().await?;
+                (keys.swap_remove(0), Some(text))
+            }
             (None, Some(sub)) => {
                 let key = self.record_key(&sub);
                 let record = crate::ports::get_one(self.store, &key, None).await?;
                 (key, record)
             }
-            (None, None) => return Ok(None),
+            (None, None) => {
+                self.read_nothing().await?;
+                return Ok(None);
+            }
         };
         match record {
             Some(text) => Ok(Some(User::parse(&record_key, &text)?)),
             None => Ok(None),
         }
+    }
+
+    /// Reads a key that never exists, so that finding nobody costs the KV work of finding
+    /// someone. (A sub is never empty, so no record has this key.)
+    async fn read_nothing(&self) -> Result<(), Error> {
+        crate::ports::get_one(self.store, &self.record_key(""), None).await?;
+        Ok(())
     }
 
     /// The user with this sub.
@@ -428,6 +443,18 @@ mod tests {
             "{:?}",
             store.keys()
         );
+    }
+
+    #[test]
+    fn finding_nobody_reads_kv_as_often_as_finding_someone() {
+        let (pool, store) = (pool(), MemoryStore::new());
+        let dir = Directory::new(&pool, &store, 10);
+        run(dir.create(&user("s-1", "alice", "a@example.com"))).unwrap();
+        for name in ["alice", "a@example.com", "s-1", "mallory", "m@example.com"] {
+            let before = store.counts().0;
+            run(dir.find(name)).unwrap();
+            assert_eq!(store.counts().0 - before, 2, "{name}");
+        }
     }
 
     #[test]

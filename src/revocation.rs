@@ -494,8 +494,10 @@ mod tests {
             crate::config::PoolKeys::Inline(k) => k.as_ref().clone(),
             _ => KeySet::default(),
         };
+        // Verified when it was minted at the latest (a future `iat` is refused).
+        let verified_at = NOW_MS.max(iat * 1000);
         candidate
-            .verify(&keys, &AcceptAll, &Expect::default(), NOW_MS)
+            .verify(&keys, &AcceptAll, &Expect::default(), verified_at)
             .unwrap()
     }
 

@@ -83,7 +83,12 @@ impl Entry {
     }
 
     fn parse(key: &str, text: &str) -> Result<Self, StoreError> {
-        let corrupt = || StoreError::Corrupt(format!("{key}: not a revocation entry"));
+        let corrupt = || {
+            StoreError::Corrupt(format!(
+                "{}: not a revocation entry",
+                crate::ports::key_for_log(key)
+            ))
+        };
         let value = crate::json::parse_object(text.as_bytes()).map_err(|_| corrupt())?;
         let field = |name: &str| {
             value
@@ -944,6 +949,22 @@ mod tests {
         assert!(user_keys_to_check(POOL, &["h:ab"], CaseRule::Insensitive)
             .iter()
             .all(|k| k != &format!("rev/v1/u/{POOL}/h:ab")));
+    }
+
+    #[test]
+    fn a_corrupt_entry_is_reported_without_the_user_id_in_its_key() {
+        let (store, cache) = (MemoryStore::new(), RevocationCache::new());
+        store.seed(&user_key(POOL, &id("name-u1")), "not json");
+        let err =
+            run(revocations(&store, &cache, NOW_MS).check(auth(POOL, "u1", SECOND, SECOND, "o1")))
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("not a revocation entry"), "{err}");
+        assert!(
+            !err.contains("name-u1"),
+            "the log line names the key's kind only: {err}"
+        );
+        assert!(err.contains(&format!("rev/v1/u/{POOL}/#")), "{err}");
     }
 
     #[test]

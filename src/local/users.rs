@@ -138,7 +138,12 @@ impl User {
     }
 
     fn parse(key: &str, text: &str) -> Result<Self, StoreError> {
-        let corrupt = || StoreError::Corrupt(format!("{key}: not a user record"));
+        let corrupt = || {
+            StoreError::Corrupt(format!(
+                "{}: not a user record",
+                crate::ports::key_for_log(key)
+            ))
+        };
         let record = crate::json::parse_object(text.as_bytes()).map_err(|_| corrupt())?;
         let string = |name: &str| record.get(name).and_then(Value::as_str).map(str::to_owned);
         let values = record
@@ -455,6 +460,20 @@ mod tests {
             run(dir.find(name)).unwrap();
             assert_eq!(store.counts().0 - before, 2, "{name}");
         }
+    }
+
+    #[test]
+    fn a_corrupt_record_is_reported_without_the_name_or_email_in_its_key() {
+        let (pool, store) = (pool(), MemoryStore::new());
+        let dir = Directory::new(&pool, &store, 10);
+        store.seed(
+            "user/v1/us-east-1_Local1/email/alice@example.com",
+            "alice@example.com",
+        );
+        store.seed("user/v1/us-east-1_Local1/sub/alice@example.com", "garbage");
+        let err = run(dir.find("alice@example.com")).unwrap_err().to_string();
+        assert!(err.contains("not a user record"), "{err}");
+        assert!(!err.contains("alice"), "{err}");
     }
 
     #[test]

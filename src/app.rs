@@ -385,10 +385,9 @@ fn identity_headers(auth: &Authenticated) -> Vec<(String, String)> {
     let mut headers = vec![
         ("sub", Some(claims.sub.as_str())),
         ("username", claims.username.as_deref()),
-        (
-            "client-id",
-            claims.client_id.as_deref().or(claims.aud.as_deref()),
-        ),
+        // The client the token was checked against (`aud` for ID tokens), never an unchecked
+        // `client_id` claim an ID token may also carry.
+        ("client-id", Some(auth.client_id())),
         ("token-use", Some(claims.token_use.as_str())),
         ("scope", claims.scope.as_deref()),
         ("pool", Some(auth.pool_id())),

@@ -12,9 +12,16 @@ use crate::{
     config::{Config, Pool},
     crypto::SignatureVerifier,
     error::{Error, TokenError, TokenKind},
+    identity::CaseRule,
     jwk::KeySet,
     token::UntrustedToken,
 };
+
+/// How far ahead of this Worker's clock a token's `iat` or `auth_time` may be: 60 s, for an
+/// issuer whose clock runs a little fast. A later time is refused: `auth_time` decides which
+/// sign-outs cover a token (`auth_time ≤ revoked_at`), so a token claiming to be authenticated
+/// a day ahead would survive every sign-out until then.
+pub const MAX_CLOCK_SKEW_MS: u64 = 60_000;
 
 /// What the caller accepts, beyond the pool's own rules.
 #[derive(Debug, Clone, Copy, Default)]
@@ -113,6 +120,12 @@ impl<'t, 'c> Candidate<'t, 'c> {
         if claims.nbf.is_some_and(|nbf| now_ms < nbf.as_millis()) {
             return Err(refuse(TokenError::NotYetValid));
         }
+        let latest_ms = now_ms.saturating_add(MAX_CLOCK_SKEW_MS);
+        for (name, date) in [("iat", Some(claims.iat)), ("auth_time", claims.auth_time)] {
+            if date.is_some_and(|date| date.as_millis() > latest_ms) {
+                return Err(refuse(TokenError::IssuedInFuture(name)));
+            }
+        }
         let accepted_use = match expect.token_use {
             Some(wanted) => claims.token_use == wanted,
             None => pool.accepts_at_gate(claims.token_use),
@@ -133,8 +146,11 @@ impl<'t, 'c> Candidate<'t, 'c> {
         if !client_ok {
             return Err(refuse(TokenError::WrongClient));
         }
+        let client_id = client.to_owned();
         Ok(Authenticated {
             pool_id: pool.id.clone(),
+            username_case: pool.username_case,
+            client_id,
             claims,
         })
     }
@@ -144,6 +160,8 @@ impl<'t, 'c> Candidate<'t, 'c> {
 #[derive(Debug, Clone)]
 pub struct Authenticated {
     pool_id: String,
+    username_case: CaseRule,
+    client_id: String,
     claims: Claims,
 }
 
@@ -156,6 +174,17 @@ impl Authenticated {
     /// The verified claims.
     pub fn claims(&self) -> &Claims {
         &self.claims
+    }
+
+    /// Whether the issuing pool tells user ids apart by case (`crate::identity`).
+    pub fn username_case(&self) -> CaseRule {
+        self.username_case
+    }
+
+    /// The app client the token was checked against: `client_id` for access tokens, `aud` for
+    /// ID tokens. Never an unchecked claim (an ID token may carry a `client_id` of its own).
+    pub fn client_id(&self) -> &str {
+        &self.client_id
     }
 
     /// The kind of token, for message wording.

@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 use crate::{
     claims::TokenUse,
     error::ConfigError,
+    identity::{CaseRule, UserId},
     jwk::{Alg, AlgSet, BadKeys, KeySet},
     local::SigningKeys,
     validate,
@@ -127,6 +128,13 @@ pub struct Pool {
     pub refresh_token_validity_s: u64,
     /// Present when this Worker owns the pool's users and signs its tokens.
     pub local: Option<LocalPool>,
+    /// Whether user ids differ by case (`username_case_sensitive`; default: they do not, as in
+    /// new Cognito pools). See `crate::identity`.
+    pub username_case: CaseRule,
+    /// External pools: whether a `Username` shaped like an email or phone number may be the
+    /// username itself (`username_may_be_email_or_phone`). By default it is taken for an alias,
+    /// which this Worker cannot tie to a token, and refused.
+    pub username_may_be_email_or_phone: bool,
 }
 
 impl Pool {
@@ -145,6 +153,11 @@ impl Pool {
             .map_or(DEFAULT_PASSWORD_ITERATIONS, |local| {
                 local.password_iterations
             })
+    }
+
+    /// `id` (a username, alias or sub) spelled as this pool keys it: see `crate::identity`.
+    pub fn user_id(&self, id: &str) -> UserId {
+        UserId::new(id, self.username_case)
     }
 
     /// Whether tokens issued to `client_id` are accepted.
@@ -625,6 +638,20 @@ fn parse_pool(
                 .map_err(|err| f.error("jwks", err.to_string()))?;
             PoolKeys::Inline(Rc::new(keys))
         }
+        // An HS256 key is a shared secret: whoever can read it can sign. Published at a URL,
+        // it lets anyone forge tokens, so HMAC keys come only inline.
+        (None, None, Some(_)) if algorithms.contains(Alg::Hs256) => {
+            return Err(f.error(
+                "jwks_uri",
+                "HS256 keys are secrets: give them inline in jwks, never at a URL (or remove HS256 from algorithms)",
+            ))
+        }
+        (None, None, None) if algorithms.contains(Alg::Hs256) => {
+            return Err(f.error(
+                "jwks",
+                "missing: HS256 needs its secret inline in jwks; it is never fetched from a URL",
+            ))
+        }
         (None, None, Some(uri)) => {
             PoolKeys::Remote(parse_url(&f.field("jwks_uri"), uri)?.to_owned())
         }
@@ -681,6 +708,17 @@ fn parse_pool(
         3_600,
         315_360_000,
     )?;
+    let username_case = match f.bool("username_case_sensitive")? {
+        Some(true) => CaseRule::Sensitive,
+        Some(false) | None => CaseRule::Insensitive,
+    };
+    let username_may_be_email_or_phone = match f.bool("username_may_be_email_or_phone")? {
+        Some(_) if is_local.is_some() => return Err(f.error(
+            "username_may_be_email_or_phone",
+            "only for external pools: a local pool finds users by username, email or sub itself",
+        )),
+        value => value.unwrap_or(false),
+    };
     f.finish()?;
     Ok(Pool {
         id: id.to_owned(),
@@ -695,6 +733,8 @@ fn parse_pool(
         id_token_validity_s,
         refresh_token_validity_s,
         local: is_local,
+        username_case,
+        username_may_be_email_or_phone,
     })
 }
 
@@ -941,6 +981,60 @@ mod tests {
         );
         let pools = json!([{"id":"us-east-1_AbC123","allow_any_client":true,"jwks_uri":"http://127.0.0.1:9999/jwks"}]);
         assert!(Config::from_env(&vars(pools)).is_ok());
+    }
+
+    #[test]
+    fn hs256_with_a_fetched_jwks_uri_is_refused_naming_the_field() {
+        let pools = json!([{"id":"us-east-1_AbC123","allow_any_client":true,"algorithms":["HS256"],
+                            "jwks_uri":"https://issuer.example/jwks.json"}]);
+        let err = Config::from_env(&vars(pools)).unwrap_err();
+        assert_eq!(err.field, "POOLS[0].jwks_uri");
+        assert!(err.problem.contains("HS256"), "{}", err.problem);
+        // The default jwks_uri (<issuer>/.well-known/jwks.json) is a URL too.
+        let pools = json!([{"id":"us-east-1_AbC123","allow_any_client":true,"algorithms":["RS256","HS256"]}]);
+        assert_eq!(
+            Config::from_env(&vars(pools)).unwrap_err().field,
+            "POOLS[0].jwks"
+        );
+        // Control: the same algorithm with an inline secret, and RS256 at a URL, load.
+        let inline = json!([{"id":"us-east-1_AbC123","allow_any_client":true,"algorithms":["HS256"],
+                             "jwks":{"keys":[{"kty":"oct","k":"ZXh0ZXJuYWwtcG9vbC1oczI1Ni1rZXktMzItYnl0ZXM"}]}}]);
+        assert!(Config::from_env(&vars(inline)).is_ok());
+        let remote = json!([{"id":"us-east-1_AbC123","allow_any_client":true,
+                             "jwks_uri":"https://issuer.example/jwks.json"}]);
+        assert!(Config::from_env(&vars(remote)).is_ok());
+    }
+
+    #[test]
+    fn usernames_are_case_insensitive_unless_the_pool_says_otherwise() {
+        let config = Config::from_env(&vars(external())).unwrap();
+        assert_eq!(config.pools[0].username_case, CaseRule::Insensitive);
+        assert!(!config.pools[0].username_may_be_email_or_phone);
+        let pools = json!([{"id":"us-east-1_AbC123","clients":[{"id":"c"}],
+                            "username_case_sensitive":true,"username_may_be_email_or_phone":true}]);
+        let config = Config::from_env(&vars(pools)).unwrap();
+        assert_eq!(config.pools[0].username_case, CaseRule::Sensitive);
+        assert!(config.pools[0].username_may_be_email_or_phone);
+        let pools = json!([{"id":"us-east-1_AbC123","clients":[{"id":"c"}],"username_case_sensitive":"yes"}]);
+        assert_eq!(
+            Config::from_env(&vars(pools)).unwrap_err().field,
+            "POOLS[0].username_case_sensitive"
+        );
+    }
+
+    #[test]
+    fn a_local_pool_refuses_the_external_alias_setting() {
+        let pools = json!([{"id":"us-east-1_Local1","local":{},"issuer":"http://127.0.0.1:8787/us-east-1_Local1",
+                            "clients":[{"id":"c"}],"username_may_be_email_or_phone":true}]);
+        let mut v = vars(pools);
+        v.insert(
+            "SIGNING_KEYS".into(),
+            crate::local::test_keys::signing_keys_json(),
+        );
+        assert_eq!(
+            Config::from_env(&v).unwrap_err().field,
+            "POOLS[0].username_may_be_email_or_phone"
+        );
     }
 
     #[test]

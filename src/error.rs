@@ -56,6 +56,8 @@ pub enum TokenError {
     Expired,
     /// `nbf` is in the future.
     NotYetValid,
+    /// `iat` or `auth_time` is later than now plus [`crate::auth::MAX_CLOCK_SKEW_MS`].
+    IssuedInFuture(&'static str),
     /// `token_use` is not one the caller accepts.
     WrongTokenUse,
     /// `client_id` (access) or `aud` (ID) is not an accepted app client.
@@ -81,6 +83,7 @@ impl fmt::Display for TokenError {
             Self::InvalidClaim(name) => write!(f, "invalid claim `{name}`"),
             Self::Expired => f.write_str("token expired"),
             Self::NotYetValid => f.write_str("token not yet valid"),
+            Self::IssuedInFuture(name) => write!(f, "claim `{name}` is in the future"),
             Self::WrongTokenUse => f.write_str("token_use not accepted"),
             Self::WrongClient => f.write_str("client not accepted"),
             Self::MissingScope => f.write_str("required scope missing"),

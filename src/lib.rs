@@ -9,6 +9,8 @@
 //!     phase and the one mapping to the wire; `validate` reproduces Cognito's validation messages;
 //!     `sigv4` verifies and signs AWS Signature Version 4.
 //!   - `app` routes plain `http` values to outcomes (the gate, `/healthz`, the API).
+//!   - `identity` spells user ids one way per pool (NFC, case folded unless the pool is case
+//!     sensitive), for every KV key written or read.
 //!   - `ports` declares the traits the core reaches the outside through (KV, fetch, rate limits),
 //!     with in-memory fakes for tests; `jwks` caches remote key sets.
 //!   - `local` holds local pools: signing keys, users and the tokens this Worker issues.
@@ -33,6 +35,7 @@ pub mod cors;
 pub mod crypto;
 pub mod error;
 pub mod http;
+pub mod identity;
 pub mod json;
 pub mod jwk;
 pub mod jwks;

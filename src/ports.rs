@@ -8,6 +8,8 @@
 use core::{cell::RefCell, future::Future, pin::Pin};
 use std::collections::BTreeMap;
 
+use sha2::Digest as _;
+
 use crate::error::StoreError;
 
 /// A boxed, single-threaded future.
@@ -33,6 +35,36 @@ pub trait Store {
 
     /// Deletes one key; deleting a missing key succeeds.
     fn delete<'a>(&'a self, key: &'a str) -> LocalFuture<'a, Result<(), StoreError>>;
+}
+
+/// A KV key as the log may show it: its kind (the fixed segments and the pool id) and a short
+/// SHA-256 of the whole key, never the user id, username or email it ends in. The hash lets
+/// lines about one key be matched up; the key itself stays out of the log.
+pub fn key_for_log(key: &str) -> String {
+    // `rev/v1/<u|s>/<pool>/<id>`, `user/v1/<pool>/<sub|name|email>/<id>`: four fixed segments.
+    // `jwks/v1/<sha256 of a URL>` holds nothing personal. Anything else: the hash alone.
+    let kept = match key.split('/').next() {
+        Some("rev" | "user") => 4,
+        Some("jwks") => return key.to_owned(),
+        _ => 0,
+    };
+    let prefix: String = key
+        .split_inclusive('/')
+        .take(kept)
+        .collect::<Vec<_>>()
+        .concat();
+    let digest = hex::encode(sha2::Sha256::digest(key.as_bytes()));
+    format!("{prefix}#{}", digest.get(..12).unwrap_or_default())
+}
+
+/// `text` (a binding's error message) with every one of `keys` in it replaced by its
+/// [`key_for_log`] form, for a binding that names the key it failed on.
+pub fn scrub_keys<'k>(text: &str, keys: impl IntoIterator<Item = &'k str>) -> String {
+    keys.into_iter()
+        .filter(|key| !key.is_empty())
+        .fold(text.to_owned(), |text, key| {
+            text.replace(key, &key_for_log(key))
+        })
 }
 
 /// Reads one key through [`Store::get_many`].
@@ -204,5 +236,59 @@ impl Store for MemoryStore {
             inner.values.remove(key);
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_in_the_log_shows_its_kind_and_a_hash_never_the_name_or_email() {
+        let cases = [
+            (
+                "rev/v1/u/us-east-1_A1/alice@example.com",
+                "rev/v1/u/us-east-1_A1/#",
+            ),
+            (
+                "rev/v1/s/us-east-1_A1/0a1b-origin-jti",
+                "rev/v1/s/us-east-1_A1/#",
+            ),
+            (
+                "user/v1/us-east-1_A1/email/alice@example.com",
+                "user/v1/us-east-1_A1/email/#",
+            ),
+            (
+                "user/v1/us-east-1_A1/name/alice/with/slashes",
+                "user/v1/us-east-1_A1/name/#",
+            ),
+            ("alice@example.com", "#"),
+        ];
+        for (key, kind) in cases {
+            let shown = key_for_log(key);
+            assert!(shown.starts_with(kind), "{shown}");
+            assert_eq!(shown.len(), kind.len() + 12, "{shown}");
+            assert!(
+                !shown.contains("alice") && !shown.contains("origin"),
+                "{shown}"
+            );
+        }
+        assert_ne!(
+            key_for_log("rev/v1/u/p_1/alice"),
+            key_for_log("rev/v1/u/p_1/bob"),
+            "lines about different keys can be told apart"
+        );
+        assert_eq!(key_for_log("jwks/v1/abc123"), "jwks/v1/abc123");
+    }
+
+    #[test]
+    fn a_binding_error_naming_a_key_is_scrubbed() {
+        let key = "rev/v1/u/us-east-1_A1/alice@example.com";
+        let text = scrub_keys(&format!("KV GET failed for {key}: 503"), [key, ""]);
+        assert!(!text.contains("alice"), "{text}");
+        assert!(
+            text.contains(&key_for_log(key)) && text.ends_with(": 503"),
+            "{text}"
+        );
     }
 }

@@ -12,10 +12,18 @@
 //! - `rev/v1/u/<pool id>/<user id>` → `{"revoked_at": ms, "by": …, "reason": …, "request_id": …}`
 //! - `rev/v1/s/<pool id>/<origin_jti>` → the same shape
 //!
-//! A user id longer than [`MAX_PLAIN_ID_BYTES`] is replaced by `h:` and its SHA-256 in hex, so a
-//! key never exceeds KV's 512-byte limit. Keys are built from claims, never from token bytes or
-//! their hash (ECDSA signatures are malleable). Entries expire after the pool's longest token
-//! lifetime plus leeway ([`crate::config::Pool::revocation_ttl_s`]).
+//! A user id is keyed in its pool's canonical spelling ([`crate::identity`]: NFC, case folded
+//! unless the pool is case sensitive), so every spelling of a name reaches one entry. An id
+//! longer than [`MAX_PLAIN_ID_BYTES`], or one that itself begins with `h:`, is replaced by `h:`
+//! and its SHA-256 in hex: a key never exceeds KV's 512-byte limit, and a plain id can never
+//! spell a hashed one (the two key spaces are disjoint). Keys are built from claims, never from
+//! token bytes or their hash (ECDSA signatures are malleable). Entries expire after the pool's
+//! longest token lifetime plus leeway ([`crate::config::Pool::revocation_ttl_s`]).
+//!
+//! Entries written before ids were spelled canonically sit under the exact bytes given. A check
+//! also reads the exact spelling of the token's `sub` and `username` when it differs from the
+//! canonical one (in the same bulk read), so those entries keep working until they expire —
+//! except for ids beginning with `h:`, whose old plain key is the ambiguous one.
 //!
 //! # Writes
 //! Monotonic: a write never lowers `revoked_at`, and a second sign-out within the same second as
@@ -39,11 +47,14 @@ use crate::{
     auth::Authenticated,
     config::Pool,
     error::{Error, StoreError, TokenError},
+    identity::{CaseRule, UserId},
     ports::Store,
 };
 
 /// User ids up to this many bytes are stored as written; longer ones are hashed.
 pub const MAX_PLAIN_ID_BYTES: usize = 200;
+/// What a hashed key component begins with; a plain id never does (it is hashed too).
+pub const HASHED_PREFIX: &str = "h:";
 /// Entries the per-isolate cache holds at most.
 pub const CACHE_CAPACITY: usize = 10_000;
 
@@ -72,7 +83,12 @@ impl Entry {
     }
 
     fn parse(key: &str, text: &str) -> Result<Self, StoreError> {
-        let corrupt = || StoreError::Corrupt(format!("{key}: not a revocation entry"));
+        let corrupt = || {
+            StoreError::Corrupt(format!(
+                "{}: not a revocation entry",
+                crate::ports::key_for_log(key)
+            ))
+        };
         let value = crate::json::parse_object(text.as_bytes()).map_err(|_| corrupt())?;
         let field = |name: &str| {
             value
@@ -93,18 +109,41 @@ impl Entry {
     }
 }
 
-/// A KV key component for `id`: as written, or hashed when long (KV keys are at most 512 bytes).
+/// A KV key component for `id`: as written, or `h:` and its SHA-256 in hex when it is long (KV
+/// keys are at most 512 bytes) or itself begins with `h:` (so no plain id spells a hashed one).
 pub fn key_component(id: &str) -> String {
-    if id.len() <= MAX_PLAIN_ID_BYTES {
+    if id.len() <= MAX_PLAIN_ID_BYTES && !id.starts_with(HASHED_PREFIX) {
         id.to_owned()
     } else {
-        format!("h:{}", hex::encode(Sha256::digest(id.as_bytes())))
+        format!(
+            "{HASHED_PREFIX}{}",
+            hex::encode(Sha256::digest(id.as_bytes()))
+        )
     }
 }
 
 /// The KV key of a user entry.
-pub fn user_key(pool_id: &str, user_id: &str) -> String {
-    format!("rev/v1/u/{pool_id}/{}", key_component(user_id))
+pub fn user_key(pool_id: &str, user_id: &UserId) -> String {
+    format!("rev/v1/u/{pool_id}/{}", key_component(user_id.as_str()))
+}
+
+/// The keys that may hold a user entry for any of `ids` (as a token or a session carries them):
+/// each id's canonical key, then the key of its exact bytes where an entry written before ids
+/// were spelled canonically may sit (see the module doc). No duplicates.
+pub fn user_keys_to_check(pool_id: &str, ids: &[&str], case: CaseRule) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::with_capacity(ids.len() * 2);
+    let mut push = |key: String| {
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    };
+    for id in ids {
+        push(user_key(pool_id, &UserId::new(id, case)));
+    }
+    for id in ids.iter().filter(|id| !id.starts_with(HASHED_PREFIX)) {
+        push(format!("rev/v1/u/{pool_id}/{}", key_component(id)));
+    }
+    keys
 }
 
 /// The KV key of a session entry.
@@ -244,17 +283,14 @@ impl Revocations<'_> {
     }
 
     /// Checks a verified token against the list: one bulk read for its user entries (by `sub`
-    /// and by `username`) and its session entry (by `origin_jti`).
+    /// and by `username`, each in its pool's canonical spelling and, where different, as
+    /// written) and its session entry (by `origin_jti`).
     pub async fn check(&self, auth: Authenticated) -> Result<NotRevoked, Error> {
         let claims = auth.claims();
         let pool = auth.pool_id();
-        let mut user_keys = vec![user_key(pool, &claims.sub)];
-        if let Some(username) = &claims.username {
-            let key = user_key(pool, username);
-            if !user_keys.contains(&key) {
-                user_keys.push(key);
-            }
-        }
+        let mut ids = vec![claims.sub.as_str()];
+        ids.extend(claims.username.as_deref());
+        let user_keys = user_keys_to_check(pool, &ids, auth.username_case());
         let mut keys = user_keys.clone();
         if let Some(origin_jti) = &claims.origin_jti {
             keys.push(session_key(pool, origin_jti));
@@ -275,15 +311,15 @@ impl Revocations<'_> {
     /// Whether a refresh of a session that authenticated at `authenticated_at_ms` is refused.
     pub async fn session_is_revoked(
         &self,
-        pool_id: &str,
+        pool: &Pool,
         user_ids: &[&str],
         origin_jti: &str,
         authenticated_at_ms: u64,
     ) -> Result<bool, Error> {
-        let mut keys: Vec<String> = user_ids.iter().map(|id| user_key(pool_id, id)).collect();
-        keys.push(session_key(pool_id, origin_jti));
+        let mut keys = user_keys_to_check(&pool.id, user_ids, pool.username_case);
+        let users = keys.len();
+        keys.push(session_key(&pool.id, origin_jti));
         let entries = self.lookup(&keys).await?;
-        let users = user_ids.len();
         Ok(entries[..users]
             .iter()
             .flatten()
@@ -292,7 +328,11 @@ impl Revocations<'_> {
     }
 
     /// The last sign-out of a user, if any (read through the caches).
-    pub async fn user_entry(&self, pool_id: &str, user_id: &str) -> Result<Option<Entry>, Error> {
+    pub async fn user_entry(
+        &self,
+        pool_id: &str,
+        user_id: &UserId,
+    ) -> Result<Option<Entry>, Error> {
         let keys = [user_key(pool_id, user_id)];
         Ok(self.lookup(&keys).await?.pop().flatten())
     }
@@ -301,7 +341,7 @@ impl Revocations<'_> {
     pub async fn revoke_user(
         &self,
         pool: &Pool,
-        user_id: &str,
+        user_id: &UserId,
         actor: &Actor<'_>,
     ) -> Result<Entry, Error> {
         let key = user_key(&pool.id, user_id);
@@ -396,6 +436,8 @@ mod tests {
     }
 
     const POOL: &str = "us-east-1_Rev1";
+    /// A pool with `username_case_sensitive: true`.
+    const EXACT: &str = "us-east-1_Exact1";
     const SECOND: u64 = 1_700_000_000;
     const NOW_MS: u64 = SECOND * 1000 + 500;
 
@@ -406,16 +448,45 @@ mod tests {
             json!([{"id": POOL, "clients": [{"id": "c"}], "algorithms": ["HS256"],
                     "jwks": {"keys": [{"kty":"oct","k": URL_SAFE_NO_PAD.encode([7u8; 32])}]}},
                    {"id": "us-east-1_Other", "clients": [{"id": "c2"}], "algorithms": ["HS256"],
-                    "jwks": {"keys": [{"kty":"oct","k": URL_SAFE_NO_PAD.encode([8u8; 32])}]}}]),
+                    "jwks": {"keys": [{"kty":"oct","k": URL_SAFE_NO_PAD.encode([8u8; 32])}]}},
+                   {"id": EXACT, "clients": [{"id": "c3"}], "algorithms": ["HS256"],
+                    "username_case_sensitive": true,
+                    "jwks": {"keys": [{"kty":"oct","k": URL_SAFE_NO_PAD.encode([9u8; 32])}]}}]),
         );
         Config::from_env(&vars).unwrap()
     }
 
+    fn id(raw: &str) -> UserId {
+        UserId::new(raw, CaseRule::Insensitive)
+    }
+
     fn auth(pool: &str, sub: &str, auth_time: u64, iat: u64, origin_jti: &str) -> Authenticated {
+        auth_named(
+            pool,
+            sub,
+            &format!("name-{sub}"),
+            auth_time,
+            iat,
+            origin_jti,
+        )
+    }
+
+    fn auth_named(
+        pool: &str,
+        sub: &str,
+        username: &str,
+        auth_time: u64,
+        iat: u64,
+        origin_jti: &str,
+    ) -> Authenticated {
         let config = config();
-        let client = if pool == POOL { "c" } else { "c2" };
+        let client = match pool {
+            POOL => "c",
+            EXACT => "c3",
+            _ => "c2",
+        };
         let claims = json!({"iss": format!("https://cognito-idp.us-east-1.amazonaws.com/{pool}"),
-            "sub": sub, "username": format!("name-{sub}"), "token_use": "access", "client_id": client,
+            "sub": sub, "username": username, "token_use": "access", "client_id": client,
             "auth_time": auth_time, "iat": iat, "exp": SECOND + 3600, "origin_jti": origin_jti});
         let token = format!(
             "{}.{}.{}",
@@ -428,8 +499,10 @@ mod tests {
             crate::config::PoolKeys::Inline(k) => k.as_ref().clone(),
             _ => KeySet::default(),
         };
+        // Verified when it was minted at the latest (a future `iat` is refused).
+        let verified_at = NOW_MS.max(iat * 1000);
         candidate
-            .verify(&keys, &AcceptAll, &Expect::default(), NOW_MS)
+            .verify(&keys, &AcceptAll, &Expect::default(), verified_at)
             .unwrap()
     }
 
@@ -473,7 +546,7 @@ mod tests {
         let (store, cache) = (MemoryStore::new(), RevocationCache::new());
         let pool = config().pool(POOL).unwrap().clone();
         let list = revocations(&store, &cache, NOW_MS);
-        run(list.revoke_user(&pool, "u1", &ACTOR)).unwrap();
+        run(list.revoke_user(&pool, &id("u1"), &ACTOR)).unwrap();
         assert!(is_revoked(run(list.check(auth(
             POOL,
             "u1",
@@ -488,7 +561,7 @@ mod tests {
         let (store, cache) = (MemoryStore::new(), RevocationCache::new());
         let pool = config().pool(POOL).unwrap().clone();
         let list = revocations(&store, &cache, NOW_MS);
-        run(list.revoke_user(&pool, "u1", &ACTOR)).unwrap();
+        run(list.revoke_user(&pool, &id("u1"), &ACTOR)).unwrap();
         // auth_time is whole seconds: SECOND*1000 ≤ NOW_MS, so it is covered.
         assert!(is_revoked(run(
             list.check(auth(POOL, "u1", SECOND, SECOND, "o1"))
@@ -499,7 +572,7 @@ mod tests {
     fn a_sign_in_after_the_sign_out_lives() {
         let (store, cache) = (MemoryStore::new(), RevocationCache::new());
         let pool = config().pool(POOL).unwrap().clone();
-        run(revocations(&store, &cache, NOW_MS).revoke_user(&pool, "u1", &ACTOR)).unwrap();
+        run(revocations(&store, &cache, NOW_MS).revoke_user(&pool, &id("u1"), &ACTOR)).unwrap();
         let later = revocations(&store, &cache, NOW_MS + 2000);
         assert!(!is_revoked(run(later.check(auth(
             POOL,
@@ -514,7 +587,7 @@ mod tests {
     fn a_token_refreshed_after_the_sign_out_from_an_old_session_is_revoked() {
         let (store, cache) = (MemoryStore::new(), RevocationCache::new());
         let pool = config().pool(POOL).unwrap().clone();
-        run(revocations(&store, &cache, NOW_MS).revoke_user(&pool, "u1", &ACTOR)).unwrap();
+        run(revocations(&store, &cache, NOW_MS).revoke_user(&pool, &id("u1"), &ACTOR)).unwrap();
         // Minted an hour later (iat) but from a session authenticated before (auth_time).
         let refreshed = auth(POOL, "u1", SECOND - 600, SECOND + 3000, "o1");
         assert!(is_revoked(run(revocations(
@@ -530,7 +603,7 @@ mod tests {
         let (store, cache) = (MemoryStore::new(), RevocationCache::new());
         let pool = config().pool(POOL).unwrap().clone();
         let list = revocations(&store, &cache, NOW_MS);
-        run(list.revoke_user(&pool, "u1", &ACTOR)).unwrap();
+        run(list.revoke_user(&pool, &id("u1"), &ACTOR)).unwrap();
         let mut token = auth(POOL, "u1", 0, SECOND - 1, "o1");
         token.claims_mut_for_tests().auth_time = None;
         assert!(is_revoked(run(list.check(token))));
@@ -541,7 +614,7 @@ mod tests {
         let (store, cache) = (MemoryStore::new(), RevocationCache::new());
         let pool = config().pool(POOL).unwrap().clone();
         let list = revocations(&store, &cache, NOW_MS);
-        run(list.revoke_user(&pool, "u1", &ACTOR)).unwrap();
+        run(list.revoke_user(&pool, &id("u1"), &ACTOR)).unwrap();
         assert!(!is_revoked(run(list.check(auth(
             POOL,
             "u2",
@@ -563,7 +636,7 @@ mod tests {
         let (store, cache) = (MemoryStore::new(), RevocationCache::new());
         let pool = config().pool(POOL).unwrap().clone();
         let list = revocations(&store, &cache, NOW_MS);
-        run(list.revoke_user(&pool, "name-u1", &ACTOR)).unwrap();
+        run(list.revoke_user(&pool, &id("name-u1"), &ACTOR)).unwrap();
         assert!(is_revoked(run(list.check(auth(
             POOL,
             "u1",
@@ -604,12 +677,13 @@ mod tests {
     fn writes_never_lower_the_revocation_time() {
         let (store, cache) = (MemoryStore::new(), RevocationCache::new());
         let pool = config().pool(POOL).unwrap().clone();
-        run(revocations(&store, &cache, NOW_MS + 5000).revoke_user(&pool, "u1", &ACTOR)).unwrap();
+        run(revocations(&store, &cache, NOW_MS + 5000).revoke_user(&pool, &id("u1"), &ACTOR))
+            .unwrap();
         // A replayed or delayed request carrying an older clock.
         let older =
-            run(revocations(&store, &cache, NOW_MS).revoke_user(&pool, "u1", &ACTOR)).unwrap();
+            run(revocations(&store, &cache, NOW_MS).revoke_user(&pool, &id("u1"), &ACTOR)).unwrap();
         assert_eq!(older.revoked_at_ms, NOW_MS + 5000);
-        let stored = store.peek(&user_key(POOL, "u1")).unwrap().0;
+        let stored = store.peek(&user_key(POOL, &id("u1"))).unwrap().0;
         assert!(stored.contains(&(NOW_MS + 5000).to_string()));
     }
 
@@ -617,10 +691,12 @@ mod tests {
     fn a_repeated_sign_out_in_the_same_second_writes_nothing() {
         let (store, cache) = (MemoryStore::new(), RevocationCache::new());
         let pool = config().pool(POOL).unwrap().clone();
-        run(revocations(&store, &cache, NOW_MS).revoke_user(&pool, "u1", &ACTOR)).unwrap();
-        run(revocations(&store, &cache, NOW_MS + 300).revoke_user(&pool, "u1", &ACTOR)).unwrap();
+        run(revocations(&store, &cache, NOW_MS).revoke_user(&pool, &id("u1"), &ACTOR)).unwrap();
+        run(revocations(&store, &cache, NOW_MS + 300).revoke_user(&pool, &id("u1"), &ACTOR))
+            .unwrap();
         assert_eq!(store.counts().1, 1);
-        run(revocations(&store, &cache, NOW_MS + 1000).revoke_user(&pool, "u1", &ACTOR)).unwrap();
+        run(revocations(&store, &cache, NOW_MS + 1000).revoke_user(&pool, &id("u1"), &ACTOR))
+            .unwrap();
         assert_eq!(
             store.counts().1,
             2,
@@ -640,21 +716,22 @@ mod tests {
     fn a_repeated_sign_out_in_the_same_second_covers_a_local_sign_in_moved_to_the_next_second() {
         let (store, cache) = (MemoryStore::new(), RevocationCache::new());
         let pool = local_pool();
-        run(revocations(&store, &cache, NOW_MS).revoke_user(&pool, "u1", &ACTOR)).unwrap();
+        run(revocations(&store, &cache, NOW_MS).revoke_user(&pool, &id("u1"), &ACTOR)).unwrap();
         // A local sign-in at NOW_MS + 100 got auth_time SECOND + 1 (ops::signin::new_session).
         let moved = || auth(POOL, "u1", SECOND + 1, SECOND, "o2");
         assert!(!is_revoked(run(
             revocations(&store, &cache, NOW_MS + 200).check(moved())
         )));
         let second =
-            run(revocations(&store, &cache, NOW_MS + 300).revoke_user(&pool, "u1", &ACTOR))
+            run(revocations(&store, &cache, NOW_MS + 300).revoke_user(&pool, &id("u1"), &ACTOR))
                 .unwrap();
         assert_eq!(second.revoked_at_ms, (SECOND + 1) * 1000);
         assert!(is_revoked(run(
             revocations(&store, &cache, NOW_MS + 400).check(moved())
         )));
         // A third in the same second writes nothing more.
-        run(revocations(&store, &cache, NOW_MS + 450).revoke_user(&pool, "u1", &ACTOR)).unwrap();
+        run(revocations(&store, &cache, NOW_MS + 450).revoke_user(&pool, &id("u1"), &ACTOR))
+            .unwrap();
         assert_eq!(store.counts().1, 2);
     }
 
@@ -662,8 +739,8 @@ mod tests {
     fn entries_expire_after_the_longest_token_lifetime_and_never_under_a_minute() {
         let (store, cache) = (MemoryStore::new(), RevocationCache::new());
         let pool = config().pool(POOL).unwrap().clone();
-        run(revocations(&store, &cache, NOW_MS).revoke_user(&pool, "u1", &ACTOR)).unwrap();
-        let ttl = store.peek(&user_key(POOL, "u1")).unwrap().1;
+        run(revocations(&store, &cache, NOW_MS).revoke_user(&pool, &id("u1"), &ACTOR)).unwrap();
+        let ttl = store.peek(&user_key(POOL, &id("u1"))).unwrap().1;
         assert_eq!(ttl, Some(pool.revocation_ttl_s()));
         assert!(pool.revocation_ttl_s() >= 60);
     }
@@ -678,7 +755,8 @@ mod tests {
         assert!(!is_revoked(run(
             revocations(&store, &reader, NOW_MS).check(token())
         )));
-        run(revocations(&store, &writer, NOW_MS + 10).revoke_user(&pool, "u1", &ACTOR)).unwrap();
+        run(revocations(&store, &writer, NOW_MS + 10).revoke_user(&pool, &id("u1"), &ACTOR))
+            .unwrap();
         assert!(is_revoked(run(
             revocations(&store, &writer, NOW_MS + 20).check(token())
         )));
@@ -716,7 +794,7 @@ mod tests {
         let pool = config().pool(POOL).unwrap().clone();
         store.fail_writes(true);
         assert!(matches!(
-            run(revocations(&store, &cache, NOW_MS).revoke_user(&pool, "u1", &ACTOR)),
+            run(revocations(&store, &cache, NOW_MS).revoke_user(&pool, &id("u1"), &ACTOR)),
             Err(Error::Store(StoreError::Write(_)))
         ));
         assert!(store.keys().is_empty());
@@ -744,16 +822,155 @@ mod tests {
 
     #[test]
     fn long_user_ids_are_hashed_to_fit_kv_keys() {
-        let key = user_key(POOL, &"é".repeat(128));
+        let key = user_key(POOL, &id(&"é".repeat(128)));
         assert!(key.len() < 512);
         assert!(key.starts_with("rev/v1/u/us-east-1_Rev1/h:"));
-        assert_eq!(user_key(POOL, "alice"), "rev/v1/u/us-east-1_Rev1/alice");
+        assert_eq!(
+            user_key(POOL, &id("alice")),
+            "rev/v1/u/us-east-1_Rev1/alice"
+        );
+    }
+
+    /// Before: a username that is literally `h:` + the hex SHA-256 of a long id had the same key
+    /// as that long id, so signing one out signed out the other.
+    #[test]
+    fn a_plain_id_spelling_a_hashed_key_does_not_reach_the_long_id() {
+        let long = "long-".repeat(50);
+        assert!(long.len() > MAX_PLAIN_ID_BYTES);
+        let spelled = format!("h:{}", hex::encode(Sha256::digest(long.as_bytes())));
+        assert_ne!(user_key(POOL, &id(&spelled)), user_key(POOL, &id(&long)));
+        assert!(key_component(&spelled).starts_with(HASHED_PREFIX));
+        assert_eq!(key_component("alice"), "alice", "plain ids keep their keys");
+
+        let (store, cache) = (MemoryStore::new(), RevocationCache::new());
+        let pool = config().pool(POOL).unwrap().clone();
+        let list = revocations(&store, &cache, NOW_MS);
+        run(list.revoke_user(&pool, &id(&spelled), &ACTOR)).unwrap();
+        let long_user = auth_named(POOL, "s-long", &long, SECOND - 60, SECOND - 60, "o1");
+        assert!(!is_revoked(run(list.check(long_user))));
+        let spelled_user = auth_named(POOL, "s-h", &spelled, SECOND - 60, SECOND - 60, "o2");
+        assert!(is_revoked(run(list.check(spelled_user))), "control");
+    }
+
+    const NFC_NAME: &str = "ext-ren\u{e9}e";
+    const NFD_NAME: &str = "ext-rene\u{301}e";
+
+    #[test]
+    fn a_sign_out_by_another_case_or_unicode_form_revokes_the_users_tokens() {
+        let pool = config().pool(POOL).unwrap().clone();
+        let cases = [
+            ("EXT-ALICE", "ext-alice"),
+            ("Ext-Alice", "ext-alice"),
+            ("ext-alice", "EXT-Alice"),
+            (NFC_NAME, NFD_NAME),
+            (NFD_NAME, NFC_NAME),
+            ("EXT-REN\u{c9}E", NFD_NAME),
+        ];
+        for (signed_out, in_token) in cases {
+            let (store, cache) = (MemoryStore::new(), RevocationCache::new());
+            let list = revocations(&store, &cache, NOW_MS);
+            run(list.revoke_user(&pool, &id(signed_out), &ACTOR)).unwrap();
+            let token = auth_named(POOL, "s-1", in_token, SECOND - 60, SECOND - 60, "o1");
+            assert!(
+                is_revoked(run(list.check(token))),
+                "{signed_out} vs {in_token}"
+            );
+            let other = auth_named(POOL, "s-2", "ext-bob", SECOND - 60, SECOND - 60, "o2");
+            assert!(!is_revoked(run(list.check(other))), "control");
+        }
+    }
+
+    #[test]
+    fn a_sign_out_by_the_sub_in_another_case_revokes_the_users_tokens() {
+        let (store, cache) = (MemoryStore::new(), RevocationCache::new());
+        let pool = config().pool(POOL).unwrap().clone();
+        let list = revocations(&store, &cache, NOW_MS);
+        let sub = "9f1c3a52-0b7e-4c1d-8e2f-3a4b5c6d7e8f";
+        run(list.revoke_user(&pool, &id(&sub.to_uppercase()), &ACTOR)).unwrap();
+        assert!(is_revoked(run(list.check(auth(
+            POOL,
+            sub,
+            SECOND - 60,
+            SECOND - 60,
+            "o1"
+        )))));
+    }
+
+    #[test]
+    fn a_case_sensitive_pool_keeps_other_cases_apart_but_joins_unicode_forms() {
+        let pool = config().pool(EXACT).unwrap().clone();
+        let exact = |raw: &str| UserId::new(raw, CaseRule::Sensitive);
+        let (store, cache) = (MemoryStore::new(), RevocationCache::new());
+        let list = revocations(&store, &cache, NOW_MS);
+        run(list.revoke_user(&pool, &exact("EXT-ALICE"), &ACTOR)).unwrap();
+        run(list.revoke_user(&pool, &exact(NFC_NAME), &ACTOR)).unwrap();
+        let token = |name: &str| auth_named(EXACT, "s-1", name, SECOND - 60, SECOND - 60, "o1");
+        assert!(!is_revoked(run(list.check(token("ext-alice")))));
+        assert!(is_revoked(run(list.check(token("EXT-ALICE")))));
+        assert!(is_revoked(run(list.check(token(NFD_NAME)))));
+    }
+
+    /// Entries written before ids were spelled canonically sit under the exact bytes: a user
+    /// signed out that way stays signed out.
+    #[test]
+    fn an_entry_written_under_the_exact_bytes_before_canonical_spelling_still_revokes() {
+        let (store, cache) = (MemoryStore::new(), RevocationCache::new());
+        let entry = Entry {
+            revoked_at_ms: NOW_MS - 1000,
+            by: "old".into(),
+            reason: "AdminUserGlobalSignOut".into(),
+            request_id: "r0".into(),
+        };
+        store.seed(&format!("rev/v1/u/{POOL}/Ext-Alice"), &entry.to_json());
+        store.seed(&format!("rev/v1/u/{POOL}/{NFD_NAME}"), &entry.to_json());
+        let list = revocations(&store, &cache, NOW_MS);
+        for name in ["Ext-Alice", NFD_NAME] {
+            let token = auth_named(POOL, "s-1", name, SECOND - 60, SECOND - 60, "o1");
+            assert!(is_revoked(run(list.check(token))), "{name}");
+        }
+        let fresh = auth_named(POOL, "s-1", "Ext-Alice", SECOND, SECOND, "o2");
+        assert!(!is_revoked(run(list.check(fresh))), "a later sign-in lives");
+        // The old spelling is read in the same bulk read as the canonical one.
+        let keys = user_keys_to_check(POOL, &["s-1", "Ext-Alice"], CaseRule::Insensitive);
+        assert_eq!(
+            keys,
+            [
+                format!("rev/v1/u/{POOL}/s-1"),
+                format!("rev/v1/u/{POOL}/ext-alice"),
+                format!("rev/v1/u/{POOL}/Ext-Alice"),
+            ]
+        );
+        assert_eq!(store.counts().0, 3, "one bulk read per check");
+        // A canonical name adds no key, and an old plain `h:` key is never read.
+        assert_eq!(
+            user_keys_to_check(POOL, &["s-1", "alice"], CaseRule::Insensitive).len(),
+            2
+        );
+        assert!(user_keys_to_check(POOL, &["h:ab"], CaseRule::Insensitive)
+            .iter()
+            .all(|k| k != &format!("rev/v1/u/{POOL}/h:ab")));
+    }
+
+    #[test]
+    fn a_corrupt_entry_is_reported_without_the_user_id_in_its_key() {
+        let (store, cache) = (MemoryStore::new(), RevocationCache::new());
+        store.seed(&user_key(POOL, &id("name-u1")), "not json");
+        let err =
+            run(revocations(&store, &cache, NOW_MS).check(auth(POOL, "u1", SECOND, SECOND, "o1")))
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("not a revocation entry"), "{err}");
+        assert!(
+            !err.contains("name-u1"),
+            "the log line names the key's kind only: {err}"
+        );
+        assert!(err.contains(&format!("rev/v1/u/{POOL}/#")), "{err}");
     }
 
     #[test]
     fn a_corrupt_entry_fails_closed() {
         let (store, cache) = (MemoryStore::new(), RevocationCache::new());
-        store.seed(&user_key(POOL, "u1"), "not json");
+        store.seed(&user_key(POOL, &id("u1")), "not json");
         let result =
             run(revocations(&store, &cache, NOW_MS).check(auth(POOL, "u1", SECOND, SECOND, "o1")));
         assert!(matches!(result, Err(Error::Store(StoreError::Corrupt(_)))));

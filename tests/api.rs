@@ -845,6 +845,95 @@ fn an_external_pool_records_the_username_given_and_the_gate_refuses_its_tokens()
     assert_eq!(w.gate(&fresh).passes()["username"], "ext-alice");
 }
 
+/// Before: AdminUserGlobalSignOut wrote the exact bytes given, so a sign-out by another case
+/// or Unicode form of the name answered `{}` and the gate, GetUser and GlobalSignOut kept
+/// accepting the user's tokens.
+#[test]
+fn an_external_sign_out_by_another_case_or_unicode_form_refuses_the_users_tokens() {
+    let nfc = "ext-ren\u{e9}e";
+    let nfd = "ext-rene\u{301}e";
+    for (given, in_token) in [
+        ("EXT-ALICE", "ext-alice"),
+        ("Ext-Alice", "ext-alice"),
+        ("ext-alice", "Ext-ALICE"),
+        (nfc, nfd),
+        (nfd, nfc),
+        ("EXT-REN\u{c9}E", nfd),
+        ("SUB-ALICE-0001", "ext-alice"),
+    ] {
+        let w = World::new();
+        let alice = ext_access("sub-alice-0001", in_token, T0_S - 60);
+        let bob = ext_access("sub-bob-0002", "ext-bob", T0_S - 60);
+        w.gate(&alice).passes();
+        w.advance(1_000);
+        assert_eq!(w.admin_sign_out(EXT, given).ok(), json!({}), "{given:?}");
+        w.gate(&alice).gate_refused(REVOKED);
+        w.get_user(&alice)
+            .refused("NotAuthorizedException", REVOKED);
+        w.global_sign_out(&alice)
+            .refused("NotAuthorizedException", REVOKED);
+        w.gate(&bob).passes();
+    }
+}
+
+#[test]
+fn a_case_sensitive_external_pool_signs_out_only_the_exact_case() {
+    let mut vars = vars();
+    vars["POOLS"][2]["username_case_sensitive"] = json!(true);
+    let w = World::with(&vars);
+    let upper = ext_access("sub-upper-0001", "EXT-ALICE", T0_S - 60);
+    let lower = ext_access("sub-lower-0002", "ext-alice", T0_S - 60);
+    let nfd = ext_access("sub-nfd-0003", "ext-rene\u{301}e", T0_S - 60);
+    w.advance(1_000);
+    w.admin_sign_out(EXT, "EXT-ALICE").ok();
+    w.admin_sign_out(EXT, "ext-ren\u{e9}e").ok();
+    w.gate(&upper).gate_refused(REVOKED);
+    w.gate(&lower).passes();
+    w.gate(&nfd).gate_refused(REVOKED);
+}
+
+/// Before: an email given for an external pool (whose access tokens carry no email) answered
+/// `{}` and signed nobody out.
+#[test]
+fn an_email_or_phone_given_for_an_external_pool_is_refused_not_answered_empty() {
+    let w = World::new();
+    let alice = ext_access("sub-alice-0001", "ext-alice", T0_S - 60);
+    w.advance(1_000);
+    for alias in ["alice@example.com", "ALICE@EXAMPLE.COM", "+15555550100"] {
+        w.admin_sign_out(EXT, alias).refused(
+            "InvalidParameterException",
+            &format!("Username looks like an email address or phone number, which tokens of user pool {EXT} do not carry: pass the user's username, or their sub if the pool signs users in by email or phone number"),
+        );
+    }
+    assert!(w.revocations().is_empty(), "nothing written");
+    w.gate(&alice).passes();
+    // A pool whose usernames really are email addresses says so, and then they match.
+    let mut vars = vars();
+    vars["POOLS"][2]["username_may_be_email_or_phone"] = json!(true);
+    let w = World::with(&vars);
+    let mailbox = ext_access("sub-mail-0003", "Alice@Example.com", T0_S - 60);
+    w.advance(1_000);
+    assert_eq!(w.admin_sign_out(EXT, "alice@example.com").ok(), json!({}));
+    w.gate(&mailbox).gate_refused(REVOKED);
+}
+
+/// A user signed out before ids were spelled canonically (an entry under the exact bytes of the
+/// token's username) stays signed out.
+#[test]
+fn an_entry_written_under_the_exact_username_before_the_change_still_refuses_tokens() {
+    let w = World::new();
+    let alice = ext_access("sub-alice-0001", "Ext-Alice", T0_S - 60);
+    w.store.seed(
+        &format!("rev/v1/u/{EXT}/Ext-Alice"),
+        &json!({"revoked_at": T0_MS - 1_000, "by": "k", "reason": "AdminUserGlobalSignOut",
+                "request_id": "r"})
+        .to_string(),
+    );
+    w.gate(&alice).gate_refused(REVOKED);
+    let later = ext_access("sub-alice-0001", "Ext-Alice", T0_S);
+    w.gate(&later).passes();
+}
+
 #[test]
 fn a_token_authenticated_in_the_millisecond_of_the_sign_out_is_revoked_and_one_later_is_not() {
     let w = World::new();

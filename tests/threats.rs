@@ -2305,6 +2305,50 @@ fn a_missing_exp_an_expired_token_or_a_future_nbf_is_refused() {
     assert_eq!(refused_kind(Err(err)), (TokenKind::Id, TokenError::Expired));
 }
 
+/// Before: a token whose `auth_time` was a day ahead survived every sign-out until then (the
+/// rule is `auth_time ≤ revoked_at`), and one with a future `iat` was accepted.
+#[test]
+fn an_iat_or_auth_time_beyond_the_clock_skew_is_refused() {
+    let config = config();
+    let skew_s = edge_revoke::auth::MAX_CLOCK_SKEW_MS / 1000;
+    assert_eq!(skew_s, 60);
+    // Controls: at the edge of the skew, both are accepted (an issuer's clock may run fast).
+    for name in ["iat", "auth_time"] {
+        accepted(authenticate(
+            &config,
+            &rs_token(&access_with(RS_POOL, name, json!(NOW_S + skew_s))),
+        ));
+    }
+    for (name, when) in [
+        ("iat", json!(NOW_S + skew_s + 1)),
+        ("iat", json!(NOW_S as f64 + skew_s as f64 + 0.5)),
+        ("auth_time", json!(NOW_S + skew_s + 1)),
+        ("auth_time", json!(NOW_S + 86_400)),
+        ("auth_time", json!(99_999_999_999u64)),
+    ] {
+        assert_eq!(
+            refused(authenticate(
+                &config,
+                &rs_token(&access_with(RS_POOL, name, when.clone()))
+            )),
+            TokenError::IssuedInFuture(if name == "iat" { "iat" } else { "auth_time" }),
+            "{name} {when}"
+        );
+    }
+    // ID tokens too, in their own words.
+    let mut id = id_claims(RS_POOL);
+    id.insert("auth_time".into(), json!(NOW_S + 86_400));
+    let token = jws(
+        &header("RS256", "rsa-id"),
+        &text(&id),
+        Signer::Rs256(&keys().bilbo),
+    );
+    assert_eq!(
+        refused_kind(authenticate(&config, &token)),
+        (TokenKind::Id, TokenError::IssuedInFuture("auth_time"))
+    );
+}
+
 // =======================================================================================
 // Rows 24–25: iss
 
@@ -2421,6 +2465,32 @@ fn an_iss_with_json_escapes_equal_to_the_pool_is_accepted() {
 
 // =======================================================================================
 // Row 26: cross-token confusion
+
+/// Before: the gate sent `x-edge-auth-client-id` from an ID token's unchecked `client_id`
+/// claim, so a token issued to one app could name another to the origin.
+#[test]
+fn the_client_id_header_of_an_id_token_is_its_checked_aud_never_a_client_id_claim() {
+    let config = config_with_origin();
+    let world = World::new();
+    let client_header = |token: &str| match world.gate(&config, token) {
+        Outcome::Forward { identity, .. } => identity
+            .into_iter()
+            .find(|(name, _)| name == "x-edge-auth-client-id")
+            .map(|(_, value)| value),
+        other => panic!("expected a forward, got {other:?}"),
+    };
+    let mut id = id_claims(RS_POOL);
+    id.insert("client_id".into(), json!("admin-console"));
+    let token = jws(
+        &header("RS256", "rsa-id"),
+        &text(&id),
+        Signer::Rs256(&keys().bilbo),
+    );
+    assert_eq!(client_header(&token).as_deref(), Some("client1"));
+    // Controls: an ID token without the claim, and an access token's checked client_id.
+    assert_eq!(client_header(&rs_id()).as_deref(), Some("client1"));
+    assert_eq!(client_header(&rs_access()).as_deref(), Some("client1"));
+}
 
 #[test]
 fn an_id_token_is_refused_where_an_access_token_is_expected() {
@@ -2546,9 +2616,8 @@ fn a_token_for_another_or_an_ambiguous_client_is_refused() {
 
 #[test]
 fn unicode_usernames_keep_their_exact_bytes() {
-    // NFC "José" and NFD "José" are different strings; neither is normalised. Revocation is
-    // keyed on `sub` (claims.rs: "revocation entries are keyed by it"), which both carry
-    // identically; whatever reads the username sees the bytes the token carried.
+    // NFC "José" and NFD "José" are different strings; the claims and the identity headers keep
+    // the bytes the token carried. (Revocation keys spell both alike: `src/identity.rs`.)
     let nfc = "Jos\u{e9}";
     let nfd = "Jose\u{301}";
     assert_ne!(nfc.as_bytes(), nfd.as_bytes());

@@ -4,6 +4,8 @@
 //! be raised for new passwords without breaking old ones. The default count is chosen so one
 //! sign-in stays well inside a Worker's CPU budget: see README, "Local pools".
 
+use core::cell::Cell;
+
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
@@ -44,10 +46,29 @@ impl PasswordHash {
     fn with_salt(password: &str, iterations: u32, salt: [u8; SALT_BYTES]) -> Self {
         let mut hash = [0u8; HASH_BYTES];
         pbkdf2::pbkdf2_hmac::<Sha256>(password.as_bytes(), &salt, iterations, &mut hash);
+        ITERATIONS_RUN.with(|run| run.set(run.get().saturating_add(u64::from(iterations))));
         Self {
             iterations,
             salt,
             hash,
+        }
+    }
+
+    /// Whether `password` matches `stored`; with no stored hash (an unknown user, or one without
+    /// a password) it runs a hash of `iterations` all the same and answers no, so a sign-in
+    /// costs the same whether or not the user exists.
+    pub fn verify_or_decoy(stored: Option<&Self>, password: &str, iterations: u32) -> bool {
+        match stored {
+            Some(hash) => hash.verify(password),
+            None => {
+                let decoy = Self {
+                    iterations,
+                    salt: [0; SALT_BYTES],
+                    hash: [0; HASH_BYTES],
+                };
+                core::hint::black_box(decoy.verify(password));
+                false
+            }
         }
     }
 
@@ -100,6 +121,17 @@ impl PasswordHash {
     }
 }
 
+thread_local! {
+    /// PBKDF2 iterations run on this thread (a Worker isolate has one).
+    static ITERATIONS_RUN: Cell<u64> = const { Cell::new(0) };
+}
+
+/// How many PBKDF2 iterations this thread has run so far: lets tests prove that a sign-in does
+/// the same hashing work for a user who exists and one who does not, without timing anything.
+pub fn iterations_run_on_this_thread() -> u64 {
+    ITERATIONS_RUN.with(Cell::get)
+}
+
 /// The symbols Cognito's policy counts (its documented special-character set).
 const SYMBOLS: &str = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-";
 
@@ -128,6 +160,30 @@ pub fn check_policy(password: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_stored_hash_still_costs_one_hash_of_the_given_iterations_and_never_matches() {
+        let hash = PasswordHash::new("Correct-Horse-1", 2_000).unwrap();
+        let before = iterations_run_on_this_thread();
+        assert!(PasswordHash::verify_or_decoy(
+            Some(&hash),
+            "Correct-Horse-1",
+            1_000
+        ));
+        assert_eq!(
+            iterations_run_on_this_thread() - before,
+            2_000,
+            "the stored count"
+        );
+        let before = iterations_run_on_this_thread();
+        assert!(!PasswordHash::verify_or_decoy(
+            None,
+            "Correct-Horse-1",
+            1_000
+        ));
+        assert!(!PasswordHash::verify_or_decoy(None, "", 1_000));
+        assert_eq!(iterations_run_on_this_thread() - before, 2_000);
+    }
 
     #[test]
     fn a_hash_verifies_its_password_and_nothing_else() {

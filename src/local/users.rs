@@ -2,11 +2,18 @@
 //!
 //! # KV layout (`REVOCATIONS` namespace)
 //! - `user/v1/<pool>/sub/<sub>` → the user record (JSON)
-//! - `user/v1/<pool>/name/<username, lowercased>` → sub
-//! - `user/v1/<pool>/email/<email, lowercased>` → sub
+//! - `user/v1/<pool>/name/<username>` → sub
+//! - `user/v1/<pool>/email/<email>` → sub
 //!
-//! Usernames and emails are case-insensitive (Cognito's default for new pools). A user is found
-//! by username, email or sub in one bulk read, then the record in a second. Writes are ordered so
+//! Names are keyed in the pool's canonical spelling (`crate::identity`): usernames NFC and case
+//! folded unless the pool sets `username_case_sensitive`, emails always NFC and case folded.
+//! Indexes written before that were keyed by the plain lower case of the name; a lookup reads
+//! that spelling too where it differs (in the same bulk read), so those users stay reachable.
+//!
+//! A user is found by username, email or sub in one bulk read, then the record in a second. The
+//! second read happens whether or not the first found anyone (an unknown name reads a key that
+//! never exists), so a sign-in does the same KV work for a user who exists and one who does not.
+//! Writes are ordered so
 //! a failure never leaves a reachable half-made user: on create the record goes first and the
 //! indexes after (an index that fails is rolled back with the record); on delete the record goes
 //! first, and an index left behind points at nothing, which reads as "no such user".
@@ -16,9 +23,10 @@ use serde_json::{json, Map, Value};
 use crate::{
     config::Pool,
     error::{ApiError, Error, StoreError},
+    identity::{CaseRule, UserId},
     local::password::PasswordHash,
     ports::Store,
-    revocation::key_component,
+    revocation::{key_component, HASHED_PREFIX},
 };
 
 /// A user's account state.
@@ -78,9 +86,9 @@ impl User {
             .map(|(_, v)| v.as_str())
     }
 
-    /// The email alias, lowercased, if the user has one.
-    fn email_key(&self) -> Option<String> {
-        self.attribute("email").map(str::to_lowercase)
+    /// The email alias, if the user has one.
+    fn email(&self) -> Option<&str> {
+        self.attribute("email")
     }
 
     /// `UserAttributes` as Cognito answers it: `sub` first.
@@ -130,7 +138,12 @@ impl User {
     }
 
     fn parse(key: &str, text: &str) -> Result<Self, StoreError> {
-        let corrupt = || StoreError::Corrupt(format!("{key}: not a user record"));
+        let corrupt = || {
+            StoreError::Corrupt(format!(
+                "{}: not a user record",
+                crate::ports::key_for_log(key)
+            ))
+        };
         let record = crate::json::parse_object(text.as_bytes()).map_err(|_| corrupt())?;
         let string = |name: &str| record.get(name).and_then(Value::as_str).map(str::to_owned);
         let values = record
@@ -194,35 +207,81 @@ impl<'a> Directory<'a> {
         format!("user/v1/{}/sub/{}", self.pool.id, key_component(sub))
     }
 
-    fn name_key(&self, username: &str) -> String {
-        format!(
-            "user/v1/{}/name/{}",
-            self.pool.id,
-            key_component(&username.to_lowercase())
-        )
-    }
-
-    fn email_key(&self, email: &str) -> String {
-        format!("user/v1/{}/email/{}", self.pool.id, key_component(email))
-    }
-
-    /// The user whose username, email or sub is `name`.
-    pub async fn find(&self, name: &str) -> Result<Option<User>, Error> {
-        let keys = [
-            self.name_key(name),
-            self.email_key(&name.to_lowercase()),
-            self.record_key(name),
-        ];
-        let found = self.store.get_many(&keys, None).await?;
-        let [by_name, by_email, by_sub] = <[Option<String>; 3]>::try_from(found)
-            .map_err(|_| StoreError::Read("bulk read answered the wrong count".into()))?;
-        if let Some(text) = by_sub {
-            return Ok(Some(User::parse(&keys[2], &text)?));
+    /// The index keys of `name` as a username (`kind` "name") or an email ("email"): the
+    /// canonical one first, then the plain lower-case one written before names were spelled
+    /// canonically, where it differs (and cannot be mistaken for a hashed key).
+    fn index_keys(&self, kind: &str, name: &str) -> Vec<String> {
+        let case = match kind {
+            "name" => self.pool.username_case,
+            _ => CaseRule::Insensitive,
+        };
+        let key = |id: &str| format!("user/v1/{}/{kind}/{}", self.pool.id, key_component(id));
+        let canonical = key(UserId::new(name, case).as_str());
+        let lower = name.to_lowercase();
+        let legacy = key(&lower);
+        if legacy == canonical || lower.starts_with(HASHED_PREFIX) {
+            vec![canonical]
+        } else {
+            vec![canonical, legacy]
         }
-        match by_name.or(by_email) {
-            Some(sub) => self.find_by_sub(&sub).await,
+    }
+
+    /// Every index key of `user` (as [`Self::index_keys`]), each with what it indexes.
+    fn user_index_keys(&self, user: &User) -> Vec<(String, &'static str)> {
+        let mut keys: Vec<(String, &'static str)> = self
+            .index_keys("name", &user.username)
+            .into_iter()
+            .map(|k| (k, "username"))
+            .collect();
+        if let Some(email) = user.email() {
+            keys.extend(
+                self.index_keys("email", email)
+                    .into_iter()
+                    .map(|k| (k, "email")),
+            );
+        }
+        keys
+    }
+
+    /// The user whose username, email or sub is `name`: two KV reads, always (see the module doc).
+    pub async fn find(&self, name: &str) -> Result<Option<User>, Error> {
+        let mut keys = vec![self.record_key(self.pool.user_id(name).as_str())];
+        keys.extend(self.index_keys("name", name));
+        keys.extend(self.index_keys("email", name));
+        let found = self.store.get_many(&keys, None).await?;
+        if found.len() != keys.len() {
+            return Err(StoreError::Read("bulk read answered the wrong count".into()).into());
+        }
+        let mut found = found.into_iter();
+        let by_sub = found.next().flatten();
+        // The first index that answers wins: names before emails, canonical before old.
+        let indexed_sub = found.flatten().next();
+        let (record_key, record) = match (by_sub, indexed_sub) {
+            (Some(text), _) => {
+                self.read_nothing().await?;
+                (keys.swap_remove(0), Some(text))
+            }
+            (None, Some(sub)) => {
+                let key = self.record_key(&sub);
+                let record = crate::ports::get_one(self.store, &key, None).await?;
+                (key, record)
+            }
+            (None, None) => {
+                self.read_nothing().await?;
+                return Ok(None);
+            }
+        };
+        match record {
+            Some(text) => Ok(Some(User::parse(&record_key, &text)?)),
             None => Ok(None),
         }
+    }
+
+    /// Reads a key that never exists, so that finding nobody costs the KV work of finding
+    /// someone. (A sub is never empty, so no record has this key.)
+    async fn read_nothing(&self) -> Result<(), Error> {
+        crate::ports::get_one(self.store, &self.record_key(""), None).await?;
+        Ok(())
     }
 
     /// The user with this sub.
@@ -236,10 +295,7 @@ impl<'a> Directory<'a> {
 
     /// Creates `user`, refusing a username or email already taken.
     pub async fn create(&self, user: &User) -> Result<(), Error> {
-        let mut index = vec![(self.name_key(&user.username), "username")];
-        if let Some(email) = user.email_key() {
-            index.push((self.email_key(&email), "email"));
-        }
+        let index = self.user_index_keys(user);
         let keys: Vec<String> = index.iter().map(|(k, _)| k.clone()).collect();
         let taken = self.store.get_many(&keys, None).await?;
         for ((_, what), sub) in index.iter().zip(taken) {
@@ -254,8 +310,19 @@ impl<'a> Directory<'a> {
             }
         }
         self.save(user).await?;
-        for key in &keys {
-            if let Err(err) = self.store.put(key, &user.sub, None).await {
+        // Only canonical keys are written; old spellings are read, never made.
+        let canonical = self
+            .index_keys("name", &user.username)
+            .into_iter()
+            .take(1)
+            .chain(
+                user.email()
+                    .map(|email| self.index_keys("email", email).into_iter().take(1))
+                    .into_iter()
+                    .flatten(),
+            );
+        for key in canonical {
+            if let Err(err) = self.store.put(&key, &user.sub, None).await {
                 // Roll back: the record alone is unreachable, but remove it too.
                 let _ = self.store.delete(&self.record_key(&user.sub)).await;
                 return Err(err.into());
@@ -277,14 +344,11 @@ impl<'a> Directory<'a> {
     /// Deletes the user: the record first, then the indexes (best effort, see the module doc).
     pub async fn delete(&self, user: &User, log: &dyn Fn(&str)) -> Result<(), Error> {
         self.store.delete(&self.record_key(&user.sub)).await?;
-        let mut keys = vec![self.name_key(&user.username)];
-        if let Some(email) = user.email_key() {
-            keys.push(self.email_key(&email));
-        }
-        for key in keys {
+        for (key, what) in self.user_index_keys(user) {
             if let Err(err) = self.store.delete(&key).await {
+                // The key holds the name or email: log only what it indexes.
                 log(&format!(
-                    "user {} deleted; stale index {key} left: {err}",
+                    "user {} deleted; a stale {what} index was left: {err}",
                     user.sub
                 ));
             }
@@ -339,6 +403,77 @@ mod tests {
             assert!(found.password.as_ref().unwrap().verify("Correct-Horse-1"));
         }
         assert!(run(dir.find("bob")).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_user_is_found_by_any_case_or_unicode_form_of_their_name_or_email() {
+        let (pool, store) = (pool(), MemoryStore::new());
+        let dir = Directory::new(&pool, &store, 10);
+        run(dir.create(&user("s-1", "Ren\u{e9}e", "Ren\u{e9}e@Example.com"))).unwrap();
+        for name in [
+            "ren\u{e9}e",
+            "RENE\u{301}E",
+            "rene\u{301}e@example.COM",
+            "REN\u{c9}E@EXAMPLE.COM",
+            "S-1",
+        ] {
+            assert_eq!(
+                run(dir.find(name)).unwrap().map(|u| u.sub),
+                Some("s-1".into()),
+                "{name:?}"
+            );
+        }
+        assert!(
+            run(dir.find("renee")).unwrap().is_none(),
+            "an accent is not case"
+        );
+    }
+
+    #[test]
+    fn a_user_indexed_under_the_old_lower_case_spelling_is_still_found() {
+        let (pool, store) = (pool(), MemoryStore::new());
+        let dir = Directory::new(&pool, &store, 10);
+        let old = user("s-1", "Stra\u{df}e", "x@example.com");
+        run(dir.save(&old)).unwrap();
+        // As an earlier version indexed it: the plain lower case, where folding gives "strasse".
+        store.seed("user/v1/us-east-1_Local1/name/stra\u{df}e", "s-1");
+        assert_eq!(
+            run(dir.find("STRA\u{df}E")).unwrap().map(|u| u.sub),
+            Some("s-1".into())
+        );
+        // Deleting removes both spellings.
+        run(dir.delete(&old, &|_| {})).unwrap();
+        assert!(
+            store.keys().iter().all(|k| !k.contains("/name/")),
+            "{:?}",
+            store.keys()
+        );
+    }
+
+    #[test]
+    fn finding_nobody_reads_kv_as_often_as_finding_someone() {
+        let (pool, store) = (pool(), MemoryStore::new());
+        let dir = Directory::new(&pool, &store, 10);
+        run(dir.create(&user("s-1", "alice", "a@example.com"))).unwrap();
+        for name in ["alice", "a@example.com", "s-1", "mallory", "m@example.com"] {
+            let before = store.counts().0;
+            run(dir.find(name)).unwrap();
+            assert_eq!(store.counts().0 - before, 2, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_corrupt_record_is_reported_without_the_name_or_email_in_its_key() {
+        let (pool, store) = (pool(), MemoryStore::new());
+        let dir = Directory::new(&pool, &store, 10);
+        store.seed(
+            "user/v1/us-east-1_Local1/email/alice@example.com",
+            "alice@example.com",
+        );
+        store.seed("user/v1/us-east-1_Local1/sub/alice@example.com", "garbage");
+        let err = run(dir.find("alice@example.com")).unwrap_err().to_string();
+        assert!(err.contains("not a user record"), "{err}");
+        assert!(!err.contains("alice"), "{err}");
     }
 
     #[test]

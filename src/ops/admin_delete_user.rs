@@ -11,7 +11,7 @@ pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
     let user = ctx.user(pool, username).await?;
     let actor = ctx.actor(Operation::AdminDeleteUser, ctx.caller_name());
     ctx.revocations()
-        .revoke_user(pool, &user.sub, &actor)
+        .revoke_user(pool, &pool.user_id(&user.sub), &actor)
         .await?;
     ctx.directory(pool)?.delete(&user, ctx.io.log).await?;
     Ok(empty())

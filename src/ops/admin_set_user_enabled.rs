@@ -18,7 +18,7 @@ pub async fn run(input: Input<'_>, ctx: &Ctx<'_>, enable: bool) -> Result<Value,
     if !enable {
         let actor = ctx.actor(operation, ctx.caller_name());
         ctx.revocations()
-            .revoke_user(pool, &user.sub, &actor)
+            .revoke_user(pool, &pool.user_id(&user.sub), &actor)
             .await?;
     }
     if user.enabled != enable {

@@ -12,6 +12,8 @@ pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
     let sub = &auth.claims().sub;
     let who = format!("user:{sub}");
     let actor = ctx.actor(Operation::GlobalSignOut, &who);
-    ctx.revocations().revoke_user(pool, sub, &actor).await?;
+    ctx.revocations()
+        .revoke_user(pool, &pool.user_id(sub), &actor)
+        .await?;
     Ok(empty())
 }

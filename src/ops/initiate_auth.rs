@@ -10,6 +10,7 @@ use super::{
 use crate::{
     error::{ApiError, Error},
     local::{
+        password::PasswordHash,
         seal::{self, Purpose},
         tokens,
         users::{User, UserStatus},
@@ -51,19 +52,14 @@ pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
             let password = param(&params, "PASSWORD").ok_or_else(|| missing("PASSWORD"))?;
             check_secret_hash(client, &[username], param(&params, "SECRET_HASH"))?;
             let refused = || ApiError::NotAuthorized(BAD_CREDENTIALS.into());
-            let user = ctx
-                .directory(pool)?
-                .find(username)
-                .await?
-                .ok_or_else(refused)?;
-            // One answer for an unknown user and a wrong password: no account enumeration.
-            if !user
-                .password
-                .as_ref()
-                .is_some_and(|hash| hash.verify(password))
-            {
-                return Err(refused().into());
-            }
+            // One answer, and the same work (two KV reads, one hash of the pool's cost), for an
+            // unknown user and a wrong password: neither the message nor the time tells whether
+            // the user exists.
+            let user = ctx.directory(pool)?.find(username).await?;
+            let stored = user.as_ref().and_then(|user| user.password.as_ref());
+            let matches =
+                PasswordHash::verify_or_decoy(stored, password, pool.password_iterations());
+            let user = user.filter(|_| matches).ok_or_else(refused)?;
             if !user.enabled {
                 return Err(ApiError::NotAuthorized("User is disabled.".into()).into());
             }
@@ -93,7 +89,7 @@ pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
             let revoked = ctx
                 .revocations()
                 .session_is_revoked(
-                    &pool.id,
+                    pool,
                     &names,
                     &session.origin_jti,
                     session.auth_time_s * 1000,

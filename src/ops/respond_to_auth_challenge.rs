@@ -8,6 +8,7 @@ use super::{
 };
 use crate::{
     error::{ApiError, Error},
+    identity::{CaseRule, UserId},
     local::{
         password::{check_policy, PasswordHash},
         seal::{self, Purpose},
@@ -76,12 +77,14 @@ pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
         .find_by_sub(field("sub").unwrap_or_default())
         .await?
         .ok_or_else(expired)?;
+    // The same spelling rule as every lookup (`crate::identity`).
+    let given = pool.user_id(username);
     let named = [user.username.as_str(), user.sub.as_str()]
         .iter()
-        .any(|n| n.eq_ignore_ascii_case(username))
-        || user
-            .attribute("email")
-            .is_some_and(|e| e.eq_ignore_ascii_case(username));
+        .any(|n| pool.user_id(n) == given)
+        || user.attribute("email").is_some_and(|e| {
+            UserId::new(e, CaseRule::Insensitive) == UserId::new(username, CaseRule::Insensitive)
+        });
     if !named || !user.enabled || user.status != UserStatus::ForceChangePassword {
         return Err(expired().into());
     }

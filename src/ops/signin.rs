@@ -83,7 +83,10 @@ pub async fn new_session(
     client: &Client,
 ) -> Result<Session, Error> {
     let now_s = ctx.io.now_ms / 1000;
-    let last_sign_out = ctx.revocations().user_entry(&pool.id, &user.sub).await?;
+    let last_sign_out = ctx
+        .revocations()
+        .user_entry(&pool.id, &pool.user_id(&user.sub))
+        .await?;
     let auth_time_s = match last_sign_out {
         Some(entry) if entry.revoked_at_ms >= now_s * 1000 => entry.revoked_at_ms / 1000 + 1,
         _ => now_s,

@@ -8,7 +8,7 @@ use wasm_bindgen_futures::JsFuture;
 use super::bindings::{global_fetch, KvNamespace, RateLimitBinding};
 use crate::{
     error::StoreError,
-    ports::{Fetcher, LocalFuture, RateLimiter, Store},
+    ports::{key_for_log, scrub_keys, Fetcher, LocalFuture, RateLimiter, Store},
 };
 
 /// How long to wait before retrying a KV write refused for the per-key write rate, in ms.
@@ -89,12 +89,12 @@ impl Store for Kv {
             if let Some(ttl) = cache_ttl_s {
                 opts.push(("cacheTtl", JsValue::from_f64(ttl as f64)));
             }
-            let promise = kv
-                .get_bulk(&list, &options(&opts))
-                .map_err(|e| StoreError::Read(describe(&e)))?;
-            let result = JsFuture::from(promise)
-                .await
-                .map_err(|e| StoreError::Read(describe(&e)))?;
+            // Keys hold usernames and emails: the log gets their kind and a hash only.
+            let failed = |e: JsValue| {
+                StoreError::Read(scrub_keys(&describe(&e), keys.iter().map(String::as_str)))
+            };
+            let promise = kv.get_bulk(&list, &options(&opts)).map_err(failed)?;
+            let result = JsFuture::from(promise).await.map_err(failed)?;
             let map: Map = result
                 .dyn_into()
                 .map_err(|_| StoreError::Read("bulk get did not answer a Map".into()))?;
@@ -104,16 +104,18 @@ impl Store for Kv {
                     // A well-behaved binding answers every key asked for; a missing one means
                     // the answer cannot be trusted, not that the key is absent.
                     if !map.has(&key_js) {
-                        return Err(StoreError::Read(format!("bulk get answered without {key}")));
+                        return Err(StoreError::Read(format!(
+                            "bulk get answered without {}",
+                            key_for_log(key)
+                        )));
                     }
                     let value = map.get(&key_js);
                     if value.is_null() || value.is_undefined() {
                         Ok(None)
                     } else {
-                        value
-                            .as_string()
-                            .map(Some)
-                            .ok_or_else(|| StoreError::Corrupt(format!("{key}: not text")))
+                        value.as_string().map(Some).ok_or_else(|| {
+                            StoreError::Corrupt(format!("{}: not text", key_for_log(key)))
+                        })
                     }
                 })
                 .collect()
@@ -147,7 +149,7 @@ impl Store for Kv {
                     Err(err) if attempt == 1 && describe(&err).contains("429") => {
                         sleep_ms(KV_RETRY_AFTER_MS).await;
                     }
-                    Err(err) => return Err(StoreError::Write(describe(&err))),
+                    Err(err) => return Err(StoreError::Write(scrub_keys(&describe(&err), [key]))),
                 }
             }
         })
@@ -158,13 +160,9 @@ impl Store for Kv {
             let Kv::Bound(kv) = self else {
                 return Err(StoreError::Write(MISSING.into()));
             };
-            let promise = kv
-                .delete(key)
-                .map_err(|e| StoreError::Write(describe(&e)))?;
-            JsFuture::from(promise)
-                .await
-                .map(|_| ())
-                .map_err(|e| StoreError::Write(describe(&e)))
+            let failed = |e: JsValue| StoreError::Write(scrub_keys(&describe(&e), [key]));
+            let promise = kv.delete(key).map_err(failed)?;
+            JsFuture::from(promise).await.map(|_| ()).map_err(failed)
         })
     }
 }

@@ -371,6 +371,70 @@ def test_admin_sign_out_of_an_external_user_closes_the_gate(worker, admin):
     assert get_me(worker, bystander)[0] == 200
 
 
+def assert_revoked_at_the_gate(worker, token: str) -> None:
+    status, _, body = get_me(worker, token)
+    assert (status, body) == (401, {"__type": "NotAuthorizedException", "message": "Access Token has been revoked"})
+
+
+# Before: a sign-out by another case or Unicode form of the name answered {} and the token kept
+# passing the gate, because the entry was written under the exact bytes given.
+@pytest.mark.parametrize(
+    ("given", "in_token"),
+    [
+        ("EXT-ALICE-{tag}", "ext-alice-{tag}"),
+        ("Ext-Alice-{tag}", "ext-alice-{tag}"),
+        ("ext-alice-{tag}", "EXT-Alice-{tag}"),
+        ("ren\u00e9e-{tag}", "rene\u0301e-{tag}"),
+        ("rene\u0301e-{tag}", "ren\u00e9e-{tag}"),
+        ("REN\u00c9E-{tag}", "rene\u0301e-{tag}"),
+    ],
+    ids=["upper", "mixed", "lower-given-mixed-in-token", "nfc-given-nfd-in-token", "nfd-given-nfc-in-token", "upper-nfc-given-nfd-in-token"],
+)
+def test_admin_sign_out_by_another_case_or_unicode_form_closes_the_gate(worker, admin, given, in_token):
+    tag = uuid.uuid4().hex[:8]
+    token = external_token(worker, in_token.format(tag=tag), str(uuid.uuid4()))
+    bystander = external_token(worker, f"ext-{uuid.uuid4().hex[:10]}", str(uuid.uuid4()))
+    assert get_me(worker, token)[0] == 200
+    expect_empty_success(admin.admin_user_global_sign_out(UserPoolId=EXTERNAL_POOL, Username=given.format(tag=tag)))
+    assert_revoked_at_the_gate(worker, token)
+    anon = cognito_client(worker.url)
+    with pytest.raises(anon.exceptions.NotAuthorizedException) as excinfo:
+        anon.get_user(AccessToken=token)
+    expect_error(excinfo, "NotAuthorizedException", "Access Token has been revoked")
+    assert get_me(worker, bystander)[0] == 200
+
+
+# Before: an email alias for an external pool (whose access tokens carry no email) answered {}.
+@pytest.mark.parametrize("alias", ["alice@example.com", "Alice@Example.COM", "+15555550100"])
+def test_admin_sign_out_by_an_email_or_phone_of_an_external_user_is_refused(worker, admin, alias):
+    token = external_token(worker, f"ext-{uuid.uuid4().hex[:10]}", str(uuid.uuid4()))
+    with pytest.raises(admin.exceptions.InvalidParameterException) as excinfo:
+        admin.admin_user_global_sign_out(UserPoolId=EXTERNAL_POOL, Username=alias)
+    expect_error(
+        excinfo,
+        "InvalidParameterException",
+        f"Username looks like an email address or phone number, which tokens of user pool {EXTERNAL_POOL} "
+        "do not carry: pass the user's username, or their sub if the pool signs users in by email or phone number",
+    )
+    assert get_me(worker, token)[0] == 200
+
+
+# A pool whose users sign in with their email has the sub as username: the sub signs them out,
+# in any case.
+def test_admin_sign_out_by_the_sub_in_upper_case_closes_the_gate(worker, admin):
+    sub = str(uuid.uuid4())
+    token = external_token(worker, sub, sub)
+    expect_empty_success(admin.admin_user_global_sign_out(UserPoolId=EXTERNAL_POOL, Username=sub.upper()))
+    assert_revoked_at_the_gate(worker, token)
+
+
+def test_a_local_user_is_signed_out_by_any_case_of_their_name_or_email(worker, admin, anon, make_user):
+    user = make_user()
+    tokens = sign_in(anon, user)
+    expect_empty_success(admin.admin_user_global_sign_out(UserPoolId=LOCAL_POOL, Username=user.username.upper()))
+    assert_revoked_at_the_gate(worker, tokens["AccessToken"])
+
+
 # --- the real `make dev` launcher ------------------------------------------------------------------
 
 DEMO_POOL, DEMO_CLIENT = "us-east-1_DemoPool", "democlient"

@@ -199,3 +199,30 @@ test("an unreachable jwks_uri fails closed with a 503, never a pass", async () =
     await remote.dispose();
   }
 });
+
+// Before: an ID token's own `client_id` claim (never checked) became x-edge-auth-client-id.
+test("an id token's client id header is its checked aud, never a client_id claim it carries", async () => {
+  const origin = await startServer(() => ({ status: 200, body: "upstream ok" }));
+  const proxy = await startWorker({ POOLS: JSON.stringify([pool(POOL, [keys.RS256])]), ORIGIN_URL: origin.url });
+  try {
+    const token = await sign(keys.RS256, idClaims(POOL, { client_id: "admin-console" }));
+    const res = await proxy.fetch("/api/orders", bearer(token));
+    assert.equal(res.status, 200);
+    const seen = origin.requests.at(-1);
+    assert.equal(seen.headers["x-edge-auth-token-use"], "id");
+    assert.equal(seen.headers["x-edge-auth-client-id"], "client1");
+  } finally {
+    await proxy.dispose();
+    await origin.close();
+  }
+});
+
+// Before: a token authenticated a day ahead survived every sign-out until then.
+test("a token whose iat or auth_time is more than 60 seconds ahead is refused", async () => {
+  for (const claim of ["iat", "auth_time"]) {
+    const ahead = await sign(keys.RS256, accessClaims(POOL, { [claim]: now() + 86_400 }));
+    await expectRefusal(await worker.fetch("/api/me", bearer(ahead)), "Invalid Access Token");
+    const skewed = await sign(keys.RS256, accessClaims(POOL, { [claim]: now() + 30 }));
+    assert.equal((await worker.fetch("/api/me", bearer(skewed))).status, 200, `${claim} within the skew`);
+  }
+});

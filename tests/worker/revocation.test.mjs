@@ -35,6 +35,7 @@ import {
   assertGateRefusal,
   kvExpiration,
   sleep,
+  now,
 } from "./support.mjs";
 
 const LOCAL = "us-east-1_RevLocal1";
@@ -309,6 +310,48 @@ test("RevokeToken revokes one session: its tokens and its refresh token, not the
 });
 
 // ---------------------------------------------------------------------------------------------
+// Before: a sign-out by another case or Unicode form of an external user's name wrote a key the
+// token never reads, answered {}, and the gate kept passing the token.
+test("an external sign-out by another case or Unicode form of the name refuses the user's tokens at the gate", async () => {
+  const tag = crypto.randomUUID().slice(0, 6);
+  const nfc = `ren\u00e9e-${tag}`;
+  const nfd = `rene\u0301e-${tag}`;
+  for (const [given, inToken] of [
+    [`EXT-ALICE-${tag}`, `ext-alice-${tag}`],
+    [`Ext-Bob-${tag}`, `ext-bob-${tag}`],
+    [`carol-${tag}`, `CAROL-${tag}`],
+    [nfc, nfd],
+    [`REN\u00c9E-${tag}-2`, `${nfd}-2`],
+  ]) {
+    const token = await sign(extKey, accessClaims(EXTERNAL, { sub: crypto.randomUUID(), username: inToken, auth_time: now() - 5 }));
+    const bystander = await sign(extKey, accessClaims(EXTERNAL, { sub: crypto.randomUUID(), username: unique("bystander") }));
+    await assertPasses(token, `${inToken} before`);
+    emptyOutput(await signOut(EXTERNAL, given));
+    await assertGateRefusal(await worker.fetch("/api/me", bearer(token)), "Access Token has been revoked");
+    assertAwsError(await rejection(client.send(new GetUserCommand({ AccessToken: token }))), "NotAuthorizedException", "Access Token has been revoked");
+    await assertPasses(bystander, "another user");
+  }
+});
+
+test("an email given for an external pool is refused, not answered {} for a sign-out that does nothing", async () => {
+  const token = await sign(extKey, accessClaims(EXTERNAL, { sub: crypto.randomUUID(), username: unique("dave") }));
+  const err = await rejection(signOut(EXTERNAL, "dave@example.com"));
+  assertAwsError(
+    err,
+    "InvalidParameterException",
+    `Username looks like an email address or phone number, which tokens of user pool ${EXTERNAL} do not carry: pass the user's username, or their sub if the pool signs users in by email or phone number`,
+  );
+  await assertPasses(token, "nothing was signed out");
+});
+
+test("an entry written under the exact bytes of a username before the canonical spelling still refuses its tokens", async () => {
+  const name = `Legacy-${crypto.randomUUID().slice(0, 6)}`;
+  const token = await sign(extKey, accessClaims(EXTERNAL, { sub: crypto.randomUUID(), username: name, auth_time: now() - 5 }));
+  await worker.kv.put(userKey(EXTERNAL, name), JSON.stringify({ revoked_at: Date.now(), by: "old", reason: "AdminUserGlobalSignOut", request_id: "r" }));
+  await assertGateRefusal(await worker.fetch("/api/me", bearer(token)), "Access Token has been revoked");
+});
+
+// ---------------------------------------------------------------------------------------------
 // The JavaScript API, called inside workerd through a test-only entry (tests/worker/api-entry.js).
 test("the JavaScript API verifies, signs out and rejects with Cognito's exceptions", async (t) => {
   const jsLocal = "us-east-1_JsLocal1";
@@ -350,6 +393,22 @@ test("the JavaScript API verifies, signs out and rejects with Cognito's exceptio
       const entry = JSON.parse(await api.kv.get(userKey(jsExternal, sub)));
       assert.equal(entry.by, "js-api");
       assert.equal(entry.reason, "AdminUserGlobalSignOut");
+    });
+
+    await t.test("globalSignOut by another case of an external username revokes the user's tokens", async () => {
+      const other = await sign(key, accessClaims(jsExternal, { sub: crypto.randomUUID(), client_id: "jsclient1", username: "Js-Mixed-Case", auth_time: now() - 5 }));
+      assert.equal((await call("verifyToken", other, { tokenUse: "access" })).resolved.username, "Js-Mixed-Case");
+      assert.deepEqual(await call("globalSignOut", { UserPoolId: jsExternal, Username: "JS-MIXED-CASE" }), { resolved: {} });
+      assert.deepEqual(await call("verifyToken", other, { tokenUse: "access" }), {
+        rejected: { isError: true, name: "NotAuthorizedException", message: "Access Token has been revoked" },
+      });
+      assert.deepEqual(await call("globalSignOut", { UserPoolId: jsExternal, Username: "js@example.com" }), {
+        rejected: {
+          isError: true,
+          name: "InvalidParameterException",
+          message: `Username looks like an email address or phone number, which tokens of user pool ${jsExternal} do not carry: pass the user's username, or their sub if the pool signs users in by email or phone number`,
+        },
+      });
     });
 
     await t.test("globalSignOut of a local user by username revokes the tokens it issued", async () => {

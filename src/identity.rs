@@ -1,0 +1,268 @@
+//! How a user id is spelled: one canonical form per pool, used wherever an id is written to or
+//! read from KV.
+//!
+//! # Rule
+//! - **Unicode form.** Every id is put in NFC, so `é` written as `e` + U+0301 (NFD) and as U+00E9
+//!   (NFC) are one id.
+//! - **Case.** Unless the pool sets `username_case_sensitive: true`, ids are compared by Unicode
+//!   default case folding (full folding: `ALICE`/`alice`, `STRASSE`/`straße`, `ΣΑΣ`/`σας` match),
+//!   as Cognito compares usernames in new pools. The canonical form is NFC(fold(NFD(id))):
+//!   Unicode's canonical caseless match (§3.13, D145), ending in NFC rather than NFD for shorter
+//!   keys (two strings have the same NFC iff they have the same NFD).
+//! - **Both sides.** A [`UserId`] is made only by [`UserId::new`], and the KV key of a user entry
+//!   only from a `UserId`: the write (AdminUserGlobalSignOut, GlobalSignOut, `globalSignOut()`,
+//!   AdminDisableUser) and the read (a token's `sub` and `username`, a refresh's session) go
+//!   through the same function, so they cannot disagree.
+//!
+//! Folding can only join ids, never split one: a sign-out by one spelling covers every spelling
+//! Cognito would treat as the same user (and, for exotic pairs such as `ß`/`ss` that Cognito may
+//! keep apart, a few more: a sign-out that reaches too far fails safe).
+
+use caseless::Caseless;
+use unicode_normalization::char::{canonical_combining_class, compose, decompose_canonical};
+
+/// Whether a pool tells user ids apart by case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CaseRule {
+    /// `ALICE` and `alice` are one user (Cognito's default for new pools).
+    #[default]
+    Insensitive,
+    /// `ALICE` and `alice` are two users (`username_case_sensitive: true`).
+    Sensitive,
+}
+
+/// A user id (username, email or sub) in its pool's canonical spelling.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UserId(String);
+
+impl UserId {
+    /// `id` in the canonical spelling for a pool with this case rule.
+    pub fn new(id: &str, case: CaseRule) -> Self {
+        let canonical = match case {
+            CaseRule::Insensitive => nfc(nfd(nfd(id.chars()).into_iter().default_case_fold())),
+            CaseRule::Sensitive => nfc(nfd(id.chars())),
+        };
+        Self(canonical)
+    }
+
+    /// The canonical spelling.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+// NFD and NFC from the Unicode Character Database primitives of `unicode-normalization`
+// (decomposition, combining class, composition pairs) rather than its string iterators: those
+// choose canonical or compatibility tables at run time, so using them links the compatibility
+// tables too (about 60 KB of gzip in the Worker). The tests check both against the iterators.
+
+/// Canonical decomposition followed by canonical ordering (UAX #15 §1.3 and §3.11).
+fn nfd(chars: impl Iterator<Item = char>) -> Vec<char> {
+    let mut out = Vec::new();
+    for c in chars {
+        decompose_canonical(c, |d| out.push(d));
+    }
+    // Each run of non-starters is ordered by combining class; the sort is stable, as required.
+    let mut start = 0;
+    while start < out.len() {
+        let run = out.get(start..).map_or(0, |rest| {
+            rest.iter()
+                .take_while(|&&c| canonical_combining_class(c) != 0)
+                .count()
+        });
+        if let Some(slice) = out.get_mut(start..start + run) {
+            slice.sort_by_key(|&c| canonical_combining_class(c));
+        }
+        start += run.max(1);
+    }
+    out
+}
+
+/// Canonical composition of a decomposed, ordered sequence (UAX #15 §1.3, D117).
+fn nfc(decomposed: Vec<char>) -> String {
+    let mut out: Vec<char> = Vec::with_capacity(decomposed.len());
+    // Where in `out` the last starter is, and the combining class of the last character kept
+    // after it (`None`: nothing in between, so the next character is adjacent to the starter).
+    let mut starter: Option<usize> = None;
+    let mut last_class: Option<u8> = None;
+    for c in decomposed {
+        let class = canonical_combining_class(c);
+        let blocked = last_class.is_some_and(|last| last == 0 || last >= class);
+        if let (Some(at), false) = (starter, blocked) {
+            if let Some(slot) = out.get_mut(at) {
+                if let Some(composed) = compose(*slot, c) {
+                    *slot = composed;
+                    continue;
+                }
+            }
+        }
+        if class == 0 {
+            starter = Some(out.len());
+            last_class = None;
+        } else {
+            last_class = Some(class);
+        }
+        out.push(c);
+    }
+    out.into_iter().collect()
+}
+
+/// Whether `name` has the shape of an email address or an E.164 phone number: the shapes of
+/// Cognito's alias and username attributes, which an external pool's access tokens do not carry.
+pub fn looks_like_email_or_phone(name: &str) -> bool {
+    let phone = name
+        .strip_prefix('+')
+        .is_some_and(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()));
+    name.contains('@') || phone
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folded(id: &str) -> String {
+        UserId::new(id, CaseRule::Insensitive).0
+    }
+
+    fn exact(id: &str) -> String {
+        UserId::new(id, CaseRule::Sensitive).0
+    }
+
+    const NFC_E: &str = "ren\u{e9}e";
+    const NFD_E: &str = "rene\u{301}e";
+
+    #[test]
+    fn case_insensitive_pools_join_every_case_of_a_name() {
+        for spelling in ["ext-alice", "EXT-ALICE", "Ext-Alice", "eXt-aLiCe"] {
+            assert_eq!(folded(spelling), "ext-alice", "{spelling}");
+        }
+        assert_eq!(folded("STRASSE"), folded("straße"));
+        assert_eq!(folded("ΣΑΣ"), folded("σας"));
+        assert_eq!(folded("ＡＬＩＣＥ"), "ａｌｉｃｅ", "width is not case");
+        assert_ne!(folded("alice"), folded("alicf"));
+    }
+
+    #[test]
+    fn nfd_and_nfc_spellings_are_one_id_in_either_case_rule() {
+        assert_ne!(NFC_E, NFD_E);
+        assert_eq!(folded(NFC_E), folded(NFD_E));
+        assert_eq!(exact(NFC_E), exact(NFD_E));
+        assert_eq!(exact(NFD_E), NFC_E);
+        assert_eq!(
+            folded("REN\u{c9}E"),
+            folded(NFD_E),
+            "upper-case NFC vs lower-case NFD"
+        );
+        // U+0130 (dotted capital I) folds to i + U+0307, which has no composed form.
+        assert_eq!(folded("\u{130}"), folded("i\u{307}"));
+    }
+
+    #[test]
+    fn case_sensitive_pools_keep_case_apart() {
+        assert_eq!(exact("Ext-Alice"), "Ext-Alice");
+        assert_ne!(exact("EXT-ALICE"), exact("ext-alice"));
+    }
+
+    #[test]
+    fn the_canonical_spelling_is_stable_when_applied_again() {
+        for id in [
+            "Ext-Alice",
+            NFD_E,
+            "STRASSE",
+            "\u{130}stanbul",
+            "ΣΑΣ",
+            "\u{1fc3}",
+            "h:ABC",
+            "",
+        ] {
+            let once = folded(id);
+            assert_eq!(folded(&once), once, "{id}");
+            assert_eq!(exact(&exact(id)), exact(id), "{id}");
+        }
+    }
+
+    /// The oracle: `unicode-normalization`'s own string iterators (not linked into the Worker).
+    fn oracle(id: &str, case: CaseRule) -> String {
+        use unicode_normalization::UnicodeNormalization;
+        match case {
+            CaseRule::Insensitive => id.chars().nfd().default_case_fold().nfc().collect(),
+            CaseRule::Sensitive => id.nfc().collect(),
+        }
+    }
+
+    #[test]
+    fn nfd_and_nfc_agree_with_the_crates_iterators_on_every_scalar_value() {
+        use unicode_normalization::UnicodeNormalization;
+        let mut checked = 0;
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            let one = c.to_string();
+            let ours: String = nfd(one.chars()).into_iter().collect();
+            assert_eq!(
+                ours,
+                one.nfd().collect::<String>(),
+                "nfd U+{:04X}",
+                c as u32
+            );
+            assert_eq!(
+                nfc(nfd(one.chars())),
+                one.nfc().collect::<String>(),
+                "U+{:04X}",
+                c as u32
+            );
+            for case in [CaseRule::Insensitive, CaseRule::Sensitive] {
+                assert_eq!(
+                    UserId::new(&one, case).0,
+                    oracle(&one, case),
+                    "U+{:04X}",
+                    c as u32
+                );
+            }
+            checked += 1;
+        }
+        assert!(checked > 1_100_000);
+    }
+
+    #[test]
+    fn nfd_and_nfc_agree_with_the_crates_iterators_on_combining_sequences() {
+        // Bases that compose, marks of several combining classes in every order, Hangul jamo
+        // (composed algorithmically), and starters that compose with each other.
+        let bases = [
+            "a", "A", "e", "o", "u", "\u{3b1}", "\u{399}", "\u{1100}", "\u{ac00}", "\u{130}",
+            "\u{1fb3}",
+        ];
+        let marks = [
+            "\u{301}", "\u{300}", "\u{308}", "\u{323}", "\u{345}", "\u{327}", "\u{1161}",
+            "\u{11a8}", "\u{315}", "\u{334}", "e",
+        ];
+        let mut checked = 0;
+        for base in bases {
+            for m1 in marks {
+                for m2 in marks {
+                    for m3 in marks {
+                        let id = format!("{base}{m1}{m2}{m3}x");
+                        for case in [CaseRule::Insensitive, CaseRule::Sensitive] {
+                            assert_eq!(UserId::new(&id, case).0, oracle(&id, case), "{id:?}");
+                        }
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, bases.len() * marks.len().pow(3));
+    }
+
+    #[test]
+    fn email_and_phone_shapes_are_recognised_and_plain_names_are_not() {
+        for alias in [
+            "alice@example.com",
+            "ALICE@EXAMPLE.COM",
+            "@x",
+            "+15555550100",
+        ] {
+            assert!(looks_like_email_or_phone(alias), "{alias}");
+        }
+        for name in ["alice", "ext-alice", "+", "+1-555", "a+b", "0015555550100"] {
+            assert!(!looks_like_email_or_phone(name), "{name}");
+        }
+    }
+}

@@ -23,6 +23,19 @@ use crate::{
 /// Prefix of the identity headers set on forwarded requests; the client's own are removed.
 pub const IDENTITY_HEADER_PREFIX: &str = "x-edge-auth-";
 
+/// Whether a client's header would pass for one of our identity headers, and so must not reach
+/// the origin: its name, lowercased and with `_` read as `-`, begins with `x-edge-auth-`.
+/// Servers that map headers to CGI-style variables (`HTTP_X_EDGE_AUTH_USERNAME`: PHP, WSGI,
+/// Rack, many proxies) make `x_edge_auth_username` and `X-Edge-Auth-Username` the same header.
+pub fn is_identity_header(name: &str) -> bool {
+    let prefix = IDENTITY_HEADER_PREFIX.as_bytes();
+    name.len() >= prefix.len()
+        && name.bytes().zip(prefix).all(|(byte, want)| {
+            let byte = if byte == b'_' { b'-' } else { byte };
+            byte.to_ascii_lowercase() == *want
+        })
+}
+
 /// What an isolate keeps between requests.
 #[derive(Default)]
 pub struct App {
@@ -53,8 +66,9 @@ pub struct Io<'a> {
 pub enum Outcome {
     /// Answer with this response.
     Respond(Response),
-    /// Send the original request to `url`, with every `x-edge-auth-*` header the client sent
-    /// removed and `identity` set instead; add `cors` to the upstream's response.
+    /// Send the original request to `url`, with every header the client sent that
+    /// [`is_identity_header`] matches removed and `identity` set instead; add `cors` to the
+    /// upstream's response.
     Forward {
         /// The upstream URL.
         url: String,
@@ -436,6 +450,34 @@ mod tests {
         assert_eq!(bearer_token(&request(Some("Bearer "))), None);
         assert_eq!(bearer_token(&request(Some("Bearer"))), None);
         assert_eq!(bearer_token(&request(None)), None);
+    }
+
+    #[test]
+    fn identity_headers_are_recognised_in_every_case_and_with_underscores() {
+        for name in [
+            "x-edge-auth-username",
+            "X-Edge-Auth-Sub",
+            "x_edge_auth_username",
+            "X_EDGE_AUTH_POOL",
+            "x-edge_auth-scope",
+            "X_Edge-Auth_client-id",
+            "x-edge-auth-",
+            "x_edge_auth_",
+        ] {
+            assert!(is_identity_header(name), "{name} must be stripped");
+        }
+        for name in [
+            "x-edge-auth",
+            "x_edge_auth",
+            "x-edge-authz",
+            "x-edge-revoke-enforced-by",
+            "authorization",
+            "x-edge-aut-sub",
+            "xx-edge-auth-sub",
+            "",
+        ] {
+            assert!(!is_identity_header(name), "{name} is not ours");
+        }
     }
 
     #[test]

@@ -19,7 +19,7 @@ use wasm_bindgen::{prelude::*, JsCast};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::{
-    app::{self, App, Io, Outcome, IDENTITY_HEADER_PREFIX},
+    app::{self, App, Io, Outcome},
     auth::Expect,
     claims::TokenUse,
     config::{Config, SETTING_NAMES},
@@ -233,7 +233,7 @@ async fn forward(
 ) -> Result<web_sys::Response, JsValue> {
     let headers = web_sys::Headers::new_with_headers(&original.headers())?;
     for (name, _) in headers_of(&original.headers()) {
-        if name.starts_with(IDENTITY_HEADER_PREFIX) {
+        if app::is_identity_header(&name) {
             headers.delete(&name)?;
         }
     }

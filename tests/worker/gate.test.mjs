@@ -164,6 +164,39 @@ test("accepted requests are proxied with verified identity headers and forged on
   }
 });
 
+test("identity headers spelled with underscores or in any case never reach the origin", async () => {
+  const origin = await startServer(() => ({ status: 200, body: "upstream ok" }));
+  const proxy = await startWorker({ POOLS: JSON.stringify([pool(POOL, [keys.RS256])]), ORIGIN_URL: origin.url });
+  // CGI-style servers read each of these as HTTP_X_EDGE_AUTH_<NAME>, the same as our own headers.
+  const forged = {
+    x_edge_auth_username: "admin",
+    "X-Edge-Auth-Sub": "forged-sub",
+    X_EDGE_AUTH_POOL: "us-east-1_Other",
+    "x-edge_auth-scope": "admin:all",
+    "X_Edge-Auth_client-id": "forged-client",
+    x_edge_auth_admin: "true",
+  };
+  try {
+    const token = await sign(keys.RS256, accessClaims(POOL, { username: "alice" }));
+    const res = await proxy.fetch("/api/orders", { headers: { authorization: `Bearer ${token}`, ...forged } });
+    assert.equal(res.status, 200);
+    const seen = origin.requests.at(-1).headers;
+    for (const [name, value] of Object.entries(forged)) {
+      assert.ok(!Object.values(seen).includes(value), `${name}: ${value} reached the origin`);
+    }
+    const ours = Object.keys(seen).filter((name) => name.replaceAll("_", "-").startsWith("x-edge-auth-")).sort();
+    assert.deepEqual(ours, ["x-edge-auth-client-id", "x-edge-auth-pool", "x-edge-auth-scope", "x-edge-auth-sub", "x-edge-auth-token-use", "x-edge-auth-username"]);
+    assert.equal(seen["x-edge-auth-username"], "alice");
+    assert.equal(seen["x-edge-auth-sub"], "7d0a5c2e-1111-4aaa-8bbb-000000000001");
+    assert.equal(seen["x-edge-auth-pool"], POOL);
+    assert.equal(seen["x-edge-auth-client-id"], "client1");
+    assert.equal(seen["x-edge-auth-scope"], "aws.cognito.signin.user.admin");
+  } finally {
+    await proxy.dispose();
+    await origin.close();
+  }
+});
+
 // The refetch once the cooldown has passed is proven natively with a pinned clock (src/jwks.rs).
 test("a pool with a jwks_uri fetches its keys inside a request, then serves them from the isolate", async () => {
   const first = await keyFor("RS256", "rotating-1");

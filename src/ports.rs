@@ -48,8 +48,14 @@ pub async fn get_one(
 
 /// HTTP GET for JWKS documents.
 pub trait Fetcher {
-    /// Fetches `url`; answers the status and body text, or why the request failed.
-    fn get_text<'a>(&'a self, url: &'a str) -> LocalFuture<'a, Result<(u16, String), String>>;
+    /// Fetches `url` without following redirects (a 3xx is a failure, so the URL fetched is the
+    /// one configured); answers the status and body text, or why the request failed. A body
+    /// over `max_bytes` is a failure, found without reading past the cap.
+    fn get_text<'a>(
+        &'a self,
+        url: &'a str,
+        max_bytes: usize,
+    ) -> LocalFuture<'a, Result<(u16, String), String>>;
 }
 
 /// A rate limiter keyed by caller.
@@ -73,7 +79,11 @@ impl RateLimiter for Unlimited {
 pub struct NoFetch;
 
 impl Fetcher for NoFetch {
-    fn get_text<'a>(&'a self, url: &'a str) -> LocalFuture<'a, Result<(u16, String), String>> {
+    fn get_text<'a>(
+        &'a self,
+        url: &'a str,
+        _max_bytes: usize,
+    ) -> LocalFuture<'a, Result<(u16, String), String>> {
         Box::pin(async move { Err(format!("fetching is disabled ({url})")) })
     }
 }

@@ -12,7 +12,7 @@ mod ports;
 
 use std::{cell::RefCell, rc::Rc};
 
-use js_sys::{Reflect, Uint8Array};
+use js_sys::Reflect;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use wasm_bindgen::{prelude::*, JsCast};
@@ -29,7 +29,7 @@ use crate::{
     ops::{self, Caller, Ctx, Operation},
 };
 use bindings::{console_error, console_log, AssetsBinding};
-use ports::{describe, Fetch, Kv, Limiter};
+use ports::{read_capped, Fetch, Kv, Limiter, ReadError};
 
 /// Largest `POST /` body read, in bytes. Cognito requests are small; a larger body is refused
 /// before it is read.
@@ -202,6 +202,9 @@ fn to_js_response(response: &Response) -> Result<web_sys::Response, JsValue> {
     web_sys::Response::new_with_opt_u8_array_and_init(Some(&mut body), &init)
 }
 
+/// The `POST /` body, read chunk by chunk and refused as soon as it passes [`MAX_BODY_BYTES`]:
+/// a declared length over the cap is refused unread, and a chunked body (no length) is never
+/// buffered past the cap.
 async fn read_body(request: &web_sys::Request) -> Result<Vec<u8>, Error> {
     let declared = request
         .headers()
@@ -212,17 +215,14 @@ async fn read_body(request: &web_sys::Request) -> Result<Vec<u8>, Error> {
     if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
         return Err(Error::Api(crate::error::ApiError::PayloadTooLarge));
     }
-    let promise = request
-        .array_buffer()
-        .map_err(|e| Error::Internal(format!("reading the body: {}", describe(&e))))?;
-    let buffer = JsFuture::from(promise)
-        .await
-        .map_err(|e| Error::Internal(format!("reading the body: {}", describe(&e))))?;
-    let bytes = Uint8Array::new(&buffer).to_vec();
-    if bytes.len() > MAX_BODY_BYTES {
-        return Err(Error::Api(crate::error::ApiError::PayloadTooLarge));
+    let Some(stream) = request.body() else {
+        return Ok(Vec::new());
+    };
+    match read_capped(&stream, MAX_BODY_BYTES).await {
+        Ok(bytes) => Ok(bytes),
+        Err(ReadError::TooLarge) => Err(Error::Api(crate::error::ApiError::PayloadTooLarge)),
+        Err(ReadError::Failed(why)) => Err(Error::Internal(format!("reading the body: {why}"))),
     }
-    Ok(bytes)
 }
 
 /// Sends the original request upstream with the verified identity instead of any the client sent.

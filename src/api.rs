@@ -101,7 +101,13 @@ fn authenticate_admin<'c>(
             .admin_credential(access_key_id)
             .map(|c| c.secret_access_key.clone())
     };
-    let verified = sigv4::verify(&parts, SIGV4_SERVICE, io.now_ms, SIGV4_SKEW_MS, &lookup)?;
+    let verified = sigv4::verify(&parts, SIGV4_SERVICE, io.now_ms, SIGV4_SKEW_MS, &lookup)
+        .inspect_err(|err| {
+            // The wire message is AWS's and names no header; the log does.
+            if matches!(err, sigv4::SigV4Error::HeadersNotSigned(_)) {
+                (io.log)(&format!("sigv4 refused: {err}"));
+            }
+        })?;
     config
         .admin_credential(&verified.access_key_id)
         .ok_or_else(|| Error::Internal("verified key vanished from the configuration".into()))

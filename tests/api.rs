@@ -282,6 +282,79 @@ fn a_body_changed_after_signing_is_invalid_signature() {
     assert!(w.revocations().is_empty());
 }
 
+const NOT_SIGNED: &str = "There were headers present in the request which were not signed";
+
+#[test]
+fn a_captured_request_signed_without_its_target_cannot_be_replayed_as_another_operation() {
+    let w = World::new();
+    w.create_user(LOCAL, "alice", "alice@example.com");
+    let body = json!({"UserPoolId": LOCAL, "Username": "alice"}).to_string();
+    // Signed over content-type;host;x-amz-date: the target is set after signing.
+    let mut captured = w.sign(api_request(None, body.as_bytes()), ADMIN);
+    assert!(captured
+        .header("authorization")
+        .unwrap()
+        .contains("SignedHeaders=content-type;host;x-amz-date,"));
+    captured
+        .headers
+        .push(("x-amz-target".into(), target("AdminGetUser")));
+    w.send(&captured)
+        .refused("IncompleteSignatureException", NOT_SIGNED);
+    // The replay of the report: the same signature, the target changed to AdminDeleteUser.
+    let mut replayed = captured.clone();
+    for (name, value) in &mut replayed.headers {
+        if name == "x-amz-target" {
+            *value = target("AdminDeleteUser");
+        }
+    }
+    w.send(&replayed)
+        .refused("IncompleteSignatureException", NOT_SIGNED);
+    assert!(w
+        .logs
+        .borrow()
+        .iter()
+        .any(|line| line.contains("headers not signed: x-amz-target")));
+    // Alice is still there, and a request that signs its target works.
+    w.admin(
+        "AdminGetUser",
+        json!({"UserPoolId": LOCAL, "Username": "alice"}),
+    )
+    .ok();
+}
+
+#[test]
+fn an_unsigned_content_type_or_x_amz_header_in_any_case_is_refused() {
+    let w = World::new();
+    w.create_user(LOCAL, "alice", "alice@example.com");
+    let body = json!({"UserPoolId": LOCAL, "Username": "alice"}).to_string();
+    for (name, value) in [
+        ("Content-Type", CONTENT_TYPE),
+        ("X-Amz-Meta-Note", "added later"),
+        ("x-amz-user-agent", "added later"),
+        ("X-AMZ-CONTENT-SHA256", "UNSIGNED-PAYLOAD"),
+    ] {
+        let mut request = api_request(Some(&target("AdminUserGlobalSignOut")), body.as_bytes());
+        request
+            .headers
+            .retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        let mut request = w.sign(request, ADMIN);
+        request.headers.push((name.into(), value.into()));
+        w.send(&request)
+            .refused("IncompleteSignatureException", NOT_SIGNED);
+    }
+    assert!(w.revocations().is_empty());
+    // Headers outside the rule may go unsigned, as the SDKs leave them.
+    let mut request = w.sign(
+        api_request(Some(&target("AdminUserGlobalSignOut")), body.as_bytes()),
+        ADMIN,
+    );
+    request
+        .headers
+        .push(("x-amzn-trace-id".into(), "Root=1-abc".into()));
+    request.headers.push(("user-agent".into(), "test".into()));
+    w.send(&request).ok();
+}
+
 #[test]
 fn a_signature_sixteen_minutes_old_has_expired() {
     let w = World::new();

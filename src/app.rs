@@ -17,6 +17,7 @@ use crate::{
     jwk::KeySet,
     jwks::{JwksCache, JwksIo},
     ports::{Fetcher, RateLimiter, Store},
+    replay::UsedSignatures,
     revocation::{NotRevoked, RevocationCache, Revocations},
 };
 
@@ -41,6 +42,7 @@ pub fn is_identity_header(name: &str) -> bool {
 pub struct App {
     jwks: JwksCache,
     revocations: RevocationCache,
+    signatures: UsedSignatures,
 }
 
 /// What one request may use.
@@ -255,6 +257,11 @@ impl App {
             }
         };
         candidate.verify(&keys, io.verifier, expect, io.now_ms)
+    }
+
+    /// The SigV4 signatures this isolate has accepted (each is accepted once).
+    pub fn used_signatures(&self) -> &UsedSignatures {
+        &self.signatures
     }
 
     /// The revocation list as this request sees it.

@@ -175,6 +175,14 @@ impl Pool {
 /// Slack added to revocation TTLs for clock differences between the issuer and the edge.
 pub const REVOCATION_LEEWAY_S: u64 = 300;
 
+/// The region part of a pool id: `us-east-1` of `us-east-1_AbC123` (the id after the last `_`
+/// is letters and digits only).
+pub fn region_of(pool_id: &str) -> &str {
+    pool_id
+        .rsplit_once('_')
+        .map_or(pool_id, |(region, _)| region)
+}
+
 /// A credential accepted on SigV4-signed admin operations.
 #[derive(Debug, Clone)]
 pub struct AdminCredential {
@@ -193,9 +201,7 @@ pub struct AdminCredential {
 impl AdminCredential {
     /// The ARN of pool `pool_id` under this credential's account (region from the id).
     pub fn pool_arn(&self, pool_id: &str) -> String {
-        let region = pool_id
-            .rsplit_once('_')
-            .map_or(pool_id, |(region, _)| region);
+        let region = region_of(pool_id);
         format!(
             "arn:aws:cognito-idp:{region}:{}:userpool/{pool_id}",
             self.account_id
@@ -551,11 +557,7 @@ fn parse_pool(
             "must look like a Cognito pool id: region_Letters123 (pattern [\\w-]+_[0-9a-zA-Z]+, at most 55 characters)",
         ));
     }
-    let region = id
-        .rsplit_once('_')
-        .map(|(region, _)| region)
-        .unwrap_or(id)
-        .to_owned();
+    let region = region_of(id).to_owned();
     let is_local = match f.get("local") {
         None => None,
         Some(local) => Some(parse_local(&f.field("local"), local)?),

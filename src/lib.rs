@@ -7,7 +7,7 @@
 //!     an `Authenticated` caller.
 //!   - `config` parses the environment once into strong types; `error` holds one error enum per
 //!     phase and the one mapping to the wire; `validate` reproduces Cognito's validation messages;
-//!     `sigv4` verifies and signs AWS Signature Version 4.
+//!     `sigv4` verifies and signs AWS Signature Version 4; `replay` accepts each signature once.
 //!   - `app` routes plain `http` values to outcomes (the gate, `/healthz`, the API).
 //!   - `ports` declares the traits the core reaches the outside through (KV, fetch, rate limits),
 //!     with in-memory fakes for tests; `jwks` caches remote key sets.
@@ -39,6 +39,7 @@ pub mod jwks;
 pub mod local;
 pub mod ops;
 pub mod ports;
+pub mod replay;
 pub mod revocation;
 pub mod sigv4;
 pub mod token;

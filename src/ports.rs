@@ -101,6 +101,7 @@ struct MemoryInner {
     fail_writes: bool,
     reads: usize,
     writes: usize,
+    written: Vec<String>,
 }
 
 impl MemoryStore {
@@ -142,6 +143,17 @@ impl MemoryStore {
             .try_borrow()
             .map(|inner| (inner.reads, inner.writes))
             .unwrap_or_default()
+    }
+
+    /// How many `put`/`delete` calls were made on keys starting with `prefix`.
+    pub fn writes_under(&self, prefix: &str) -> usize {
+        self.inner.try_borrow().map_or(0, |inner| {
+            inner
+                .written
+                .iter()
+                .filter(|key| key.starts_with(prefix))
+                .count()
+        })
     }
 
     /// Writes a value directly, as another location would (no failure switch applies).
@@ -188,6 +200,7 @@ impl Store for MemoryStore {
                 .try_borrow_mut()
                 .map_err(|_| StoreError::Write("store busy".into()))?;
             inner.writes += 1;
+            inner.written.push(key.to_owned());
             if inner.fail_writes {
                 return Err(StoreError::Write("injected write failure".into()));
             }
@@ -208,6 +221,7 @@ impl Store for MemoryStore {
                 .try_borrow_mut()
                 .map_err(|_| StoreError::Write("store busy".into()))?;
             inner.writes += 1;
+            inner.written.push(key.to_owned());
             if inner.fail_writes {
                 return Err(StoreError::Write("injected write failure".into()));
             }

@@ -13,7 +13,7 @@
 mod support;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-use edge_revoke::config::Config;
+use edge_revoke::{app::App, config::Config, replay::DUPLICATE_GRACE_MS};
 use serde_json::{json, Value};
 use support::*;
 
@@ -291,10 +291,9 @@ fn a_captured_request_signed_without_its_target_cannot_be_replayed_as_another_op
     let body = json!({"UserPoolId": LOCAL, "Username": "alice"}).to_string();
     // Signed over content-type;host;x-amz-date: the target is set after signing.
     let mut captured = w.sign(api_request(None, body.as_bytes()), ADMIN);
-    assert!(captured
-        .header("authorization")
-        .unwrap()
-        .contains("SignedHeaders=content-type;host;x-amz-date,"));
+    let authorization = captured.header("authorization").unwrap();
+    assert!(authorization.contains("content-type;host;x-amz-date,"));
+    assert!(!authorization.contains("x-amz-target"));
     captured
         .headers
         .push(("x-amz-target".into(), target("AdminGetUser")));
@@ -353,6 +352,92 @@ fn an_unsigned_content_type_or_x_amz_header_in_any_case_is_refused() {
         .push(("x-amzn-trace-id".into(), "Root=1-abc".into()));
     request.headers.push(("user-agent".into(), "test".into()));
     w.send(&request).ok();
+}
+
+const SIGNATURE_REUSED: &str =
+    "The request signature has already been used. Sign every request anew.";
+
+#[test]
+fn a_captured_admin_sign_out_replayed_thirteen_minutes_later_cannot_sign_out_a_later_session() {
+    let mut w = World::new();
+    w.create_user(LOCAL, "alice", "alice@example.com");
+    w.advance(1_000);
+    let body = json!({"UserPoolId": LOCAL, "Username": "alice"}).to_string();
+    let captured = w.sign(
+        api_request(Some(&target("AdminUserGlobalSignOut")), body.as_bytes()),
+        ADMIN,
+    );
+    assert_eq!(w.send(&captured).ok(), json!({}));
+    // The same bytes within the grace are an honest duplicate (boto3 signs to the second).
+    w.advance(DUPLICATE_GRACE_MS);
+    assert_eq!(w.send(&captured).ok(), json!({}));
+    // Alice signs in again after the sign-out; the same bytes are now a replay.
+    w.advance(1_000);
+    let later = w.sign_in(PUBLIC, "alice");
+    w.gate(&later.access).passes();
+    w.send(&captured)
+        .refused("InvalidSignatureException", SIGNATURE_REUSED);
+    w.gate(&later.access).passes();
+    // Thirteen minutes on, still inside the 15-minute skew, in another isolate.
+    w.advance(13 * 60 * 1000);
+    w.app = App::new();
+    w.send(&captured)
+        .refused("InvalidSignatureException", SIGNATURE_REUSED);
+    w.gate(&later.access).passes();
+    let entries = w.revocations();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        entries[0].1["revoked_at"],
+        T0_MS + 1_000 + DUPLICATE_GRACE_MS,
+        "the duplicate counted, the replay did not"
+    );
+}
+
+#[test]
+fn a_request_signed_for_another_region_is_refused_for_a_pool_of_this_region() {
+    let w = World::new();
+    w.create_user(LOCAL, "alice", "alice@example.com");
+    let eu = Signer {
+        region: "eu-west-1",
+        ..ADMIN
+    };
+    let wrong_region = "Credential should be scoped to a valid region, not 'eu-west-1'. ";
+    w.admin_as(
+        eu,
+        "AdminUserGlobalSignOut",
+        json!({"UserPoolId": LOCAL, "Username": "alice"}),
+    )
+    .refused("InvalidSignatureException", wrong_region);
+    w.admin_as(
+        eu,
+        "AdminCreateUser",
+        json!({"UserPoolId": LOCAL, "Username": "mallory", "MessageAction": "SUPPRESS"}),
+    )
+    .refused("InvalidSignatureException", wrong_region);
+    // Checked before the pool is looked up, as IAM is.
+    w.admin_as(
+        eu,
+        "AdminUserGlobalSignOut",
+        json!({"UserPoolId": "us-east-1_NoSuchPool", "Username": "alice"}),
+    )
+    .refused("InvalidSignatureException", wrong_region);
+    assert!(w.revocations().is_empty());
+    // Signed for the pool's region, the same call works; and an eu-west-1 pool wants eu-west-1.
+    w.admin_as(
+        ADMIN,
+        "AdminUserGlobalSignOut",
+        json!({"UserPoolId": LOCAL, "Username": "alice"}),
+    )
+    .ok();
+    w.admin_as(
+        ADMIN,
+        "AdminUserGlobalSignOut",
+        json!({"UserPoolId": "eu-west-1_Elsewhere", "Username": "alice"}),
+    )
+    .refused(
+        "InvalidSignatureException",
+        "Credential should be scoped to a valid region, not 'us-east-1'. ",
+    );
 }
 
 #[test]
@@ -792,13 +877,14 @@ fn a_second_admin_sign_out_in_the_same_second_covers_the_rest_of_it_once_then_wr
     let sub = w.create_user(LOCAL, "alice", "alice@example.com");
     w.advance(1_000);
     assert_eq!(w.admin_sign_out(LOCAL, "alice").ok(), json!({}));
-    let (_, writes) = w.store.counts();
+    // Revocation entries only: each signed call also records its signature (src/replay.rs).
+    let writes = w.store.writes_under("rev/");
     w.advance(500);
     // Scenario 19. A local pool moves a sign-in that follows a sign-out in the same second to the
     // next second, so the repeat raises the entry to that second's start, once.
     assert_eq!(w.admin_sign_out(LOCAL, "alice").ok(), json!({}));
     assert_eq!(
-        w.store.counts().1,
+        w.store.writes_under("rev/"),
         writes + 1,
         "one write to cover the rest of the second"
     );
@@ -810,7 +896,7 @@ fn a_second_admin_sign_out_in_the_same_second_covers_the_rest_of_it_once_then_wr
     w.advance(200);
     assert_eq!(w.admin_sign_out(LOCAL, "alice").ok(), json!({}));
     assert_eq!(
-        w.store.counts().1,
+        w.store.writes_under("rev/"),
         writes + 1,
         "a third in the same second writes nothing"
     );
@@ -821,11 +907,16 @@ fn a_second_external_sign_out_in_the_same_second_writes_nothing() {
     let w = World::new();
     w.advance(1_000);
     assert_eq!(w.admin_sign_out(EXT, "ext-alice").ok(), json!({}));
-    let (_, writes) = w.store.counts();
+    // Revocation entries only: each signed call also records its signature (src/replay.rs).
+    let writes = w.store.writes_under("rev/");
     w.advance(500);
     // An external issuer's auth_time is whole seconds: the stored time already covers them all.
     assert_eq!(w.admin_sign_out(EXT, "ext-alice").ok(), json!({}));
-    assert_eq!(w.store.counts().1, writes, "no KV write in the same second");
+    assert_eq!(
+        w.store.writes_under("rev/"),
+        writes,
+        "no KV write in the same second"
+    );
     assert_eq!(w.revocations()[0].1["revoked_at"], T0_MS + 1_000);
 }
 
@@ -835,10 +926,11 @@ fn a_second_admin_sign_out_in_a_later_second_raises_the_entry() {
     w.create_user(LOCAL, "alice", "alice@example.com");
     w.advance(1_000);
     w.admin_sign_out(LOCAL, "alice").ok();
-    let (_, writes) = w.store.counts();
+    // Revocation entries only: each signed call also records its signature (src/replay.rs).
+    let writes = w.store.writes_under("rev/");
     w.advance(1_000);
     assert_eq!(w.admin_sign_out(LOCAL, "alice").ok(), json!({}));
-    assert_eq!(w.store.counts().1, writes + 1);
+    assert_eq!(w.store.writes_under("rev/"), writes + 1);
     assert_eq!(w.revocations()[0].1["revoked_at"], T0_MS + 2_000);
 }
 

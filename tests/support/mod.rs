@@ -126,6 +126,8 @@ pub struct Signer<'a> {
     pub key: &'a str,
     pub secret: &'a str,
     pub service: &'a str,
+    /// The credential scope's region.
+    pub region: &'a str,
     /// Signing time offset from the server clock, in ms.
     pub skew_ms: i64,
     pub token: Option<&'a str>,
@@ -135,6 +137,7 @@ pub const ADMIN: Signer<'static> = Signer {
     key: ADMIN_KEY,
     secret: ADMIN_SECRET,
     service: "cognito-idp",
+    region: "us-east-1",
     skew_ms: 0,
     token: None,
 };
@@ -147,6 +150,7 @@ pub struct World {
     pub limiter: Limiter,
     pub now: Cell<u64>,
     pub requests: Cell<u32>,
+    pub invocations: Cell<u32>,
     pub logs: RefCell<Vec<String>>,
 }
 
@@ -181,6 +185,7 @@ impl World {
             },
             now: Cell::new(T0_MS),
             requests: Cell::new(0),
+            invocations: Cell::new(0),
             logs: RefCell::new(Vec::new()),
         }
     }
@@ -217,7 +222,14 @@ impl World {
         }
     }
 
+    /// Signs `request` as an AWS SDK does: with a fresh `amz-sdk-invocation-id` (signed), so two
+    /// calls never share a signature, however alike (each signature is accepted once).
     pub fn sign(&self, mut request: Request, signer: Signer<'_>) -> Request {
+        self.invocations.set(self.invocations.get() + 1);
+        request.headers.push((
+            "amz-sdk-invocation-id".into(),
+            format!("invocation-{}", self.invocations.get()),
+        ));
         let at = self.now().saturating_add_signed(signer.skew_ms);
         let parts = RequestParts {
             method: &request.method,
@@ -230,7 +242,7 @@ impl World {
             &parts,
             signer.key,
             signer.secret,
-            "us-east-1",
+            signer.region,
             signer.service,
             &sigv4::format_amz_date(at),
             signer.token,

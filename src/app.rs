@@ -10,15 +10,16 @@ use serde_json::{json, Value};
 
 use crate::{
     auth::{Authenticated, Candidate, Expect},
-    config::{Config, PoolKeys},
+    config::{BrokenConfig, Config, PoolKeys},
     crypto::SignatureVerifier,
-    error::{ConfigError, Error, Surface},
+    error::{Error, Surface},
     http::{Request, Response},
     jwk::KeySet,
     jwks::{JwksCache, JwksIo},
     ports::{Fetcher, RateLimiter, Store},
     replay::UsedSignatures,
     revocation::{NotRevoked, RevocationCache, Revocations},
+    sigv4::{self, RequestParts},
 };
 
 /// Prefix of the identity headers set on forwarded requests; the client's own are removed.
@@ -136,24 +137,35 @@ impl App {
     /// Handles one request. `config` is the parsed environment, or why it could not be parsed.
     pub async fn handle(
         &self,
-        config: Result<&Config, &ConfigError>,
+        config: Result<&Config, &BrokenConfig>,
         request: &Request,
         io: &Io<'_>,
     ) -> Outcome {
         let route = route(config.ok(), &request.method, &request.path);
         let config = match config {
             Ok(config) => config,
-            Err(err) => {
-                (io.log)(&format!("configuration error: {err}"));
-                let (surface, content_type) = match route {
-                    Route::Gate => (Surface::Gate, "application/json"),
-                    Route::Api => (Surface::Api, crate::api::CONTENT_TYPE),
-                    _ => (Surface::Api, "application/json"),
+            Err(broken) => {
+                // The details go to the log; callers hear only that the configuration is bad.
+                (io.log)(&format!("configuration error: {}", broken.error));
+                let response = match route {
+                    Route::Health => self.broken_health(broken, request, io).await,
+                    Route::Gate => Response::aws_error(
+                        &Error::Config(broken.error.clone()),
+                        Surface::Gate,
+                        "application/json",
+                    ),
+                    Route::Api => Response::aws_error(
+                        &Error::Config(broken.error.clone()),
+                        Surface::Api,
+                        crate::api::CONTENT_TYPE,
+                    ),
+                    _ => Response::aws_error(
+                        &Error::Config(broken.error.clone()),
+                        Surface::Api,
+                        "application/json",
+                    ),
                 };
-                return Outcome::Respond(self.finish(
-                    Response::aws_error(&Error::Config(err.clone()), surface, content_type),
-                    io,
-                ));
+                return Outcome::Respond(self.finish(response, io));
             }
         };
         if crate::cors::is_preflight(request) && crate::cors::applies(config, &request.path) {
@@ -206,12 +218,70 @@ impl App {
         response.with_header("x-amzn-requestid", io.request_id)
     }
 
+    /// `/healthz` while the configuration is invalid: `config: error`, and which field is wrong
+    /// only for a request SigV4-signed (service `cognito-idp`, any region) by a key of
+    /// `ADMIN_CREDENTIALS`; a request whose signature fails gets the SigV4 error.
+    async fn broken_health(
+        &self,
+        broken: &BrokenConfig,
+        request: &Request,
+        io: &Io<'_>,
+    ) -> Response {
+        let kv = match self.probe_kv(io).await {
+            Ok(()) => "ok",
+            Err(()) => "unreachable",
+        };
+        let mut body = json!({"status": "error", "config": "error", "kv": kv});
+        if request.header("authorization").is_some() {
+            let parts = RequestParts {
+                method: &request.method,
+                path: &request.path,
+                query: &request.query,
+                headers: &request.headers,
+                body: &request.body,
+            };
+            let lookup = |access_key_id: &str| {
+                broken
+                    .admin_credentials
+                    .iter()
+                    .find(|c| c.access_key_id == access_key_id)
+                    .map(|c| c.secret_access_key.clone())
+            };
+            match sigv4::verify(
+                &parts,
+                crate::api::SIGV4_SERVICE,
+                io.now_ms,
+                crate::api::SIGV4_SKEW_MS,
+                &lookup,
+            ) {
+                Ok(verified) => {
+                    (io.log)(&format!(
+                        "healthz: configuration error shown to {}",
+                        verified.access_key_id
+                    ));
+                    body["config_error"] = Value::from(broken.error.to_string());
+                }
+                Err(err) => {
+                    return Response::aws_error(&err.into(), Surface::Api, "application/json")
+                }
+            }
+        }
+        Response::json(500, &body)
+    }
+
+    /// One KV read, to tell whether KV answers.
+    async fn probe_kv(&self, io: &Io<'_>) -> Result<(), ()> {
+        match io.store.get_many(&["healthz".to_owned()], None).await {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                (io.log)(&format!("healthz: {err}"));
+                Err(())
+            }
+        }
+    }
+
     async fn health(&self, config: &Config, io: &Io<'_>) -> Response {
-        let kv = io
-            .store
-            .get_many(&["healthz".to_owned()], None)
-            .await
-            .map(|_| ());
+        let kv = self.probe_kv(io).await;
         let pools: Vec<Value> = config
             .pools
             .iter()
@@ -222,13 +292,10 @@ impl App {
                 200,
                 &json!({"status": "ok", "config": "ok", "kv": "ok", "pools": pools}),
             ),
-            Err(err) => {
-                (io.log)(&format!("healthz: {err}"));
-                Response::json(
-                    503,
-                    &json!({"status": "error", "config": "ok", "kv": "unreachable", "pools": pools}),
-                )
-            }
+            Err(()) => Response::json(
+                503,
+                &json!({"status": "error", "config": "ok", "kv": "unreachable", "pools": pools}),
+            ),
         }
     }
 

@@ -261,7 +261,41 @@ fn glob_match(pattern: &str, text: &str) -> bool {
     p[pi.min(p.len())..].iter().all(|c| *c == '*')
 }
 
+/// Settings that did not parse: why, and the admin credentials if `ADMIN_CREDENTIALS` parses on
+/// its own, so that `/healthz` can tell a SigV4-signed admin request which field is wrong while
+/// telling everyone else only that the configuration is in error.
+#[derive(Debug, Clone)]
+pub struct BrokenConfig {
+    /// What is wrong.
+    pub error: ConfigError,
+    /// The admin credentials, or none if they are what is broken.
+    pub admin_credentials: Vec<AdminCredential>,
+}
+
+impl BrokenConfig {
+    /// A broken configuration with no admin credentials to show the details to.
+    pub fn new(error: ConfigError) -> Self {
+        Self {
+            error,
+            admin_credentials: Vec::new(),
+        }
+    }
+}
+
 impl Config {
+    /// Parses the settings as [`Config::from_env`] does, keeping on failure what `/healthz`
+    /// needs to show the details to an admin.
+    pub fn load(vars: &Map<String, Value>) -> Result<Self, BrokenConfig> {
+        Self::from_env(vars).map_err(|error| BrokenConfig {
+            error,
+            admin_credentials: json_setting(vars, "ADMIN_CREDENTIALS")
+                .ok()
+                .flatten()
+                .and_then(|value| parse_admin_credentials(&value).ok())
+                .unwrap_or_default(),
+        })
+    }
+
     /// Parses the settings. `vars` maps setting names to their values as the Worker saw them.
     pub fn from_env(vars: &Map<String, Value>) -> Result<Self, ConfigError> {
         let signing_keys = match json_setting(vars, "SIGNING_KEYS")? {

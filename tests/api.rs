@@ -13,7 +13,12 @@
 mod support;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-use edge_revoke::{app::App, config::Config, replay::DUPLICATE_GRACE_MS};
+use edge_revoke::{
+    app::App,
+    config::{BrokenConfig, Config},
+    http::Request,
+    replay::DUPLICATE_GRACE_MS,
+};
 use serde_json::{json, Value};
 use support::*;
 
@@ -145,30 +150,47 @@ fn a_successful_call_answers_an_empty_object_as_json_1_1_with_a_request_id() {
     assert_eq!(reply.request_id, format!("req-{}", w.requests.get()));
 }
 
-#[test]
-fn a_bad_configuration_answers_internal_error_naming_the_field() {
-    let w = World::new();
+const CONFIG_MESSAGE: &str = "The Worker's configuration is invalid; the details are in its log.";
+
+fn broken_pools() -> BrokenConfig {
     let mut bad = vars();
     bad.insert("POOLS".into(), json!([{"id": "not-a-pool-id"}]));
-    let err = Config::from_env(&bad).expect_err("a bad pool id is refused");
-    let reply = w.send_with(Err(&err), &api_request(Some(&target("GetUser")), b"{}"));
-    assert_eq!(reply.status, 500);
-    assert_eq!(
-        reply.body,
-        json!({"__type": "InternalErrorException",
-               "message": format!("Configuration error: {err}")})
-    );
-    assert!(reply.body["message"]
-        .as_str()
-        .is_some_and(|m| m.starts_with("Configuration error: POOLS[0].id: ")));
-    assert_eq!(
-        reply.header("x-amzn-errortype"),
-        Some("InternalErrorException")
-    );
-    assert_eq!(
-        reply.header("x-amzn-requestid"),
-        Some(reply.request_id.as_str())
-    );
+    Config::load(&bad).expect_err("a bad pool id is refused")
+}
+
+#[test]
+fn a_bad_configuration_answers_a_generic_internal_error_and_logs_the_field() {
+    let w = World::new();
+    let broken = broken_pools();
+    assert_eq!(broken.error.field, "POOLS[0].id");
+    for request in [
+        api_request(Some(&target("GetUser")), b"{}"),
+        Request {
+            method: "GET".into(),
+            path: "/api/me".into(),
+            headers: vec![("authorization".into(), "Bearer abc".into())],
+            ..Request::default()
+        },
+    ] {
+        let reply = w.send_with(Err(&broken), &request);
+        assert_eq!(reply.status, 500);
+        assert_eq!(
+            reply.body,
+            json!({"__type": "InternalErrorException", "message": CONFIG_MESSAGE})
+        );
+        assert!(!reply.text.contains("POOLS"), "{}", reply.text);
+        assert_eq!(
+            reply.header("x-amzn-errortype"),
+            Some("InternalErrorException")
+        );
+        assert_eq!(
+            reply.header("x-amzn-requestid"),
+            Some(reply.request_id.as_str())
+        );
+    }
+    let logged = format!("configuration error: {}", broken.error);
+    assert!(logged.contains("POOLS[0].id: "));
+    assert!(w.logs.borrow().contains(&logged));
 }
 
 #[test]
@@ -176,10 +198,67 @@ fn a_configuration_error_on_post_root_keeps_the_protocol_content_type() {
     let w = World::new();
     let mut bad = vars();
     bad.insert("POOLS".into(), json!([]));
-    let err = Config::from_env(&bad).expect_err("an empty POOLS is refused");
-    let reply = w.send_with(Err(&err), &api_request(Some(&target("GetUser")), b"{}"));
+    let broken = Config::load(&bad).expect_err("an empty POOLS is refused");
+    let reply = w.send_with(Err(&broken), &api_request(Some(&target("GetUser")), b"{}"));
     assert_eq!(reply.status, 500);
     assert_eq!(reply.header("content-type"), Some(CONTENT_TYPE));
+}
+
+fn healthz() -> Request {
+    Request {
+        method: "GET".into(),
+        path: "/healthz".into(),
+        headers: vec![("host".into(), "127.0.0.1:8787".into())],
+        ..Request::default()
+    }
+}
+
+#[test]
+fn healthz_says_config_error_without_naming_the_field() {
+    let w = World::new();
+    let reply = w.send_with(Err(&broken_pools()), &healthz());
+    assert_eq!(reply.status, 500);
+    assert_eq!(
+        reply.body,
+        json!({"status": "error", "config": "error", "kv": "ok"})
+    );
+}
+
+#[test]
+fn healthz_names_the_broken_field_to_a_request_signed_by_an_admin_key() {
+    let w = World::new();
+    let broken = broken_pools();
+    let reply = w.send_with(Err(&broken), &w.sign(healthz(), ADMIN));
+    assert_eq!(reply.status, 500);
+    assert_eq!(reply.body["config"], "error");
+    assert_eq!(
+        reply.body["config_error"],
+        json!(broken.error.to_string()),
+        "{}",
+        reply.text
+    );
+    assert!(reply.body["config_error"]
+        .as_str()
+        .unwrap()
+        .starts_with("POOLS[0].id: "));
+    // A wrong secret or an unknown key learns nothing more, and is told why.
+    let wrong = Signer {
+        secret: "not-the-secret-access-key",
+        ..ADMIN
+    };
+    let refused = w.send_with(Err(&broken), &w.sign(healthz(), wrong));
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.body["__type"], "InvalidSignatureException");
+    assert!(refused.body.get("config_error").is_none());
+    assert!(!refused.text.contains("POOLS"));
+    // With ADMIN_CREDENTIALS itself broken, no key can be checked: nobody sees the details.
+    let mut bad = vars();
+    bad.insert("ADMIN_CREDENTIALS".into(), json!([{"access_key_id": "x"}]));
+    let no_admins = Config::load(&bad).expect_err("a bad admin credential is refused");
+    assert!(no_admins.admin_credentials.is_empty());
+    let unknown = w.send_with(Err(&no_admins), &w.sign(healthz(), ADMIN));
+    assert_eq!(unknown.body["__type"], "UnrecognizedClientException");
+    assert!(!unknown.text.contains("ADMIN_CREDENTIALS"));
 }
 
 // ---------------------------------------------------------------------------------------

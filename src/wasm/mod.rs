@@ -22,9 +22,9 @@ use crate::{
     app::{self, App, Io, Outcome},
     auth::Expect,
     claims::TokenUse,
-    config::{Config, SETTING_NAMES},
+    config::{BrokenConfig, Config, SETTING_NAMES},
     crypto::RustCrypto,
-    error::{ConfigError, Error, Surface},
+    error::{Error, Surface},
     http::{Request, Response},
     ops::{self, Caller, Ctx, Operation},
 };
@@ -36,7 +36,7 @@ use ports::{read_capped, Fetch, Kv, Limiter, ReadError};
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The configuration as parsed from the environment, or why it could not be.
-type ParsedConfig = Rc<Result<Config, ConfigError>>;
+type ParsedConfig = Rc<Result<Config, BrokenConfig>>;
 
 /// What an isolate keeps: the parsed configuration (with the raw JS values it came from, so a
 /// changed environment is noticed) and the core's caches.
@@ -96,7 +96,7 @@ fn isolate(env: &JsValue) -> (Rc<App>, ParsedConfig) {
             // Unreachable in practice (no borrow is held across an await); parse without caching.
             return (
                 Rc::new(App::new()),
-                Rc::new(Config::from_env(&to_settings(&raw))),
+                Rc::new(Config::load(&to_settings(&raw))),
             );
         };
         let cached = match &isolate.config {
@@ -104,9 +104,12 @@ fn isolate(env: &JsValue) -> (Rc<App>, ParsedConfig) {
             _ => None,
         };
         let config = cached.unwrap_or_else(|| {
-            let parsed = Rc::new(Config::from_env(&to_settings(&raw)));
-            if let Err(err) = parsed.as_ref() {
-                console_error(&format!("edge-revoke: configuration error: {err}"));
+            let parsed = Rc::new(Config::load(&to_settings(&raw)));
+            if let Err(broken) = parsed.as_ref() {
+                console_error(&format!(
+                    "edge-revoke: configuration error: {}",
+                    broken.error
+                ));
             }
             isolate.config = Some((raw, parsed.clone()));
             parsed
@@ -335,7 +338,13 @@ pub async fn handle_request(
 /// Cognito's text.
 fn js_error(err: &Error) -> JsValue {
     let wire = err.wire(Surface::Api);
-    let error = js_sys::Error::new(&wire.message);
+    // The JavaScript API answers code of the same Worker, which may read which setting is wrong
+    // (HTTP callers are told only that the configuration is invalid).
+    let message = match err {
+        Error::Config(config) => format!("Configuration error: {config}"),
+        _ => wire.message,
+    };
+    let error = js_sys::Error::new(&message);
     error.set_name(wire.error_type);
     error.into()
 }
@@ -393,7 +402,7 @@ pub async fn verify_token(
     let config = config
         .as_ref()
         .as_ref()
-        .map_err(|err| js_error(&Error::Config(err.clone())))?;
+        .map_err(|broken| js_error(&Error::Config(broken.error.clone())))?;
     let token_use = match option_string(&options, "tokenUse")?.as_deref() {
         None => None,
         Some(value) => Some(TokenUse::from_claim(value).ok_or_else(|| {
@@ -426,7 +435,7 @@ async fn trusted_call(
     let config = config
         .as_ref()
         .as_ref()
-        .map_err(|err| js_error(&Error::Config(err.clone())))?;
+        .map_err(|broken| js_error(&Error::Config(broken.error.clone())))?;
     let body = match serde_wasm_bindgen::from_value::<Value>(input) {
         Ok(Value::Object(map)) => map,
         _ => return Err(js_sys::TypeError::new("the input must be an object").into()),

@@ -14,9 +14,8 @@ use base64::{
 };
 use edge_revoke::{
     app::{App, Io, Outcome},
-    config::Config,
+    config::{BrokenConfig, Config},
     crypto::RustCrypto,
-    error::ConfigError,
     http::Request,
     ports::{LocalFuture, MemoryStore, NoFetch, RateLimiter},
     sigv4::{self, RequestParts},
@@ -203,7 +202,7 @@ impl World {
     }
 
     /// Sends `request` to an isolate whose environment parsed to `config` (or failed to).
-    pub fn send_with(&self, config: Result<&Config, &ConfigError>, request: &Request) -> Reply {
+    pub fn send_with(&self, config: Result<&Config, &BrokenConfig>, request: &Request) -> Reply {
         self.requests.set(self.requests.get() + 1);
         let request_id = format!("req-{}", self.requests.get());
         let log = |line: &str| self.logs.borrow_mut().push(line.to_owned());

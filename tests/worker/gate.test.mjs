@@ -118,16 +118,32 @@ test("paths outside the protected prefixes need no token", async () => {
   assert.ok(res.status < 500);
 });
 
-test("an invalid configuration is a clear 500 on every request, naming the field", async () => {
+test("an invalid configuration is a 500 on every request that names no field to the caller", async () => {
   const broken = await startWorker({ POOLS: JSON.stringify([{ id: "us-east-1_Bad1", isuer: "x", allow_any_client: true }]) });
   try {
-    for (const path of ["/healthz", "/api/me", "/"]) {
+    for (const path of ["/api/me", "/"]) {
       const res = await broken.fetch(path, { method: path === "/" ? "POST" : "GET" });
       assert.equal(res.status, 500, path);
       const body = await res.json();
-      assert.equal(body.__type, "InternalErrorException");
-      assert.match(body.message, /POOLS\[0\]\.isuer/);
+      assert.deepEqual(body, { __type: "InternalErrorException", message: "The Worker's configuration is invalid; the details are in its log." });
     }
+    const health = await broken.fetch("/healthz");
+    assert.equal(health.status, 500);
+    const text = await health.text();
+    assert.deepEqual(JSON.parse(text), { status: "error", config: "error", kv: "ok" });
+    assert.doesNotMatch(text, /isuer|POOLS/);
+  } finally {
+    await broken.dispose();
+  }
+});
+
+test("the JavaScript API tells the Worker's own code which setting is wrong", async () => {
+  const broken = await startWorker({ POOLS: JSON.stringify([{ id: "us-east-1_Bad1", isuer: "x", allow_any_client: true }]) }, { scriptPath: "tests/worker/api-entry.js" });
+  try {
+    const res = await broken.fetch("/__test/js-api", { method: "POST", body: JSON.stringify({ call: "verifyToken", args: ["x.y.z"] }) });
+    const { rejected } = await res.json();
+    assert.equal(rejected.name, "InternalErrorException");
+    assert.match(rejected.message, /^Configuration error: POOLS\[0\]\.isuer: /);
   } finally {
     await broken.dispose();
   }

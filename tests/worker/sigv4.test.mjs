@@ -91,35 +91,42 @@ test("SDK calls that look alike are each accepted: every call carries its own si
   }
 });
 
+/** SHA-256 and HMAC-SHA256 as @smithy/signature-v4 takes them, from node:crypto. */
+class Sha256 {
+  constructor(secret) {
+    this.hash = secret ? createHmac("sha256", secret) : createHash("sha256");
+  }
+  update(data) {
+    this.hash.update(data);
+  }
+  async digest() {
+    return new Uint8Array(this.hash.digest());
+  }
+}
+
+/** Signs a request to `target` (a worker) with the SDK's own signer; answers its headers. */
+async function smithySign(target, { method = "POST", path = "/", headers = {}, body, credentials = ADMIN, unsignable = [] }) {
+  const signer = new SignatureV4({ service: "cognito-idp", region: "us-east-1", credentials, sha256: Sha256, applyChecksum: false });
+  const url = new URL(target.url);
+  const signed = await signer.sign(
+    { method, protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path, headers: { host: url.host, ...headers }, body },
+    { unsignableHeaders: new Set(unsignable) },
+  );
+  // fetch sets Host itself, from the URL that was signed.
+  return Object.fromEntries(Object.entries(signed.headers).filter(([name]) => name !== "host"));
+}
+
 test("a request signed over content-type;host;x-amz-date cannot have its target changed", async () => {
   const username = unique("target");
   await createUser(admin, LOCAL, username);
-  const sha256 = class {
-    constructor(secret) {
-      this.hash = secret ? createHmac("sha256", secret) : createHash("sha256");
-    }
-    update(data) {
-      this.hash.update(data);
-    }
-    async digest() {
-      return new Uint8Array(this.hash.digest());
-    }
-  };
-  const signer = new SignatureV4({ service: "cognito-idp", region: "us-east-1", credentials: ADMIN, sha256, applyChecksum: false });
-  const url = new URL(worker.url);
   const body = JSON.stringify({ UserPoolId: LOCAL, Username: username });
-  const signed = await signer.sign(
-    {
-      method: "POST",
-      protocol: url.protocol,
-      hostname: url.hostname,
-      port: Number(url.port),
-      path: "/",
-      headers: { host: url.host, "content-type": "application/x-amz-json-1.1", "x-amz-target": `${TARGET}.AdminGetUser` },
+  const signed = {
+    headers: await smithySign(worker, {
+      headers: { "content-type": "application/x-amz-json-1.1", "x-amz-target": `${TARGET}.AdminGetUser` },
       body,
-    },
-    { unsignableHeaders: new Set(["x-amz-target"]) },
-  );
+      unsignable: ["x-amz-target"],
+    }),
+  };
   assert.match(signed.headers.authorization, /SignedHeaders=content-type;host;x-amz-date,/);
   for (const op of ["AdminGetUser", "AdminDeleteUser"]) {
     const res = await resend({ headers: signed.headers, body }, { "x-amz-target": `${TARGET}.${op}` });
@@ -139,4 +146,26 @@ test("a request signed for eu-west-1 does not act on a us-east-1 pool", async ()
   assertAwsError(err, "InvalidSignatureException", "Credential should be scoped to a valid region, not 'eu-west-1'. ");
   const user = await admin.send(new GetUserCommand({ AccessToken: tokens.AccessToken }));
   assert.equal(user.Username, username, "nobody was signed out");
+});
+
+test("healthz names a broken configuration's field only to a request signed by an admin key", async () => {
+  const broken = await startWorker({ POOLS: JSON.stringify([{ id: "us-east-1_Bad1", isuer: "x", allow_any_client: true }]), ADMIN_CREDENTIALS: adminCredentials(ADMIN) });
+  try {
+    const plain = await broken.fetch("/healthz");
+    assert.deepEqual(await plain.json(), { status: "error", config: "error", kv: "ok" });
+    const signed = await broken.fetch("/healthz", { headers: await smithySign(broken, { method: "GET", path: "/healthz" }) });
+    assert.equal(signed.status, 500);
+    const body = await signed.json();
+    assert.equal(body.config, "error");
+    assert.match(body.config_error, /^POOLS\[0\]\.isuer: /);
+    const forged = await broken.fetch("/healthz", {
+      headers: await smithySign(broken, { method: "GET", path: "/healthz", credentials: { ...ADMIN, secretAccessKey: "not-the-secret-access-key" } }),
+    });
+    assert.equal(forged.status, 400);
+    const refusal = await forged.text();
+    assert.equal(JSON.parse(refusal).__type, "InvalidSignatureException");
+    assert.doesNotMatch(refusal, /isuer|POOLS/);
+  } finally {
+    await broken.dispose();
+  }
 });

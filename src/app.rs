@@ -38,6 +38,20 @@ pub fn is_identity_header(name: &str) -> bool {
         })
 }
 
+/// The console's Content-Security-Policy: its own script, style, images and wasm (compiling
+/// wasm needs `'wasm-unsafe-eval'`, nothing else `eval`s), requests to its own origin only, no
+/// inline code, no plugins, no framing (the admin panel signs requests), no form posts elsewhere.
+pub const CONSOLE_CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; \
+    style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; \
+    frame-ancestors 'none'";
+
+/// Headers the adapter adds to every static asset (the console).
+pub const ASSET_HEADERS: [(&str, &str); 3] = [
+    ("content-security-policy", CONSOLE_CSP),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "no-referrer"),
+];
+
 /// What an isolate keeps between requests.
 #[derive(Default)]
 pub struct App {
@@ -80,7 +94,7 @@ pub enum Outcome {
         /// CORS headers for the caller's origin.
         cors: Vec<(String, String)>,
     },
-    /// Serve the request from the static assets (the console).
+    /// Serve the request from the static assets (the console), with [`ASSET_HEADERS`] added.
     Assets,
 }
 
@@ -288,6 +302,11 @@ impl App {
             .map(|p| Value::from(p.id.clone()))
             .collect();
         match kv {
+            // `dev_mode` tells the console it may take admin keys from its link (make dev).
+            Ok(()) if config.dev_mode => Response::json(
+                200,
+                &json!({"status": "ok", "config": "ok", "kv": "ok", "pools": pools, "dev_mode": true}),
+            ),
             Ok(()) => Response::json(
                 200,
                 &json!({"status": "ok", "config": "ok", "kv": "ok", "pools": pools}),
@@ -552,6 +571,23 @@ mod tests {
         ] {
             assert!(!is_identity_header(name), "{name} is not ours");
         }
+    }
+
+    #[test]
+    fn the_console_policy_allows_its_own_code_and_wasm_and_nothing_inline_or_foreign() {
+        let directives: Vec<&str> = CONSOLE_CSP.split("; ").collect();
+        for wanted in [
+            "default-src 'none'",
+            "script-src 'self' 'wasm-unsafe-eval'",
+            "connect-src 'self'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+        ] {
+            assert!(directives.contains(&wanted), "{wanted}");
+        }
+        assert!(!CONSOLE_CSP.contains("unsafe-inline") && !CONSOLE_CSP.contains("'unsafe-eval'"));
+        assert!(!CONSOLE_CSP.contains('*') && !CONSOLE_CSP.contains("  "));
+        assert_eq!(ASSET_HEADERS[0], ("content-security-policy", CONSOLE_CSP));
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::{
 };
 
 /// The settings the Worker reads from its environment, by name.
-pub const SETTING_NAMES: [&str; 8] = [
+pub const SETTING_NAMES: [&str; 9] = [
     "POOLS",
     "ADMIN_CREDENTIALS",
     "SIGNING_KEYS",
@@ -28,6 +28,7 @@ pub const SETTING_NAMES: [&str; 8] = [
     "ORIGIN_URL",
     "REVOCATION_CACHE_TTL_S",
     "KV_CACHE_TTL_S",
+    "DEV_MODE",
 ];
 
 /// Default lifetime of access and ID tokens (Cognito's default), in seconds.
@@ -60,6 +61,9 @@ pub struct Config {
     pub revocation_cache_ttl_s: u64,
     /// KV `cacheTtl` for revocation reads, in seconds.
     pub kv_cache_ttl_s: u64,
+    /// A local development run (`make dev` sets `DEV_MODE=true`): the console may take admin
+    /// keys from its link. Off unless set.
+    pub dev_mode: bool,
 }
 
 /// Where a pool's verification keys come from.
@@ -378,6 +382,7 @@ impl Config {
         )?;
         let kv_cache_ttl_s =
             int_setting(vars, "KV_CACHE_TTL_S", DEFAULT_KV_CACHE_TTL_S, 30, 86_400)?;
+        let dev_mode = bool_setting(vars, "DEV_MODE")?;
 
         Ok(Self {
             pools,
@@ -388,6 +393,7 @@ impl Config {
             origin_url,
             revocation_cache_ttl_s,
             kv_cache_ttl_s,
+            dev_mode,
         })
     }
 
@@ -467,6 +473,20 @@ fn int_setting(
             name,
             format!("must be a whole number of seconds from {min} to {max}"),
         )),
+    }
+}
+
+/// `true` or `false`, as a JSON boolean (`[vars]`) or the text `true` / `false`; absent is false.
+fn bool_setting(vars: &Map<String, Value>, name: &str) -> Result<bool, ConfigError> {
+    match vars.get(name) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(Value::String(text)) => match text.trim() {
+            "" | "false" => Ok(false),
+            "true" => Ok(true),
+            _ => Err(ConfigError::new(name, "must be true or false")),
+        },
+        Some(_) => Err(ConfigError::new(name, "must be true or false")),
     }
 }
 
@@ -977,6 +997,25 @@ mod tests {
         );
         let pools = json!([{"id":"us-east-1_AbC123","allow_any_client":true,"jwks_uri":"http://127.0.0.1:9999/jwks"}]);
         assert!(Config::from_env(&vars(pools)).is_ok());
+    }
+
+    #[test]
+    fn dev_mode_is_off_unless_set_to_true_and_anything_else_is_refused() {
+        let mut v = vars(external());
+        assert!(!Config::from_env(&v).unwrap().dev_mode);
+        for (value, on) in [
+            (json!("true"), true),
+            (json!(true), true),
+            (json!("false"), false),
+            (json!(false), false),
+        ] {
+            v.insert("DEV_MODE".into(), value);
+            assert_eq!(Config::from_env(&v).unwrap().dev_mode, on);
+        }
+        for value in [json!("yes"), json!("1"), json!("TRUE"), json!(1)] {
+            v.insert("DEV_MODE".into(), value);
+            assert_eq!(Config::from_env(&v).unwrap_err().field, "DEV_MODE");
+        }
     }
 
     #[test]

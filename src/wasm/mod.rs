@@ -330,7 +330,13 @@ pub async fn handle_request(
             identity,
             cors,
         } => with_headers(forward(&request, &url, &identity).await?, &cors),
-        Outcome::Assets => serve_asset(&env, &request).await,
+        Outcome::Assets => {
+            let extra: Vec<(String, String)> = app::ASSET_HEADERS
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+                .collect();
+            with_headers(serve_asset(&env, &request).await?, &extra)
+        }
     }
 }
 
@@ -376,6 +382,7 @@ export interface EdgeRevokeEnv {
   ORIGIN_URL?: string;
   REVOCATION_CACHE_TTL_S?: string | number;
   KV_CACHE_TTL_S?: string | number;
+  DEV_MODE?: string | boolean;
   RATE_LIMITER?: { limit(options: { key: string }): Promise<{ success: boolean }> };
   ASSETS?: { fetch(request: Request): Promise<Response> };
   [name: string]: unknown;

@@ -24,7 +24,6 @@
 //! call is refused (InternalErrorException).
 
 use core::cell::RefCell;
-use std::collections::BTreeMap;
 
 use crate::{
     error::Error,
@@ -46,17 +45,19 @@ const KV_MIN_TTL_S: u64 = 60;
 /// forgotten soonest.
 const LOOKUP_CACHE_TTL_S: u64 = 30;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Use {
+    signature: String,
     first_ms: u64,
     valid_until_ms: u64,
 }
 
 /// The signatures this isolate has accepted: when each was first used and when it stops
-/// verifying.
+/// verifying. A plain list: it holds at most [`MAX_REMEMBERED`], and is scanned once per
+/// signed call.
 #[derive(Default)]
 pub struct UsedSignatures {
-    uses: RefCell<BTreeMap<String, Use>>,
+    uses: RefCell<Vec<Use>>,
 }
 
 /// What the isolate knows of a signature.
@@ -115,8 +116,8 @@ impl UsedSignatures {
             // Unreachable (no borrow is held across an await); KV still decides.
             return Known::New;
         };
-        uses.retain(|_, used| used.valid_until_ms >= now_ms);
-        if let Some(used) = uses.get(signature) {
+        uses.retain(|used| used.valid_until_ms >= now_ms);
+        if let Some(used) = uses.iter().find(|used| used.signature == signature) {
             return if now_ms.saturating_sub(used.first_ms) > DUPLICATE_GRACE_MS {
                 Known::Replay
             } else {
@@ -126,26 +127,25 @@ impl UsedSignatures {
         if uses.len() >= MAX_REMEMBERED {
             let soonest = uses
                 .iter()
+                .enumerate()
                 .min_by_key(|(_, used)| used.valid_until_ms)
-                .map(|(sig, _)| sig.clone());
-            if let Some(sig) = soonest {
-                uses.remove(&sig);
+                .map(|(at, _)| at);
+            if let Some(at) = soonest {
+                uses.swap_remove(at);
             }
         }
-        uses.insert(
-            signature.to_owned(),
-            Use {
-                first_ms: now_ms,
-                valid_until_ms,
-            },
-        );
+        uses.push(Use {
+            signature: signature.to_owned(),
+            first_ms: now_ms,
+            valid_until_ms,
+        });
         Known::New
     }
 
     /// Corrects the isolate's first use of `signature` to the one KV remembers.
     fn set_first_use(&self, signature: &str, first_ms: u64) {
         if let Ok(mut uses) = self.uses.try_borrow_mut() {
-            if let Some(used) = uses.get_mut(signature) {
+            if let Some(used) = uses.iter_mut().find(|used| used.signature == signature) {
                 used.first_ms = used.first_ms.min(first_ms);
             }
         }

@@ -110,6 +110,8 @@ const args = [
   "--show-interactive-dev-session=false",
   "--var", `ALLOWED_ORIGINS:${origins.join(",")}`,
   "--var", `POOLS:${JSON.stringify(demoPools)}`,
+  // Dev mode: the console may take the dev admin keys from the link printed below.
+  "--var", "DEV_MODE:true",
 ];
 if (process.env.DEV_INSPECTOR_PORT) args.push("--inspector-port", process.env.DEV_INSPECTOR_PORT);
 // wrangler runs in its own process group, and a signal to this script goes to the whole group:

@@ -58,13 +58,22 @@ async fn call(
         .strip_prefix(TARGET_PREFIX)
         .and_then(Operation::from_name)
         .ok_or_else(|| ApiError::UnknownOperation(target.to_owned()))?;
-    let caller = if operation.needs_sigv4() {
-        Caller::Admin(authenticate_admin(config, request, io)?)
+    let admin = if operation.needs_sigv4() {
+        let (credential, verified) = authenticate_admin(config, request, io)?;
+        first_use_of_signature(app, request, &verified, io).await?;
+        Some((credential, verified.region))
     } else {
-        Caller::Anonymous
+        None
+    };
+    let caller = match &admin {
+        Some((credential, region)) => Caller::Admin {
+            credential,
+            region: region.as_str(),
+        },
+        None => Caller::Anonymous,
     };
     let limit_key = match &caller {
-        Caller::Admin(credential) => format!("key:{}", credential.access_key_id),
+        Caller::Admin { credential, .. } => format!("key:{}", credential.access_key_id),
         _ => format!(
             "ip:{}",
             request.header("cf-connecting-ip").unwrap_or("unknown")
@@ -88,7 +97,7 @@ fn authenticate_admin<'c>(
     config: &'c Config,
     request: &Request,
     io: &Io<'_>,
-) -> Result<&'c crate::config::AdminCredential, Error> {
+) -> Result<(&'c crate::config::AdminCredential, sigv4::Verified), Error> {
     let parts = RequestParts {
         method: &request.method,
         path: &request.path,
@@ -101,10 +110,43 @@ fn authenticate_admin<'c>(
             .admin_credential(access_key_id)
             .map(|c| c.secret_access_key.clone())
     };
-    let verified = sigv4::verify(&parts, SIGV4_SERVICE, io.now_ms, SIGV4_SKEW_MS, &lookup)?;
-    config
+    let verified = sigv4::verify(&parts, SIGV4_SERVICE, io.now_ms, SIGV4_SKEW_MS, &lookup)
+        .inspect_err(|err| {
+            // The wire message is AWS's and names no header; the log does.
+            if matches!(err, sigv4::SigV4Error::HeadersNotSigned(_)) {
+                (io.log)(&format!("sigv4 refused: {err}"));
+            }
+        })?;
+    let credential = config
         .admin_credential(&verified.access_key_id)
-        .ok_or_else(|| Error::Internal("verified key vanished from the configuration".into()))
+        .ok_or_else(|| Error::Internal("verified key vanished from the configuration".into()))?;
+    Ok((credential, verified))
+}
+
+/// Accepts a verified signature once: a copy replayed while it is still within the clock skew
+/// is refused (see `replay`).
+async fn first_use_of_signature(
+    app: &App,
+    request: &Request,
+    verified: &sigv4::Verified,
+    io: &Io<'_>,
+) -> Result<(), Error> {
+    let (Some(signature), Some(signed_at_ms)) = (
+        sigv4::request_signature(&request.headers),
+        sigv4::parse_amz_date(&verified.amz_date),
+    ) else {
+        return Err(Error::Internal(
+            "a verified request has no readable signature".into(),
+        ));
+    };
+    app.used_signatures()
+        .first_use(
+            &signature,
+            signed_at_ms.saturating_add(SIGV4_SKEW_MS),
+            io.store,
+            io.now_ms,
+        )
+        .await
 }
 
 /// The request body as a JSON object. Smithy: servers must accept an empty body as `{}`.

@@ -10,24 +10,54 @@ use serde_json::{json, Value};
 
 use crate::{
     auth::{Authenticated, Candidate, Expect},
-    config::{Config, PoolKeys},
+    config::{BrokenConfig, Config, PoolKeys},
     crypto::SignatureVerifier,
-    error::{ConfigError, Error, Surface},
+    error::{Error, Surface},
     http::{Request, Response},
     jwk::KeySet,
     jwks::{JwksCache, JwksIo},
     ports::{Fetcher, RateLimiter, Store},
+    replay::UsedSignatures,
     revocation::{NotRevoked, RevocationCache, Revocations},
+    sigv4::{self, RequestParts},
 };
 
 /// Prefix of the identity headers set on forwarded requests; the client's own are removed.
 pub const IDENTITY_HEADER_PREFIX: &str = "x-edge-auth-";
+
+/// Whether a client's header would pass for one of our identity headers, and so must not reach
+/// the origin: its name, lowercased and with `_` read as `-`, begins with `x-edge-auth-`.
+/// Servers that map headers to CGI-style variables (`HTTP_X_EDGE_AUTH_USERNAME`: PHP, WSGI,
+/// Rack, many proxies) make `x_edge_auth_username` and `X-Edge-Auth-Username` the same header.
+pub fn is_identity_header(name: &str) -> bool {
+    let prefix = IDENTITY_HEADER_PREFIX.as_bytes();
+    name.len() >= prefix.len()
+        && name.bytes().zip(prefix).all(|(byte, want)| {
+            let byte = if byte == b'_' { b'-' } else { byte };
+            byte.to_ascii_lowercase() == *want
+        })
+}
+
+/// The console's Content-Security-Policy: its own script, style, images and wasm (compiling
+/// wasm needs `'wasm-unsafe-eval'`, nothing else `eval`s), requests to its own origin only, no
+/// inline code, no plugins, no framing (the admin panel signs requests), no form posts elsewhere.
+pub const CONSOLE_CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; \
+    style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; \
+    frame-ancestors 'none'";
+
+/// Headers the adapter adds to every static asset (the console).
+pub const ASSET_HEADERS: [(&str, &str); 3] = [
+    ("content-security-policy", CONSOLE_CSP),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "no-referrer"),
+];
 
 /// What an isolate keeps between requests.
 #[derive(Default)]
 pub struct App {
     jwks: JwksCache,
     revocations: RevocationCache,
+    signatures: UsedSignatures,
 }
 
 /// What one request may use.
@@ -53,8 +83,9 @@ pub struct Io<'a> {
 pub enum Outcome {
     /// Answer with this response.
     Respond(Response),
-    /// Send the original request to `url`, with every `x-edge-auth-*` header the client sent
-    /// removed and `identity` set instead; add `cors` to the upstream's response.
+    /// Send the original request to `url`, with every header the client sent that
+    /// [`is_identity_header`] matches removed and `identity` set instead; add `cors` to the
+    /// upstream's response.
     Forward {
         /// The upstream URL.
         url: String,
@@ -63,7 +94,7 @@ pub enum Outcome {
         /// CORS headers for the caller's origin.
         cors: Vec<(String, String)>,
     },
-    /// Serve the request from the static assets (the console).
+    /// Serve the request from the static assets (the console), with [`ASSET_HEADERS`] added.
     Assets,
 }
 
@@ -120,24 +151,35 @@ impl App {
     /// Handles one request. `config` is the parsed environment, or why it could not be parsed.
     pub async fn handle(
         &self,
-        config: Result<&Config, &ConfigError>,
+        config: Result<&Config, &BrokenConfig>,
         request: &Request,
         io: &Io<'_>,
     ) -> Outcome {
         let route = route(config.ok(), &request.method, &request.path);
         let config = match config {
             Ok(config) => config,
-            Err(err) => {
-                (io.log)(&format!("configuration error: {err}"));
-                let (surface, content_type) = match route {
-                    Route::Gate => (Surface::Gate, "application/json"),
-                    Route::Api => (Surface::Api, crate::api::CONTENT_TYPE),
-                    _ => (Surface::Api, "application/json"),
+            Err(broken) => {
+                // The details go to the log; callers hear only that the configuration is bad.
+                (io.log)(&format!("configuration error: {}", broken.error));
+                let response = match route {
+                    Route::Health => self.broken_health(broken, request, io).await,
+                    Route::Gate => Response::aws_error(
+                        &Error::Config(broken.error.clone()),
+                        Surface::Gate,
+                        "application/json",
+                    ),
+                    Route::Api => Response::aws_error(
+                        &Error::Config(broken.error.clone()),
+                        Surface::Api,
+                        crate::api::CONTENT_TYPE,
+                    ),
+                    _ => Response::aws_error(
+                        &Error::Config(broken.error.clone()),
+                        Surface::Api,
+                        "application/json",
+                    ),
                 };
-                return Outcome::Respond(self.finish(
-                    Response::aws_error(&Error::Config(err.clone()), surface, content_type),
-                    io,
-                ));
+                return Outcome::Respond(self.finish(response, io));
             }
         };
         if crate::cors::is_preflight(request) && crate::cors::applies(config, &request.path) {
@@ -190,29 +232,89 @@ impl App {
         response.with_header("x-amzn-requestid", io.request_id)
     }
 
+    /// `/healthz` while the configuration is invalid: `config: error`, and which field is wrong
+    /// only for a request SigV4-signed (service `cognito-idp`, any region) by a key of
+    /// `ADMIN_CREDENTIALS`; a request whose signature fails gets the SigV4 error.
+    async fn broken_health(
+        &self,
+        broken: &BrokenConfig,
+        request: &Request,
+        io: &Io<'_>,
+    ) -> Response {
+        let kv = match self.probe_kv(io).await {
+            Ok(()) => "ok",
+            Err(()) => "unreachable",
+        };
+        let mut body = json!({"status": "error", "config": "error", "kv": kv});
+        if request.header("authorization").is_some() {
+            let parts = RequestParts {
+                method: &request.method,
+                path: &request.path,
+                query: &request.query,
+                headers: &request.headers,
+                body: &request.body,
+            };
+            let lookup = |access_key_id: &str| {
+                broken
+                    .admin_credentials
+                    .iter()
+                    .find(|c| c.access_key_id == access_key_id)
+                    .map(|c| c.secret_access_key.clone())
+            };
+            match sigv4::verify(
+                &parts,
+                crate::api::SIGV4_SERVICE,
+                io.now_ms,
+                crate::api::SIGV4_SKEW_MS,
+                &lookup,
+            ) {
+                Ok(verified) => {
+                    (io.log)(&format!(
+                        "healthz: configuration error shown to {}",
+                        verified.access_key_id
+                    ));
+                    body["config_error"] = Value::from(broken.error.to_string());
+                }
+                Err(err) => {
+                    return Response::aws_error(&err.into(), Surface::Api, "application/json")
+                }
+            }
+        }
+        Response::json(500, &body)
+    }
+
+    /// One KV read, to tell whether KV answers.
+    async fn probe_kv(&self, io: &Io<'_>) -> Result<(), ()> {
+        match io.store.get_many(&["healthz".to_owned()], None).await {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                (io.log)(&format!("healthz: {err}"));
+                Err(())
+            }
+        }
+    }
+
     async fn health(&self, config: &Config, io: &Io<'_>) -> Response {
-        let kv = io
-            .store
-            .get_many(&["healthz".to_owned()], None)
-            .await
-            .map(|_| ());
+        let kv = self.probe_kv(io).await;
         let pools: Vec<Value> = config
             .pools
             .iter()
             .map(|p| Value::from(p.id.clone()))
             .collect();
         match kv {
+            // `dev_mode` tells the console it may take admin keys from its link (make dev).
+            Ok(()) if config.dev_mode => Response::json(
+                200,
+                &json!({"status": "ok", "config": "ok", "kv": "ok", "pools": pools, "dev_mode": true}),
+            ),
             Ok(()) => Response::json(
                 200,
                 &json!({"status": "ok", "config": "ok", "kv": "ok", "pools": pools}),
             ),
-            Err(err) => {
-                (io.log)(&format!("healthz: {err}"));
-                Response::json(
-                    503,
-                    &json!({"status": "error", "config": "ok", "kv": "unreachable", "pools": pools}),
-                )
-            }
+            Err(()) => Response::json(
+                503,
+                &json!({"status": "error", "config": "ok", "kv": "unreachable", "pools": pools}),
+            ),
         }
     }
 
@@ -241,6 +343,11 @@ impl App {
             }
         };
         candidate.verify(&keys, io.verifier, expect, io.now_ms)
+    }
+
+    /// The SigV4 signatures this isolate has accepted (each is accepted once).
+    pub fn used_signatures(&self) -> &UsedSignatures {
+        &self.signatures
     }
 
     /// The revocation list as this request sees it.
@@ -435,6 +542,51 @@ mod tests {
         assert_eq!(bearer_token(&request(Some("Bearer "))), None);
         assert_eq!(bearer_token(&request(Some("Bearer"))), None);
         assert_eq!(bearer_token(&request(None)), None);
+    }
+
+    #[test]
+    fn identity_headers_are_recognised_in_every_case_and_with_underscores() {
+        for name in [
+            "x-edge-auth-username",
+            "X-Edge-Auth-Sub",
+            "x_edge_auth_username",
+            "X_EDGE_AUTH_POOL",
+            "x-edge_auth-scope",
+            "X_Edge-Auth_client-id",
+            "x-edge-auth-",
+            "x_edge_auth_",
+        ] {
+            assert!(is_identity_header(name), "{name} must be stripped");
+        }
+        for name in [
+            "x-edge-auth",
+            "x_edge_auth",
+            "x-edge-authz",
+            "x-edge-revoke-enforced-by",
+            "authorization",
+            "x-edge-aut-sub",
+            "xx-edge-auth-sub",
+            "",
+        ] {
+            assert!(!is_identity_header(name), "{name} is not ours");
+        }
+    }
+
+    #[test]
+    fn the_console_policy_allows_its_own_code_and_wasm_and_nothing_inline_or_foreign() {
+        let directives: Vec<&str> = CONSOLE_CSP.split("; ").collect();
+        for wanted in [
+            "default-src 'none'",
+            "script-src 'self' 'wasm-unsafe-eval'",
+            "connect-src 'self'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+        ] {
+            assert!(directives.contains(&wanted), "{wanted}");
+        }
+        assert!(!CONSOLE_CSP.contains("unsafe-inline") && !CONSOLE_CSP.contains("'unsafe-eval'"));
+        assert!(!CONSOLE_CSP.contains('*') && !CONSOLE_CSP.contains("  "));
+        assert_eq!(ASSET_HEADERS[0], ("content-security-policy", CONSOLE_CSP));
     }
 
     #[test]

@@ -20,7 +20,7 @@ use crate::{
 };
 
 /// The settings the Worker reads from its environment, by name.
-pub const SETTING_NAMES: [&str; 8] = [
+pub const SETTING_NAMES: [&str; 9] = [
     "POOLS",
     "ADMIN_CREDENTIALS",
     "SIGNING_KEYS",
@@ -29,6 +29,7 @@ pub const SETTING_NAMES: [&str; 8] = [
     "ORIGIN_URL",
     "REVOCATION_CACHE_TTL_S",
     "KV_CACHE_TTL_S",
+    "DEV_MODE",
 ];
 
 /// Default lifetime of access and ID tokens (Cognito's default), in seconds.
@@ -61,6 +62,9 @@ pub struct Config {
     pub revocation_cache_ttl_s: u64,
     /// KV `cacheTtl` for revocation reads, in seconds.
     pub kv_cache_ttl_s: u64,
+    /// A local development run (`make dev` sets `DEV_MODE=true`): the console may take admin
+    /// keys from its link. Off unless set.
+    pub dev_mode: bool,
 }
 
 /// Where a pool's verification keys come from.
@@ -188,6 +192,14 @@ impl Pool {
 /// Slack added to revocation TTLs for clock differences between the issuer and the edge.
 pub const REVOCATION_LEEWAY_S: u64 = 300;
 
+/// The region part of a pool id: `us-east-1` of `us-east-1_AbC123` (the id after the last `_`
+/// is letters and digits only).
+pub fn region_of(pool_id: &str) -> &str {
+    pool_id
+        .rsplit_once('_')
+        .map_or(pool_id, |(region, _)| region)
+}
+
 /// A credential accepted on SigV4-signed admin operations.
 #[derive(Debug, Clone)]
 pub struct AdminCredential {
@@ -206,9 +218,7 @@ pub struct AdminCredential {
 impl AdminCredential {
     /// The ARN of pool `pool_id` under this credential's account (region from the id).
     pub fn pool_arn(&self, pool_id: &str) -> String {
-        let region = pool_id
-            .rsplit_once('_')
-            .map_or(pool_id, |(region, _)| region);
+        let region = region_of(pool_id);
         format!(
             "arn:aws:cognito-idp:{region}:{}:userpool/{pool_id}",
             self.account_id
@@ -268,7 +278,41 @@ fn glob_match(pattern: &str, text: &str) -> bool {
     p[pi.min(p.len())..].iter().all(|c| *c == '*')
 }
 
+/// Settings that did not parse: why, and the admin credentials if `ADMIN_CREDENTIALS` parses on
+/// its own, so that `/healthz` can tell a SigV4-signed admin request which field is wrong while
+/// telling everyone else only that the configuration is in error.
+#[derive(Debug, Clone)]
+pub struct BrokenConfig {
+    /// What is wrong.
+    pub error: ConfigError,
+    /// The admin credentials, or none if they are what is broken.
+    pub admin_credentials: Vec<AdminCredential>,
+}
+
+impl BrokenConfig {
+    /// A broken configuration with no admin credentials to show the details to.
+    pub fn new(error: ConfigError) -> Self {
+        Self {
+            error,
+            admin_credentials: Vec::new(),
+        }
+    }
+}
+
 impl Config {
+    /// Parses the settings as [`Config::from_env`] does, keeping on failure what `/healthz`
+    /// needs to show the details to an admin.
+    pub fn load(vars: &Map<String, Value>) -> Result<Self, BrokenConfig> {
+        Self::from_env(vars).map_err(|error| BrokenConfig {
+            error,
+            admin_credentials: json_setting(vars, "ADMIN_CREDENTIALS")
+                .ok()
+                .flatten()
+                .and_then(|value| parse_admin_credentials(&value).ok())
+                .unwrap_or_default(),
+        })
+    }
+
     /// Parses the settings. `vars` maps setting names to their values as the Worker saw them.
     pub fn from_env(vars: &Map<String, Value>) -> Result<Self, ConfigError> {
         let signing_keys = match json_setting(vars, "SIGNING_KEYS")? {
@@ -351,6 +395,7 @@ impl Config {
         )?;
         let kv_cache_ttl_s =
             int_setting(vars, "KV_CACHE_TTL_S", DEFAULT_KV_CACHE_TTL_S, 30, 86_400)?;
+        let dev_mode = bool_setting(vars, "DEV_MODE")?;
 
         Ok(Self {
             pools,
@@ -361,6 +406,7 @@ impl Config {
             origin_url,
             revocation_cache_ttl_s,
             kv_cache_ttl_s,
+            dev_mode,
         })
     }
 
@@ -440,6 +486,20 @@ fn int_setting(
             name,
             format!("must be a whole number of seconds from {min} to {max}"),
         )),
+    }
+}
+
+/// `true` or `false`, as a JSON boolean (`[vars]`) or the text `true` / `false`; absent is false.
+fn bool_setting(vars: &Map<String, Value>, name: &str) -> Result<bool, ConfigError> {
+    match vars.get(name) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(Value::String(text)) => match text.trim() {
+            "" | "false" => Ok(false),
+            "true" => Ok(true),
+            _ => Err(ConfigError::new(name, "must be true or false")),
+        },
+        Some(_) => Err(ConfigError::new(name, "must be true or false")),
     }
 }
 
@@ -564,11 +624,7 @@ fn parse_pool(
             "must look like a Cognito pool id: region_Letters123 (pattern [\\w-]+_[0-9a-zA-Z]+, at most 55 characters)",
         ));
     }
-    let region = id
-        .rsplit_once('_')
-        .map(|(region, _)| region)
-        .unwrap_or(id)
-        .to_owned();
+    let region = region_of(id).to_owned();
     let is_local = match f.get("local") {
         None => None,
         Some(local) => Some(parse_local(&f.field("local"), local)?),
@@ -1035,6 +1091,25 @@ mod tests {
             Config::from_env(&v).unwrap_err().field,
             "POOLS[0].username_may_be_email_or_phone"
         );
+    }
+
+    #[test]
+    fn dev_mode_is_off_unless_set_to_true_and_anything_else_is_refused() {
+        let mut v = vars(external());
+        assert!(!Config::from_env(&v).unwrap().dev_mode);
+        for (value, on) in [
+            (json!("true"), true),
+            (json!(true), true),
+            (json!("false"), false),
+            (json!(false), false),
+        ] {
+            v.insert("DEV_MODE".into(), value);
+            assert_eq!(Config::from_env(&v).unwrap().dev_mode, on);
+        }
+        for value in [json!("yes"), json!("1"), json!("TRUE"), json!(1)] {
+            v.insert("DEV_MODE".into(), value);
+            assert_eq!(Config::from_env(&v).unwrap_err().field, "DEV_MODE");
+        }
     }
 
     #[test]

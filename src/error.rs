@@ -348,6 +348,9 @@ pub struct WireError {
 }
 
 const INTERNAL_MESSAGE: &str = "Internal server error.";
+/// What every caller is told while the configuration is invalid.
+pub const CONFIG_MESSAGE: &str =
+    "The Worker's configuration is invalid; the details are in its log.";
 
 impl Error {
     /// The one mapping from errors to status, `__type` and message.
@@ -382,11 +385,9 @@ impl Error {
             Self::Store(_) | Self::KeysUnavailable(_) | Self::Internal(_) => {
                 (fault, "InternalErrorException", INTERNAL_MESSAGE.to_owned())
             }
-            Self::Config(err) => (
-                500,
-                "InternalErrorException",
-                format!("Configuration error: {err}"),
-            ),
+            // Which setting is wrong, and how, is for the log and for admins (`/healthz`
+            // signed with an admin key), never for whoever happens to call.
+            Self::Config(_) => (500, "InternalErrorException", CONFIG_MESSAGE.to_owned()),
         };
         WireError {
             status,
@@ -462,15 +463,14 @@ mod tests {
     }
 
     #[test]
-    fn a_config_error_names_the_field_on_every_surface() {
+    fn a_config_error_names_no_field_on_any_surface() {
         let err = Error::Config(ConfigError::new("POOLS[0].issuer", "must be a string"));
         for surface in [Surface::Api, Surface::Gate] {
             let wire = err.wire(surface);
             assert_eq!(wire.status, 500);
-            assert_eq!(
-                wire.message,
-                "Configuration error: POOLS[0].issuer: must be a string"
-            );
+            assert_eq!(wire.error_type, "InternalErrorException");
+            assert_eq!(wire.message, CONFIG_MESSAGE);
+            assert!(!wire.message.contains("POOLS") && !wire.message.contains("issuer"));
         }
     }
 

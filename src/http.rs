@@ -29,6 +29,59 @@ impl Request {
     }
 }
 
+/// A body read chunk by chunk that stops at a cap: the reader asks [`fits`](Self::fits) before
+/// copying a chunk, so nothing past the cap is ever copied into wasm memory (which never
+/// shrinks: one oversized body would keep the isolate's memory high for its whole life).
+#[derive(Debug)]
+pub struct CappedBody {
+    cap: usize,
+    bytes: Vec<u8>,
+}
+
+/// A body went past its cap; what was read is dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooLarge;
+
+impl CappedBody {
+    /// An empty body that may grow to `cap` bytes.
+    pub fn new(cap: usize) -> Self {
+        Self {
+            cap,
+            bytes: Vec::new(),
+        }
+    }
+
+    /// Whether `len` more bytes still fit under the cap.
+    pub fn fits(&self, len: usize) -> bool {
+        self.bytes
+            .len()
+            .checked_add(len)
+            .is_some_and(|total| total <= self.cap)
+    }
+
+    /// Room for a chunk of `len` bytes, to be filled by the caller (zeroed until then), or
+    /// [`TooLarge`] without growing.
+    pub fn reserve_chunk(&mut self, len: usize) -> Result<&mut [u8], TooLarge> {
+        if !self.fits(len) {
+            return Err(TooLarge);
+        }
+        let start = self.bytes.len();
+        self.bytes.resize(start + len, 0);
+        self.bytes.get_mut(start..).ok_or(TooLarge)
+    }
+
+    /// Appends a chunk, or refuses it without growing.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), TooLarge> {
+        self.reserve_chunk(chunk.len())?.copy_from_slice(chunk);
+        Ok(())
+    }
+
+    /// The bytes read.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+}
+
 /// A response, as plain values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
@@ -82,5 +135,33 @@ impl Response {
         body.insert(key.into(), Value::from(wire.message));
         Self::json_with(wire.status, content_type, &Value::Object(body))
             .with_header("x-amzn-errortype", wire.error_type)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_capped_body_takes_chunks_up_to_the_cap_and_no_further() {
+        let mut body = CappedBody::new(10);
+        assert_eq!(body.push(b"hello"), Ok(()));
+        assert_eq!(body.push(b"world"), Ok(()));
+        assert!(!body.fits(1));
+        assert_eq!(body.push(b"!"), Err(TooLarge));
+        assert_eq!(body.into_bytes(), b"helloworld");
+    }
+
+    #[test]
+    fn a_chunk_past_the_cap_is_refused_before_anything_is_copied() {
+        let mut body = CappedBody::new(8);
+        body.push(b"abc").unwrap();
+        assert_eq!(body.reserve_chunk(6), Err(TooLarge));
+        assert_eq!(body.reserve_chunk(usize::MAX), Err(TooLarge));
+        assert_eq!(
+            body.into_bytes(),
+            b"abc",
+            "a refused chunk leaves the body as it was"
+        );
     }
 }

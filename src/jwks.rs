@@ -150,7 +150,8 @@ impl JwksCache {
         allowed: AlgSet,
         io: &JwksIo<'_>,
     ) -> Result<(KeySet, Value), String> {
-        let (status, body) = io.fetcher.get_text(uri).await?;
+        let (status, body) = io.fetcher.get_text(uri, MAX_JWKS_BYTES).await?;
+        // Anything but 200 is a failure, a redirect included: it is never followed.
         if status != 200 {
             return Err(format!("HTTP {status}"));
         }
@@ -220,7 +221,11 @@ mod tests {
     }
 
     impl Fetcher for CountingFetcher {
-        fn get_text<'a>(&'a self, _url: &'a str) -> LocalFuture<'a, Result<(u16, String), String>> {
+        fn get_text<'a>(
+            &'a self,
+            _url: &'a str,
+            _max_bytes: usize,
+        ) -> LocalFuture<'a, Result<(u16, String), String>> {
             self.calls.set(self.calls.get() + 1);
             let answer = self.body.borrow().clone();
             Box::pin(async move { answer })

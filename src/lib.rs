@@ -7,7 +7,7 @@
 //!     an `Authenticated` caller.
 //!   - `config` parses the environment once into strong types; `error` holds one error enum per
 //!     phase and the one mapping to the wire; `validate` reproduces Cognito's validation messages;
-//!     `sigv4` verifies and signs AWS Signature Version 4.
+//!     `sigv4` verifies and signs AWS Signature Version 4; `replay` accepts each signature once.
 //!   - `app` routes plain `http` values to outcomes (the gate, `/healthz`, the API).
 //!   - `identity` spells user ids one way per pool (NFC, case folded unless the pool is case
 //!     sensitive), for every KV key written or read.
@@ -42,6 +42,7 @@ pub mod jwks;
 pub mod local;
 pub mod ops;
 pub mod ports;
+pub mod replay;
 pub mod revocation;
 pub mod sigv4;
 pub mod token;

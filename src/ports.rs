@@ -80,8 +80,14 @@ pub async fn get_one(
 
 /// HTTP GET for JWKS documents.
 pub trait Fetcher {
-    /// Fetches `url`; answers the status and body text, or why the request failed.
-    fn get_text<'a>(&'a self, url: &'a str) -> LocalFuture<'a, Result<(u16, String), String>>;
+    /// Fetches `url` without following redirects (a 3xx is a failure, so the URL fetched is the
+    /// one configured); answers the status and body text, or why the request failed. A body
+    /// over `max_bytes` is a failure, found without reading past the cap.
+    fn get_text<'a>(
+        &'a self,
+        url: &'a str,
+        max_bytes: usize,
+    ) -> LocalFuture<'a, Result<(u16, String), String>>;
 }
 
 /// A rate limiter keyed by caller.
@@ -105,7 +111,11 @@ impl RateLimiter for Unlimited {
 pub struct NoFetch;
 
 impl Fetcher for NoFetch {
-    fn get_text<'a>(&'a self, url: &'a str) -> LocalFuture<'a, Result<(u16, String), String>> {
+    fn get_text<'a>(
+        &'a self,
+        url: &'a str,
+        _max_bytes: usize,
+    ) -> LocalFuture<'a, Result<(u16, String), String>> {
         Box::pin(async move { Err(format!("fetching is disabled ({url})")) })
     }
 }
@@ -123,6 +133,7 @@ struct MemoryInner {
     fail_writes: bool,
     reads: usize,
     writes: usize,
+    written: Vec<String>,
 }
 
 impl MemoryStore {
@@ -164,6 +175,17 @@ impl MemoryStore {
             .try_borrow()
             .map(|inner| (inner.reads, inner.writes))
             .unwrap_or_default()
+    }
+
+    /// How many `put`/`delete` calls were made on keys starting with `prefix`.
+    pub fn writes_under(&self, prefix: &str) -> usize {
+        self.inner.try_borrow().map_or(0, |inner| {
+            inner
+                .written
+                .iter()
+                .filter(|key| key.starts_with(prefix))
+                .count()
+        })
     }
 
     /// Writes a value directly, as another location would (no failure switch applies).
@@ -210,6 +232,7 @@ impl Store for MemoryStore {
                 .try_borrow_mut()
                 .map_err(|_| StoreError::Write("store busy".into()))?;
             inner.writes += 1;
+            inner.written.push(key.to_owned());
             if inner.fail_writes {
                 return Err(StoreError::Write("injected write failure".into()));
             }
@@ -230,6 +253,7 @@ impl Store for MemoryStore {
                 .try_borrow_mut()
                 .map_err(|_| StoreError::Write("store busy".into()))?;
             inner.writes += 1;
+            inner.written.push(key.to_owned());
             if inner.fail_writes {
                 return Err(StoreError::Write("injected write failure".into()));
             }

@@ -123,6 +123,16 @@ pub enum SigV4Error {
         /// The allowed skew in whole minutes.
         skew_minutes: u64,
     },
+    /// The request carries `x-amz-*` or `content-type` headers that the signature does not
+    /// cover (lowercase names, sorted).
+    HeadersNotSigned(Vec<String>),
+    /// The credential scope names another region than the resource's (the pool's).
+    WrongRegion {
+        /// The region from the credential scope.
+        region: String,
+    },
+    /// This exact signature was already used within its validity window (a replay).
+    SignatureReused,
     /// The recomputed signature (or payload hash) differs from the one sent.
     SignatureMismatch,
     /// The request cannot be put in canonical form (bad method, bad header name, a signed
@@ -138,12 +148,15 @@ impl SigV4Error {
         match self {
             Self::MissingAuthenticationToken => "MissingAuthenticationTokenException",
             Self::IncompleteSignature(_)
+            | Self::HeadersNotSigned(_)
             | Self::MalformedRequest(_)
             | Self::InvalidSigningInput(_) => "IncompleteSignatureException",
             Self::SecurityTokenNotAccepted | Self::UnknownAccessKey => {
                 "UnrecognizedClientException"
             }
             Self::WrongService { .. }
+            | Self::WrongRegion { .. }
+            | Self::SignatureReused
             | Self::ScopeDateMismatch { .. }
             | Self::SignatureExpired { .. }
             | Self::SignatureNotYetCurrent { .. }
@@ -164,6 +177,18 @@ impl SigV4Error {
             Self::WrongService { expected } => {
                 format!("Credential should be scoped to correct service: '{expected}'. ")
             }
+            // S3's words (AWS's only published text for this); the names go to the log.
+            Self::HeadersNotSigned(_) => {
+                "There were headers present in the request which were not signed".to_owned()
+            }
+            // AWS's words, trailing space included.
+            Self::WrongRegion { region } => {
+                format!("Credential should be scoped to a valid region, not '{region}'. ")
+            }
+            // AWS keeps no such record, so there are no AWS words for it.
+            Self::SignatureReused => "The request signature has already been used. \
+                 Sign every request anew."
+                .to_owned(),
             Self::ScopeDateMismatch {
                 scope_date,
                 amz_day,
@@ -200,6 +225,9 @@ impl SigV4Error {
 
 impl fmt::Display for SigV4Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Self::HeadersNotSigned(names) = self {
+            return write!(f, "headers not signed: {}", names.join(", "));
+        }
         f.write_str(match self {
             Self::MissingAuthenticationToken => "missing authentication token",
             Self::IncompleteSignature(_) => "incomplete signature",
@@ -210,6 +238,9 @@ impl fmt::Display for SigV4Error {
             Self::SignatureExpired { .. } => "signature expired",
             Self::SignatureNotYetCurrent { .. } => "signature not yet current",
             Self::SignatureMismatch => "signature mismatch",
+            Self::WrongRegion { .. } => "credential scoped to another region",
+            Self::SignatureReused => "signature already used",
+            Self::HeadersNotSigned(_) => "headers not signed",
             Self::MalformedRequest(_) => "malformed request",
             Self::InvalidSigningInput(_) => "invalid signing input",
         })
@@ -267,10 +298,9 @@ pub fn verify(
         ));
     };
     if !auth.signed_headers.contains(&"host") {
-        return Err(incomplete("SignedHeaders must include 'host'."));
-    }
-    if !auth.signed_headers.contains(&"x-amz-date") {
-        return Err(incomplete("SignedHeaders must include 'x-amz-date'."));
+        return Err(incomplete(
+            "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
+        ));
     }
     for name in &auth.signed_headers {
         if !has_header(req.headers, name) {
@@ -286,6 +316,19 @@ pub fn verify(
         return Err(SigV4Error::SecurityTokenNotAccepted);
     }
 
+    // An unsigned header can be changed by whoever holds the request: a captured AdminGetUser
+    // signed over `content-type;host;x-amz-date` would otherwise replay as AdminDeleteUser.
+    let mut unsigned: Vec<String> = req
+        .headers
+        .iter()
+        .map(|(name, _)| name.to_ascii_lowercase())
+        .filter(|name| must_be_signed(name) && !auth.signed_headers.contains(&name.as_str()))
+        .collect();
+    if !unsigned.is_empty() {
+        unsigned.sort();
+        unsigned.dedup();
+        return Err(SigV4Error::HeadersNotSigned(unsigned));
+    }
     // Credential scope.
     if auth.service != service {
         return Err(SigV4Error::WrongService {
@@ -363,6 +406,15 @@ pub fn verify(
         date: auth.date.to_owned(),
         amz_date: amz_date.to_owned(),
     })
+}
+
+/// The signature of a well-formed Authorization header in `headers`: what a replay carries
+/// unchanged, however the rest of the header is spelled.
+pub fn request_signature(headers: &[(String, String)]) -> Option<String> {
+    let value = single_header(headers, "authorization").ok()??;
+    parse_authorization(value)
+        .ok()
+        .map(|auth| auth.signature.to_owned())
 }
 
 /// Sign `req`; returns the headers to add: ("x-amz-date", ..), optionally ("x-amz-security-token", ..),
@@ -892,6 +944,13 @@ fn header_values<'h>(
         .iter()
         .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
         .map(|(_, v)| v.as_str())
+}
+
+/// Whether a header must be covered by the signature when present: every `x-amz-*` header
+/// (AWS: "You must include the host header and any x-amz-* headers in the signature") and
+/// `content-type`, which decides how the body is read. `name` is lowercase.
+fn must_be_signed(name: &str) -> bool {
+    name.starts_with("x-amz-") || name == "content-type"
 }
 
 fn has_header(headers: &[(String, String)], name: &str) -> bool {

@@ -13,7 +13,12 @@
 mod support;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-use edge_revoke::config::Config;
+use edge_revoke::{
+    app::App,
+    config::{BrokenConfig, Config},
+    http::Request,
+    replay::DUPLICATE_GRACE_MS,
+};
 use serde_json::{json, Value};
 use support::*;
 
@@ -145,30 +150,47 @@ fn a_successful_call_answers_an_empty_object_as_json_1_1_with_a_request_id() {
     assert_eq!(reply.request_id, format!("req-{}", w.requests.get()));
 }
 
-#[test]
-fn a_bad_configuration_answers_internal_error_naming_the_field() {
-    let w = World::new();
+const CONFIG_MESSAGE: &str = "The Worker's configuration is invalid; the details are in its log.";
+
+fn broken_pools() -> BrokenConfig {
     let mut bad = vars();
     bad.insert("POOLS".into(), json!([{"id": "not-a-pool-id"}]));
-    let err = Config::from_env(&bad).expect_err("a bad pool id is refused");
-    let reply = w.send_with(Err(&err), &api_request(Some(&target("GetUser")), b"{}"));
-    assert_eq!(reply.status, 500);
-    assert_eq!(
-        reply.body,
-        json!({"__type": "InternalErrorException",
-               "message": format!("Configuration error: {err}")})
-    );
-    assert!(reply.body["message"]
-        .as_str()
-        .is_some_and(|m| m.starts_with("Configuration error: POOLS[0].id: ")));
-    assert_eq!(
-        reply.header("x-amzn-errortype"),
-        Some("InternalErrorException")
-    );
-    assert_eq!(
-        reply.header("x-amzn-requestid"),
-        Some(reply.request_id.as_str())
-    );
+    Config::load(&bad).expect_err("a bad pool id is refused")
+}
+
+#[test]
+fn a_bad_configuration_answers_a_generic_internal_error_and_logs_the_field() {
+    let w = World::new();
+    let broken = broken_pools();
+    assert_eq!(broken.error.field, "POOLS[0].id");
+    for request in [
+        api_request(Some(&target("GetUser")), b"{}"),
+        Request {
+            method: "GET".into(),
+            path: "/api/me".into(),
+            headers: vec![("authorization".into(), "Bearer abc".into())],
+            ..Request::default()
+        },
+    ] {
+        let reply = w.send_with(Err(&broken), &request);
+        assert_eq!(reply.status, 500);
+        assert_eq!(
+            reply.body,
+            json!({"__type": "InternalErrorException", "message": CONFIG_MESSAGE})
+        );
+        assert!(!reply.text.contains("POOLS"), "{}", reply.text);
+        assert_eq!(
+            reply.header("x-amzn-errortype"),
+            Some("InternalErrorException")
+        );
+        assert_eq!(
+            reply.header("x-amzn-requestid"),
+            Some(reply.request_id.as_str())
+        );
+    }
+    let logged = format!("configuration error: {}", broken.error);
+    assert!(logged.contains("POOLS[0].id: "));
+    assert!(w.logs.borrow().contains(&logged));
 }
 
 #[test]
@@ -176,10 +198,67 @@ fn a_configuration_error_on_post_root_keeps_the_protocol_content_type() {
     let w = World::new();
     let mut bad = vars();
     bad.insert("POOLS".into(), json!([]));
-    let err = Config::from_env(&bad).expect_err("an empty POOLS is refused");
-    let reply = w.send_with(Err(&err), &api_request(Some(&target("GetUser")), b"{}"));
+    let broken = Config::load(&bad).expect_err("an empty POOLS is refused");
+    let reply = w.send_with(Err(&broken), &api_request(Some(&target("GetUser")), b"{}"));
     assert_eq!(reply.status, 500);
     assert_eq!(reply.header("content-type"), Some(CONTENT_TYPE));
+}
+
+fn healthz() -> Request {
+    Request {
+        method: "GET".into(),
+        path: "/healthz".into(),
+        headers: vec![("host".into(), "127.0.0.1:8787".into())],
+        ..Request::default()
+    }
+}
+
+#[test]
+fn healthz_says_config_error_without_naming_the_field() {
+    let w = World::new();
+    let reply = w.send_with(Err(&broken_pools()), &healthz());
+    assert_eq!(reply.status, 500);
+    assert_eq!(
+        reply.body,
+        json!({"status": "error", "config": "error", "kv": "ok"})
+    );
+}
+
+#[test]
+fn healthz_names_the_broken_field_to_a_request_signed_by_an_admin_key() {
+    let w = World::new();
+    let broken = broken_pools();
+    let reply = w.send_with(Err(&broken), &w.sign(healthz(), ADMIN));
+    assert_eq!(reply.status, 500);
+    assert_eq!(reply.body["config"], "error");
+    assert_eq!(
+        reply.body["config_error"],
+        json!(broken.error.to_string()),
+        "{}",
+        reply.text
+    );
+    assert!(reply.body["config_error"]
+        .as_str()
+        .unwrap()
+        .starts_with("POOLS[0].id: "));
+    // A wrong secret or an unknown key learns nothing more, and is told why.
+    let wrong = Signer {
+        secret: "not-the-secret-access-key",
+        ..ADMIN
+    };
+    let refused = w.send_with(Err(&broken), &w.sign(healthz(), wrong));
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.body["__type"], "InvalidSignatureException");
+    assert!(refused.body.get("config_error").is_none());
+    assert!(!refused.text.contains("POOLS"));
+    // With ADMIN_CREDENTIALS itself broken, no key can be checked: nobody sees the details.
+    let mut bad = vars();
+    bad.insert("ADMIN_CREDENTIALS".into(), json!([{"access_key_id": "x"}]));
+    let no_admins = Config::load(&bad).expect_err("a bad admin credential is refused");
+    assert!(no_admins.admin_credentials.is_empty());
+    let unknown = w.send_with(Err(&no_admins), &w.sign(healthz(), ADMIN));
+    assert_eq!(unknown.body["__type"], "UnrecognizedClientException");
+    assert!(!unknown.text.contains("ADMIN_CREDENTIALS"));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -280,6 +359,164 @@ fn a_body_changed_after_signing_is_invalid_signature() {
     w.send(&request)
         .refused("InvalidSignatureException", SIGNATURE_MISMATCH);
     assert!(w.revocations().is_empty());
+}
+
+const NOT_SIGNED: &str = "There were headers present in the request which were not signed";
+
+#[test]
+fn a_captured_request_signed_without_its_target_cannot_be_replayed_as_another_operation() {
+    let w = World::new();
+    w.create_user(LOCAL, "alice", "alice@example.com");
+    let body = json!({"UserPoolId": LOCAL, "Username": "alice"}).to_string();
+    // Signed over content-type;host;x-amz-date: the target is set after signing.
+    let mut captured = w.sign(api_request(None, body.as_bytes()), ADMIN);
+    let authorization = captured.header("authorization").unwrap();
+    assert!(authorization.contains("content-type;host;x-amz-date,"));
+    assert!(!authorization.contains("x-amz-target"));
+    captured
+        .headers
+        .push(("x-amz-target".into(), target("AdminGetUser")));
+    w.send(&captured)
+        .refused("IncompleteSignatureException", NOT_SIGNED);
+    // The replay of the report: the same signature, the target changed to AdminDeleteUser.
+    let mut replayed = captured.clone();
+    for (name, value) in &mut replayed.headers {
+        if name == "x-amz-target" {
+            *value = target("AdminDeleteUser");
+        }
+    }
+    w.send(&replayed)
+        .refused("IncompleteSignatureException", NOT_SIGNED);
+    assert!(w
+        .logs
+        .borrow()
+        .iter()
+        .any(|line| line.contains("headers not signed: x-amz-target")));
+    // Alice is still there, and a request that signs its target works.
+    w.admin(
+        "AdminGetUser",
+        json!({"UserPoolId": LOCAL, "Username": "alice"}),
+    )
+    .ok();
+}
+
+#[test]
+fn an_unsigned_content_type_or_x_amz_header_in_any_case_is_refused() {
+    let w = World::new();
+    w.create_user(LOCAL, "alice", "alice@example.com");
+    let body = json!({"UserPoolId": LOCAL, "Username": "alice"}).to_string();
+    for (name, value) in [
+        ("Content-Type", CONTENT_TYPE),
+        ("X-Amz-Meta-Note", "added later"),
+        ("x-amz-user-agent", "added later"),
+        ("X-AMZ-CONTENT-SHA256", "UNSIGNED-PAYLOAD"),
+    ] {
+        let mut request = api_request(Some(&target("AdminUserGlobalSignOut")), body.as_bytes());
+        request
+            .headers
+            .retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        let mut request = w.sign(request, ADMIN);
+        request.headers.push((name.into(), value.into()));
+        w.send(&request)
+            .refused("IncompleteSignatureException", NOT_SIGNED);
+    }
+    assert!(w.revocations().is_empty());
+    // Headers outside the rule may go unsigned, as the SDKs leave them.
+    let mut request = w.sign(
+        api_request(Some(&target("AdminUserGlobalSignOut")), body.as_bytes()),
+        ADMIN,
+    );
+    request
+        .headers
+        .push(("x-amzn-trace-id".into(), "Root=1-abc".into()));
+    request.headers.push(("user-agent".into(), "test".into()));
+    w.send(&request).ok();
+}
+
+const SIGNATURE_REUSED: &str =
+    "The request signature has already been used. Sign every request anew.";
+
+#[test]
+fn a_captured_admin_sign_out_replayed_thirteen_minutes_later_cannot_sign_out_a_later_session() {
+    let mut w = World::new();
+    w.create_user(LOCAL, "alice", "alice@example.com");
+    w.advance(1_000);
+    let body = json!({"UserPoolId": LOCAL, "Username": "alice"}).to_string();
+    let captured = w.sign(
+        api_request(Some(&target("AdminUserGlobalSignOut")), body.as_bytes()),
+        ADMIN,
+    );
+    assert_eq!(w.send(&captured).ok(), json!({}));
+    // The same bytes within the grace are an honest duplicate (boto3 signs to the second).
+    w.advance(DUPLICATE_GRACE_MS);
+    assert_eq!(w.send(&captured).ok(), json!({}));
+    // Alice signs in again after the sign-out; the same bytes are now a replay.
+    w.advance(1_000);
+    let later = w.sign_in(PUBLIC, "alice");
+    w.gate(&later.access).passes();
+    w.send(&captured)
+        .refused("InvalidSignatureException", SIGNATURE_REUSED);
+    w.gate(&later.access).passes();
+    // Thirteen minutes on, still inside the 15-minute skew, in another isolate.
+    w.advance(13 * 60 * 1000);
+    w.app = App::new();
+    w.send(&captured)
+        .refused("InvalidSignatureException", SIGNATURE_REUSED);
+    w.gate(&later.access).passes();
+    let entries = w.revocations();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        entries[0].1["revoked_at"],
+        T0_MS + 1_000 + DUPLICATE_GRACE_MS,
+        "the duplicate counted, the replay did not"
+    );
+}
+
+#[test]
+fn a_request_signed_for_another_region_is_refused_for_a_pool_of_this_region() {
+    let w = World::new();
+    w.create_user(LOCAL, "alice", "alice@example.com");
+    let eu = Signer {
+        region: "eu-west-1",
+        ..ADMIN
+    };
+    let wrong_region = "Credential should be scoped to a valid region, not 'eu-west-1'. ";
+    w.admin_as(
+        eu,
+        "AdminUserGlobalSignOut",
+        json!({"UserPoolId": LOCAL, "Username": "alice"}),
+    )
+    .refused("InvalidSignatureException", wrong_region);
+    w.admin_as(
+        eu,
+        "AdminCreateUser",
+        json!({"UserPoolId": LOCAL, "Username": "mallory", "MessageAction": "SUPPRESS"}),
+    )
+    .refused("InvalidSignatureException", wrong_region);
+    // Checked before the pool is looked up, as IAM is.
+    w.admin_as(
+        eu,
+        "AdminUserGlobalSignOut",
+        json!({"UserPoolId": "us-east-1_NoSuchPool", "Username": "alice"}),
+    )
+    .refused("InvalidSignatureException", wrong_region);
+    assert!(w.revocations().is_empty());
+    // Signed for the pool's region, the same call works; and an eu-west-1 pool wants eu-west-1.
+    w.admin_as(
+        ADMIN,
+        "AdminUserGlobalSignOut",
+        json!({"UserPoolId": LOCAL, "Username": "alice"}),
+    )
+    .ok();
+    w.admin_as(
+        ADMIN,
+        "AdminUserGlobalSignOut",
+        json!({"UserPoolId": "eu-west-1_Elsewhere", "Username": "alice"}),
+    )
+    .refused(
+        "InvalidSignatureException",
+        "Credential should be scoped to a valid region, not 'us-east-1'. ",
+    );
 }
 
 #[test]
@@ -719,13 +956,14 @@ fn a_second_admin_sign_out_in_the_same_second_covers_the_rest_of_it_once_then_wr
     let sub = w.create_user(LOCAL, "alice", "alice@example.com");
     w.advance(1_000);
     assert_eq!(w.admin_sign_out(LOCAL, "alice").ok(), json!({}));
-    let (_, writes) = w.store.counts();
+    // Revocation entries only: each signed call also records its signature (src/replay.rs).
+    let writes = w.store.writes_under("rev/");
     w.advance(500);
     // Scenario 19. A local pool moves a sign-in that follows a sign-out in the same second to the
     // next second, so the repeat raises the entry to that second's start, once.
     assert_eq!(w.admin_sign_out(LOCAL, "alice").ok(), json!({}));
     assert_eq!(
-        w.store.counts().1,
+        w.store.writes_under("rev/"),
         writes + 1,
         "one write to cover the rest of the second"
     );
@@ -737,7 +975,7 @@ fn a_second_admin_sign_out_in_the_same_second_covers_the_rest_of_it_once_then_wr
     w.advance(200);
     assert_eq!(w.admin_sign_out(LOCAL, "alice").ok(), json!({}));
     assert_eq!(
-        w.store.counts().1,
+        w.store.writes_under("rev/"),
         writes + 1,
         "a third in the same second writes nothing"
     );
@@ -748,11 +986,16 @@ fn a_second_external_sign_out_in_the_same_second_writes_nothing() {
     let w = World::new();
     w.advance(1_000);
     assert_eq!(w.admin_sign_out(EXT, "ext-alice").ok(), json!({}));
-    let (_, writes) = w.store.counts();
+    // Revocation entries only: each signed call also records its signature (src/replay.rs).
+    let writes = w.store.writes_under("rev/");
     w.advance(500);
     // An external issuer's auth_time is whole seconds: the stored time already covers them all.
     assert_eq!(w.admin_sign_out(EXT, "ext-alice").ok(), json!({}));
-    assert_eq!(w.store.counts().1, writes, "no KV write in the same second");
+    assert_eq!(
+        w.store.writes_under("rev/"),
+        writes,
+        "no KV write in the same second"
+    );
     assert_eq!(w.revocations()[0].1["revoked_at"], T0_MS + 1_000);
 }
 
@@ -762,10 +1005,11 @@ fn a_second_admin_sign_out_in_a_later_second_raises_the_entry() {
     w.create_user(LOCAL, "alice", "alice@example.com");
     w.advance(1_000);
     w.admin_sign_out(LOCAL, "alice").ok();
-    let (_, writes) = w.store.counts();
+    // Revocation entries only: each signed call also records its signature (src/replay.rs).
+    let writes = w.store.writes_under("rev/");
     w.advance(1_000);
     assert_eq!(w.admin_sign_out(LOCAL, "alice").ok(), json!({}));
-    assert_eq!(w.store.counts().1, writes + 1);
+    assert_eq!(w.store.writes_under("rev/"), writes + 1);
     assert_eq!(w.revocations()[0].1["revoked_at"], T0_MS + 2_000);
 }
 

@@ -886,8 +886,7 @@ fn verify_answers_incomplete_signature_for_malformed_authorization() {
         ("short credential", a.replace("/us-east-1", ""), "5 slash-separated"),
         ("long credential", a.replace("/service/", "/service/x/"), "5 slash-separated"),
         ("empty key id", a.replace("AKIDEXAMPLE", ""), "non-empty"),
-        ("no host", a.replace("host;", ""), "'host'"),
-        ("unsigned date", a.replace(";x-amz-date", ""), "'x-amz-date'"),
+        ("no host", a.replace("host;", ""), "'Host' or ':authority' must be a 'SignedHeader'"),
         ("uppercase signed", a.replace("host;", "Host;"), "lowercase"),
         ("unsorted", a.replace("host;x-amz-date", "x-amz-date;host"), "sorted"),
         ("duplicate", a.replace("host;", "host;host;"), "sorted"),
@@ -915,6 +914,13 @@ fn verify_answers_incomplete_signature_for_malformed_authorization() {
         assert_incomplete(verify_at(&r, SUITE_MS), needle, case);
     }
 
+    // A present X-Amz-Date must be signed, like every x-amz-* header.
+    let unsigned_date = with_authorization(&req, |a| a.replace(";x-amz-date", ""));
+    assert_eq!(
+        verify_at(&unsigned_date, SUITE_MS),
+        Err(SigV4Error::HeadersNotSigned(vec!["x-amz-date".into()]))
+    );
+
     let no_date = req.without_header("x-amz-date");
     assert_incomplete(verify_at(&no_date, SUITE_MS), "'X-Amz-Date'", "no date");
     let mut bad_date = req.clone();
@@ -927,6 +933,36 @@ fn verify_answers_incomplete_signature_for_malformed_authorization() {
         "more than one",
         "two authorization",
     );
+}
+
+#[test]
+fn verify_refuses_unsigned_x_amz_headers_and_content_type() {
+    let req = get_vanilla();
+    let mut added = req.clone();
+    added.headers.push(("X-Amz-Target".into(), "Svc.Op".into()));
+    added
+        .headers
+        .push(("Content-Type".into(), "application/x-amz-json-1.1".into()));
+    assert_eq!(
+        verify_at(&added, SUITE_MS),
+        Err(SigV4Error::HeadersNotSigned(vec![
+            "content-type".into(),
+            "x-amz-target".into()
+        ]))
+    );
+    let err = verify_at(&added, SUITE_MS).unwrap_err();
+    assert_eq!(err.aws_error_type(), "IncompleteSignatureException");
+    assert_eq!(
+        err.aws_message(),
+        "There were headers present in the request which were not signed"
+    );
+    // Other headers may go unsigned: the SDKs leave user-agent and x-amzn-trace-id out.
+    let mut others = req.clone();
+    others.headers.push(("User-Agent".into(), "sdk".into()));
+    others
+        .headers
+        .push(("X-Amzn-Trace-Id".into(), "Root=1-abc".into()));
+    assert_eq!(verify_at(&others, SUITE_MS), Ok(suite_verified()));
 }
 
 #[test]
@@ -971,16 +1007,29 @@ fn declared_payload_hash_must_match_the_body() {
         verify_at(&lied, SUITE_MS),
         Err(SigV4Error::SignatureMismatch)
     );
-    // UNSIGNED-PAYLOAD is accepted as a header, but the body is still what is signed here,
-    // so a request whose signer skipped the payload cannot verify.
+    // A declared hash the signature does not cover is refused outright, like any unsigned
+    // x-amz-* header.
     let mut unsigned = get_vanilla();
     unsigned
         .headers
         .push(("X-Amz-Content-Sha256".into(), "UNSIGNED-PAYLOAD".into()));
-    assert_eq!(verify_at(&unsigned, SUITE_MS), Ok(suite_verified()));
-    unsigned.body = b"x".to_vec();
     assert_eq!(
         verify_at(&unsigned, SUITE_MS),
+        Err(SigV4Error::HeadersNotSigned(vec![
+            "x-amz-content-sha256".into()
+        ]))
+    );
+    // Signed as UNSIGNED-PAYLOAD, the body is still what is checked here, so a request whose
+    // signer skipped the payload cannot verify.
+    let mut skipped = with_authorization(&get_vanilla(), |a| {
+        a.replace("host;x-amz-date", "host;x-amz-content-sha256;x-amz-date")
+    });
+    skipped
+        .headers
+        .push(("X-Amz-Content-Sha256".into(), "UNSIGNED-PAYLOAD".into()));
+    skipped.body = b"x".to_vec();
+    assert_eq!(
+        verify_at(&skipped, SUITE_MS),
         Err(SigV4Error::SignatureMismatch)
     );
 }

@@ -608,7 +608,11 @@ impl RecordingFetcher {
 }
 
 impl Fetcher for RecordingFetcher {
-    fn get_text<'a>(&'a self, url: &'a str) -> LocalFuture<'a, Result<(u16, String), String>> {
+    fn get_text<'a>(
+        &'a self,
+        url: &'a str,
+        _max_bytes: usize,
+    ) -> LocalFuture<'a, Result<(u16, String), String>> {
         self.urls.borrow_mut().push(url.to_owned());
         let body = self.body.clone();
         Box::pin(async move { Ok((200, body)) })

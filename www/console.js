@@ -216,9 +216,9 @@ async function cognitoSigned(operation, input, { accessKeyId, secretAccessKey, r
   return read(await send(ENDPOINT, { method: "POST", headers: { ...headers, ...added }, body }));
 }
 
-/** The region of a pool id (`us-east-1_AbC` → `us-east-1`). */
+/** The region of a pool id (`us-east-1_AbC` → `us-east-1`), as the Worker reads it: before the last `_`. */
 function regionOf(poolId) {
-  return poolId.includes("_") ? poolId.slice(0, poolId.indexOf("_")) : "";
+  return poolId.includes("_") ? poolId.slice(0, poolId.lastIndexOf("_")) : "";
 }
 
 // --- The tab's session ---------------------------------------------------------------------------
@@ -567,12 +567,27 @@ function renderAdminScope() {
   $("admin-scope").textContent = `pool ${poolId || "—"} · region ${regionOf(poolId) || "—"} · service cognito-idp`;
 }
 
-/** Takes the dev keys from `#dev-keys=<id>:<secret>` into sessionStorage and off the address bar. */
-function adoptDevKeys() {
+/** Whether the Worker says it runs in dev mode (`make dev` sets DEV_MODE; /healthz tells). */
+async function workerInDevMode() {
+  try {
+    const res = await fetch("/healthz", { cache: "no-store" });
+    return (await res.json()).dev_mode === true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Takes the dev keys from `#dev-keys=<id>:<secret>` into sessionStorage — only where the Worker
+ * runs in dev mode, so a link can never plant keys in a deployed console — and always takes the
+ * fragment off the address bar.
+ */
+async function adoptDevKeys() {
   const match = location.hash.match(/^#dev-keys=([^:]+):(.+)$/);
-  if (match) {
+  if (match) history.replaceState(null, "", location.pathname + location.search);
+  const adopted = match !== null && (await workerInDevMode());
+  if (adopted) {
     sessionStorage.setItem(DEV_KEYS_KEY, JSON.stringify({ accessKeyId: decodeURIComponent(match[1]), secretAccessKey: decodeURIComponent(match[2]) }));
-    history.replaceState(null, "", location.pathname + location.search);
   }
   let keys = null;
   try {
@@ -583,9 +598,11 @@ function adoptDevKeys() {
   if (keys) {
     $("access-key-id").value = keys.accessKeyId ?? "";
     $("secret-access-key").value = keys.secretAccessKey ?? "";
-    $("admin-keys-source").textContent = match
+    $("admin-keys-source").textContent = adopted
       ? "Keys taken from the link make dev printed, kept in this tab, and removed from the address bar."
       : "Keys kept in this tab from earlier.";
+  } else if (match) {
+    $("admin-keys-source").textContent = "The keys in the link were ignored: this Worker is not running in dev mode (make dev).";
   } else {
     $("admin-keys-source").textContent = "Open the console link that make dev prints to fill these in.";
   }
@@ -595,7 +612,7 @@ function adoptDevKeys() {
 
 async function start() {
   $("endpoint").textContent = location.origin;
-  adoptDevKeys();
+  const devKeys = adoptDevKeys();
   renderAdminScope();
   renderWho();
   $("pool-id").addEventListener("input", renderAdminScope);
@@ -607,6 +624,7 @@ async function start() {
   $("forget-session").addEventListener("click", onForget);
   $("admin-form").addEventListener("submit", onAdminSignOut);
 
+  await devKeys;
   let duration;
   try {
     duration = await wasmReady;

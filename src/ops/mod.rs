@@ -22,13 +22,14 @@ use serde_json::{Map, Value};
 use crate::{
     app::{App, Io},
     auth::Expect,
-    config::{AdminCredential, Config, Pool},
+    config::{region_of, AdminCredential, Config, Pool},
     error::{ApiError, Error, TokenError},
     local::{
         tokens::ADMIN_SCOPE,
         users::{Directory, User},
     },
     revocation::{Actor, NotRevoked, Revocations},
+    sigv4::SigV4Error,
     validate::Violations,
 };
 
@@ -111,7 +112,12 @@ impl Operation {
 #[derive(Debug, Clone, Copy)]
 pub enum Caller<'a> {
     /// An admin credential whose SigV4 signature verified.
-    Admin(&'a AdminCredential),
+    Admin {
+        /// The credential.
+        credential: &'a AdminCredential,
+        /// The region of the signature's credential scope.
+        region: &'a str,
+    },
     /// Nobody in particular: the operation authorises by token or client.
     Anonymous,
     /// Code in the same Worker calling the JavaScript API: already trusted.
@@ -131,10 +137,18 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// Refuses an admin caller whose allow-list excludes `operation` on `pool_id`.
+    /// Refuses an admin caller whose signature is scoped to another region than `pool_id`'s
+    /// (a regional endpoint answers for its own region only), or whose allow-list excludes
+    /// `operation` on `pool_id`. Like IAM, before the pool is looked up.
     pub fn require_permission(&self, operation: Operation, pool_id: &str) -> Result<(), Error> {
         match self.caller {
-            Caller::Admin(credential) if !credential.permits(operation.name(), pool_id) => {
+            Caller::Admin { region, .. } if region != region_of(pool_id) => {
+                Err(SigV4Error::WrongRegion {
+                    region: region.to_owned(),
+                }
+                .into())
+            }
+            Caller::Admin { credential, .. } if !credential.permits(operation.name(), pool_id) => {
                 Err(ApiError::AccessDenied(credential.denial(operation.name(), pool_id)).into())
             }
             _ => Ok(()),
@@ -173,7 +187,7 @@ impl Ctx<'_> {
     /// The caller's name for the record: the access key id, or `js-api`.
     pub fn caller_name(&self) -> &str {
         match self.caller {
-            Caller::Admin(credential) => &credential.access_key_id,
+            Caller::Admin { credential, .. } => &credential.access_key_id,
             Caller::Trusted => "js-api",
             Caller::Anonymous => "anonymous",
         }

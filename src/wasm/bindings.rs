@@ -44,6 +44,25 @@ extern "C" {
     #[wasm_bindgen(method, catch)]
     pub fn fetch(this: &AssetsBinding, request: &web_sys::Request) -> Result<Promise, JsValue>;
 
+    /// A `ReadableStreamDefaultReader` (a request's or response's body, read chunk by chunk).
+    pub type BodyReader;
+
+    /// A `ReadableStream`, with the one method used here declared to catch (a locked or
+    /// disturbed stream throws), so a JS exception becomes a Rust error.
+    pub type BodyStream;
+
+    /// `getReader()`.
+    #[wasm_bindgen(method, catch, js_name = getReader)]
+    pub fn get_reader(this: &BodyStream) -> Result<BodyReader, JsValue>;
+
+    /// `read()` → `Promise<{done, value: Uint8Array}>`.
+    #[wasm_bindgen(method, catch)]
+    pub fn read(this: &BodyReader) -> Result<Promise, JsValue>;
+
+    /// `cancel()` → `Promise<void>`: stops the stream, so the rest is never transferred.
+    #[wasm_bindgen(method, catch)]
+    pub fn cancel(this: &BodyReader) -> Result<Promise, JsValue>;
+
     /// The global `fetch`.
     #[wasm_bindgen(catch, js_name = fetch)]
     pub fn global_fetch(request: &web_sys::Request) -> Result<Promise, JsValue>;

@@ -12,31 +12,31 @@ mod ports;
 
 use std::{cell::RefCell, rc::Rc};
 
-use js_sys::{Reflect, Uint8Array};
+use js_sys::Reflect;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use wasm_bindgen::{prelude::*, JsCast};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::{
-    app::{self, App, Io, Outcome, IDENTITY_HEADER_PREFIX},
+    app::{self, App, Io, Outcome},
     auth::Expect,
     claims::TokenUse,
-    config::{Config, SETTING_NAMES},
+    config::{BrokenConfig, Config, SETTING_NAMES},
     crypto::RustCrypto,
-    error::{ConfigError, Error, Surface},
+    error::{Error, Surface},
     http::{Request, Response},
     ops::{self, Caller, Ctx, Operation},
 };
 use bindings::{console_error, console_log, AssetsBinding};
-use ports::{describe, Fetch, Kv, Limiter};
+use ports::{read_capped, Fetch, Kv, Limiter, ReadError};
 
 /// Largest `POST /` body read, in bytes. Cognito requests are small; a larger body is refused
 /// before it is read.
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The configuration as parsed from the environment, or why it could not be.
-type ParsedConfig = Rc<Result<Config, ConfigError>>;
+type ParsedConfig = Rc<Result<Config, BrokenConfig>>;
 
 /// What an isolate keeps: the parsed configuration (with the raw JS values it came from, so a
 /// changed environment is noticed) and the core's caches.
@@ -96,7 +96,7 @@ fn isolate(env: &JsValue) -> (Rc<App>, ParsedConfig) {
             // Unreachable in practice (no borrow is held across an await); parse without caching.
             return (
                 Rc::new(App::new()),
-                Rc::new(Config::from_env(&to_settings(&raw))),
+                Rc::new(Config::load(&to_settings(&raw))),
             );
         };
         let cached = match &isolate.config {
@@ -104,9 +104,12 @@ fn isolate(env: &JsValue) -> (Rc<App>, ParsedConfig) {
             _ => None,
         };
         let config = cached.unwrap_or_else(|| {
-            let parsed = Rc::new(Config::from_env(&to_settings(&raw)));
-            if let Err(err) = parsed.as_ref() {
-                console_error(&format!("edge-revoke: configuration error: {err}"));
+            let parsed = Rc::new(Config::load(&to_settings(&raw)));
+            if let Err(broken) = parsed.as_ref() {
+                console_error(&format!(
+                    "edge-revoke: configuration error: {}",
+                    broken.error
+                ));
             }
             isolate.config = Some((raw, parsed.clone()));
             parsed
@@ -202,6 +205,9 @@ fn to_js_response(response: &Response) -> Result<web_sys::Response, JsValue> {
     web_sys::Response::new_with_opt_u8_array_and_init(Some(&mut body), &init)
 }
 
+/// The `POST /` body, read chunk by chunk and refused as soon as it passes [`MAX_BODY_BYTES`]:
+/// a declared length over the cap is refused unread, and a chunked body (no length) is never
+/// buffered past the cap.
 async fn read_body(request: &web_sys::Request) -> Result<Vec<u8>, Error> {
     let declared = request
         .headers()
@@ -212,17 +218,14 @@ async fn read_body(request: &web_sys::Request) -> Result<Vec<u8>, Error> {
     if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
         return Err(Error::Api(crate::error::ApiError::PayloadTooLarge));
     }
-    let promise = request
-        .array_buffer()
-        .map_err(|e| Error::Internal(format!("reading the body: {}", describe(&e))))?;
-    let buffer = JsFuture::from(promise)
-        .await
-        .map_err(|e| Error::Internal(format!("reading the body: {}", describe(&e))))?;
-    let bytes = Uint8Array::new(&buffer).to_vec();
-    if bytes.len() > MAX_BODY_BYTES {
-        return Err(Error::Api(crate::error::ApiError::PayloadTooLarge));
+    let Some(stream) = request.body() else {
+        return Ok(Vec::new());
+    };
+    match read_capped(&stream, MAX_BODY_BYTES).await {
+        Ok(bytes) => Ok(bytes),
+        Err(ReadError::TooLarge) => Err(Error::Api(crate::error::ApiError::PayloadTooLarge)),
+        Err(ReadError::Failed(why)) => Err(Error::Internal(format!("reading the body: {why}"))),
     }
-    Ok(bytes)
 }
 
 /// Sends the original request upstream with the verified identity instead of any the client sent.
@@ -233,7 +236,7 @@ async fn forward(
 ) -> Result<web_sys::Response, JsValue> {
     let headers = web_sys::Headers::new_with_headers(&original.headers())?;
     for (name, _) in headers_of(&original.headers()) {
-        if name.starts_with(IDENTITY_HEADER_PREFIX) {
+        if app::is_identity_header(&name) {
             headers.delete(&name)?;
         }
     }
@@ -327,7 +330,13 @@ pub async fn handle_request(
             identity,
             cors,
         } => with_headers(forward(&request, &url, &identity).await?, &cors),
-        Outcome::Assets => serve_asset(&env, &request).await,
+        Outcome::Assets => {
+            let extra: Vec<(String, String)> = app::ASSET_HEADERS
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+                .collect();
+            with_headers(serve_asset(&env, &request).await?, &extra)
+        }
     }
 }
 
@@ -335,7 +344,13 @@ pub async fn handle_request(
 /// Cognito's text.
 fn js_error(err: &Error) -> JsValue {
     let wire = err.wire(Surface::Api);
-    let error = js_sys::Error::new(&wire.message);
+    // The JavaScript API answers code of the same Worker, which may read which setting is wrong
+    // (HTTP callers are told only that the configuration is invalid).
+    let message = match err {
+        Error::Config(config) => format!("Configuration error: {config}"),
+        _ => wire.message,
+    };
+    let error = js_sys::Error::new(&message);
     error.set_name(wire.error_type);
     error.into()
 }
@@ -367,6 +382,7 @@ export interface EdgeRevokeEnv {
   ORIGIN_URL?: string;
   REVOCATION_CACHE_TTL_S?: string | number;
   KV_CACHE_TTL_S?: string | number;
+  DEV_MODE?: string | boolean;
   RATE_LIMITER?: { limit(options: { key: string }): Promise<{ success: boolean }> };
   ASSETS?: { fetch(request: Request): Promise<Response> };
   [name: string]: unknown;
@@ -393,7 +409,7 @@ pub async fn verify_token(
     let config = config
         .as_ref()
         .as_ref()
-        .map_err(|err| js_error(&Error::Config(err.clone())))?;
+        .map_err(|broken| js_error(&Error::Config(broken.error.clone())))?;
     let token_use = match option_string(&options, "tokenUse")?.as_deref() {
         None => None,
         Some(value) => Some(TokenUse::from_claim(value).ok_or_else(|| {
@@ -426,7 +442,7 @@ async fn trusted_call(
     let config = config
         .as_ref()
         .as_ref()
-        .map_err(|err| js_error(&Error::Config(err.clone())))?;
+        .map_err(|broken| js_error(&Error::Config(broken.error.clone())))?;
     let body = match serde_wasm_bindgen::from_value::<Value>(input) {
         Ok(Value::Object(map)) => map,
         _ => return Err(js_sys::TypeError::new("the input must be an object").into()),

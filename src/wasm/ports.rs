@@ -1,13 +1,14 @@
 //! The core's ports over Workers bindings: KV, outbound fetch, the rate limiter.
 //! JavaScript errors become Rust errors here and nowhere else.
 
-use js_sys::{Array, Map, Object, Reflect};
+use js_sys::{Array, Map, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use super::bindings::{global_fetch, KvNamespace, RateLimitBinding};
+use super::bindings::{global_fetch, BodyStream, KvNamespace, RateLimitBinding};
 use crate::{
     error::StoreError,
+    http::{CappedBody, TooLarge},
     ports::{key_for_log, scrub_keys, Fetcher, LocalFuture, RateLimiter, Store},
 };
 
@@ -31,6 +32,56 @@ async fn sleep_ms(ms: i32) {
 
 /// How long a JWKS fetch may take before it counts as failed, in ms.
 const FETCH_TIMEOUT_MS: u32 = 3_000;
+
+/// Why a capped read stopped.
+pub enum ReadError {
+    /// The body went past the cap; the stream was cancelled there.
+    TooLarge,
+    /// The stream failed (or was not a byte stream).
+    Failed(String),
+}
+
+/// Reads `stream` chunk by chunk into at most `cap` bytes. A chunk that would go past the cap is
+/// never copied into wasm memory: the stream is cancelled and the read refused, however much
+/// more the sender had (a chunked body declares no length up front).
+pub async fn read_capped(
+    stream: &web_sys::ReadableStream,
+    cap: usize,
+) -> Result<Vec<u8>, ReadError> {
+    let failed = |e: JsValue| ReadError::Failed(describe(&e));
+    let reader = stream
+        .unchecked_ref::<BodyStream>()
+        .get_reader()
+        .map_err(failed)?;
+    let mut body = CappedBody::new(cap);
+    loop {
+        let step = JsFuture::from(reader.read().map_err(failed)?)
+            .await
+            .map_err(failed)?;
+        if Reflect::get(&step, &JsValue::from_str("done"))
+            .map_err(failed)?
+            .as_bool()
+            .unwrap_or(true)
+        {
+            return Ok(body.into_bytes());
+        }
+        let chunk: Uint8Array = Reflect::get(&step, &JsValue::from_str("value"))
+            .map_err(failed)?
+            .dyn_into()
+            .map_err(|_| ReadError::Failed("a body chunk was not a Uint8Array".into()))?;
+        let room = match body.reserve_chunk(chunk.length() as usize) {
+            Ok(room) => room,
+            Err(TooLarge) => {
+                // Stop the transfer; a failure to cancel changes nothing about the answer.
+                if let Ok(promise) = reader.cancel() {
+                    let _ = JsFuture::from(promise).await;
+                }
+                return Err(ReadError::TooLarge);
+            }
+        };
+        chunk.copy_to(room);
+    }
+}
 
 /// A JS exception as text for the log.
 pub fn describe(err: &JsValue) -> String {
@@ -167,14 +218,21 @@ impl Store for Kv {
     }
 }
 
-/// Outbound GET through the global `fetch`, with a timeout.
+/// Outbound GET through the global `fetch`, with a timeout, no redirects and a size cap.
 pub struct Fetch;
 
 impl Fetcher for Fetch {
-    fn get_text<'a>(&'a self, url: &'a str) -> LocalFuture<'a, Result<(u16, String), String>> {
+    fn get_text<'a>(
+        &'a self,
+        url: &'a str,
+        max_bytes: usize,
+    ) -> LocalFuture<'a, Result<(u16, String), String>> {
         Box::pin(async move {
             let init = web_sys::RequestInit::new();
             init.set_method("GET");
+            // A redirect is answered as it is (a 3xx), never followed: the URL checked against
+            // the https rule at config load must be the one whose answer is trusted.
+            init.set_redirect(web_sys::RequestRedirect::Manual);
             init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(
                 FETCH_TIMEOUT_MS,
             )));
@@ -187,11 +245,31 @@ impl Fetcher for Fetch {
                 .dyn_into()
                 .map_err(|_| "fetch did not answer a Response".to_owned())?;
             let status = response.status();
-            let text = JsFuture::from(response.text().map_err(|e| describe(&e))?)
-                .await
-                .map_err(|e| describe(&e))?
-                .as_string()
-                .unwrap_or_default();
+            if (300..400).contains(&status) {
+                return Err(format!("HTTP {status}: redirects are not followed"));
+            }
+            let too_large = || format!("document larger than {max_bytes} bytes");
+            let declared = response
+                .headers()
+                .get("content-length")
+                .ok()
+                .flatten()
+                .and_then(|v| v.trim().parse::<usize>().ok());
+            if declared.is_some_and(|len| len > max_bytes) {
+                if let Some(stream) = response.body() {
+                    let _ = stream.cancel();
+                }
+                return Err(too_large());
+            }
+            let bytes = match response.body() {
+                None => Vec::new(),
+                Some(stream) => match read_capped(&stream, max_bytes).await {
+                    Ok(bytes) => bytes,
+                    Err(ReadError::TooLarge) => return Err(too_large()),
+                    Err(ReadError::Failed(why)) => return Err(why),
+                },
+            };
+            let text = String::from_utf8(bytes).map_err(|_| "document is not UTF-8".to_owned())?;
             Ok((status, text))
         })
     }

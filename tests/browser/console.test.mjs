@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { CognitoIdentityProviderClient, AdminCreateUserCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { ROOT, startDev, launchBrowser, startPageServer, outputDir } from "./support.mjs";
+import { startWorker, keyFor, pool } from "../worker/support.mjs";
 
 const POOL = "us-east-1_DemoPool";
 const CLIENT = "democlient";
@@ -57,6 +58,10 @@ async function newDevice(name, viewport = VIEWPORT) {
   page.setDefaultTimeout(15_000);
   const errors = [];
   page.on("pageerror", (err) => errors.push(err.message));
+  // A Content-Security-Policy violation is logged, not thrown: count it as an error too.
+  page.on("console", (message) => {
+    if (message.type() === "error" && /Content Security Policy/i.test(message.text())) errors.push(message.text());
+  });
   devices[name] = { context, page, errors };
   return page;
 }
@@ -404,6 +409,45 @@ test("a request that gets no answer is shown as a network failure", async () => 
   assert.equal(failed.requestId, "— (no answer)");
   await page.locator("#api").scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(out, "15-network-error.png") });
+});
+
+test("the console is served with a Content-Security-Policy that its pages run under", async () => {
+  const res = await fetch(`${dev.origin}/`);
+  const policy = res.headers.get("content-security-policy");
+  assert.match(policy, /default-src 'none'/);
+  assert.match(policy, /script-src 'self' 'wasm-unsafe-eval'/);
+  assert.match(policy, /frame-ancestors 'none'/);
+  await res.text();
+  // Every device above loaded the wasm, signed in, signed requests and called the API under it;
+  // "no page threw" below counts any violation the browser reported.
+  const seen = await devices.A.page.evaluate(async () => (await fetch("/", { cache: "no-store" })).headers.get("content-security-policy"));
+  assert.equal(seen, policy);
+});
+
+test("a console on a Worker not in dev mode ignores keys in its link and takes them off the address bar", async () => {
+  // The Worker alone with its static assets, as deployed: DEV_MODE is not set.
+  const key = await keyFor("RS256");
+  const deployed = await startWorker(
+    { POOLS: JSON.stringify([pool("us-east-1_Deployed1", [key])]) },
+    { assets: { directory: "www", binding: "ASSETS", routerConfig: { has_user_worker: true, invoke_user_worker_ahead_of_assets: true } } },
+  );
+  try {
+    const page = await newDevice("D");
+    const origin = new URL(deployed.url).origin;
+    await openConsole(page, `${origin}/#dev-keys=AKIAPLANTEDKEY000001:planted-secret-access-key`);
+    assert.equal(page.url(), `${origin}/`, "the fragment left the address bar");
+    assert.equal(await page.evaluate(() => sessionStorage.getItem("edge-revoke.dev-keys")), null);
+    assert.equal(await page.inputValue("#access-key-id"), "");
+    assert.equal(await page.inputValue("#secret-access-key"), "");
+    assert.equal(
+      await page.textContent("#admin-keys-source"),
+      "The keys in the link were ignored: this Worker is not running in dev mode (make dev).",
+    );
+    await screenshot(page, "18-dev-keys-ignored-outside-dev-mode");
+    await devices.D.context.close();
+  } finally {
+    await deployed.dispose();
+  }
 });
 
 test("CORS: an allowed origin uses the gate and GlobalSignOut and reads the answers, a foreign origin is blocked", async () => {

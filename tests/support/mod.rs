@@ -14,9 +14,8 @@ use base64::{
 };
 use edge_revoke::{
     app::{App, Io, Outcome},
-    config::Config,
+    config::{BrokenConfig, Config},
     crypto::RustCrypto,
-    error::ConfigError,
     http::Request,
     ports::{LocalFuture, MemoryStore, NoFetch, RateLimiter},
     sigv4::{self, RequestParts},
@@ -126,6 +125,8 @@ pub struct Signer<'a> {
     pub key: &'a str,
     pub secret: &'a str,
     pub service: &'a str,
+    /// The credential scope's region.
+    pub region: &'a str,
     /// Signing time offset from the server clock, in ms.
     pub skew_ms: i64,
     pub token: Option<&'a str>,
@@ -135,6 +136,7 @@ pub const ADMIN: Signer<'static> = Signer {
     key: ADMIN_KEY,
     secret: ADMIN_SECRET,
     service: "cognito-idp",
+    region: "us-east-1",
     skew_ms: 0,
     token: None,
 };
@@ -147,6 +149,7 @@ pub struct World {
     pub limiter: Limiter,
     pub now: Cell<u64>,
     pub requests: Cell<u32>,
+    pub invocations: Cell<u32>,
     pub logs: RefCell<Vec<String>>,
 }
 
@@ -181,6 +184,7 @@ impl World {
             },
             now: Cell::new(T0_MS),
             requests: Cell::new(0),
+            invocations: Cell::new(0),
             logs: RefCell::new(Vec::new()),
         }
     }
@@ -198,7 +202,7 @@ impl World {
     }
 
     /// Sends `request` to an isolate whose environment parsed to `config` (or failed to).
-    pub fn send_with(&self, config: Result<&Config, &ConfigError>, request: &Request) -> Reply {
+    pub fn send_with(&self, config: Result<&Config, &BrokenConfig>, request: &Request) -> Reply {
         self.requests.set(self.requests.get() + 1);
         let request_id = format!("req-{}", self.requests.get());
         let log = |line: &str| self.logs.borrow_mut().push(line.to_owned());
@@ -217,7 +221,14 @@ impl World {
         }
     }
 
+    /// Signs `request` as an AWS SDK does: with a fresh `amz-sdk-invocation-id` (signed), so two
+    /// calls never share a signature, however alike (each signature is accepted once).
     pub fn sign(&self, mut request: Request, signer: Signer<'_>) -> Request {
+        self.invocations.set(self.invocations.get() + 1);
+        request.headers.push((
+            "amz-sdk-invocation-id".into(),
+            format!("invocation-{}", self.invocations.get()),
+        ));
         let at = self.now().saturating_add_signed(signer.skew_ms);
         let parts = RequestParts {
             method: &request.method,
@@ -230,7 +241,7 @@ impl World {
             &parts,
             signer.key,
             signer.secret,
-            "us-east-1",
+            signer.region,
             signer.service,
             &sigv4::format_amz_date(at),
             signer.token,

@@ -14,13 +14,17 @@
 //       or a Map that leaves out the keys asked for ("missing-keys").
 //     rateLimitPuts: n: the next n puts are refused as KV refuses a second write to a key within a
 //       second ("KV PUT failed: 429 Too Many Requests"), then puts go through again.
+//     spare: null | "<prefix>": puts of keys under the prefix go straight through, uncounted by
+//       the other counters and untouched by the failures above (counted in sparedPuts), so a test
+//       can aim its faults at the writes it is about (e.g. past the "sigv4/v1/" record of the
+//       call's signature, which comes first).
 //     reset: zero the counters.
 //   GET /__fake-kv → {config, counters} where counters count calls made to the fake by the
 //     product (gets, puts, deletes, failed ones) and wasm traps the product's entry recovered from.
 import { handleRequest } from "../../src/entry.js";
 
-const config = { failReads: false, failWrites: false, failMode: "reject", failPutsAfter: null, garbage: null, rateLimitPuts: 0 };
-const counters = { gets: 0, keysRead: 0, puts: 0, deletes: 0, failedGets: 0, failedPuts: 0, failedDeletes: 0, traps: 0 };
+const config = { failReads: false, failWrites: false, failMode: "reject", failPutsAfter: null, garbage: null, rateLimitPuts: 0, spare: null };
+const counters = { gets: 0, keysRead: 0, puts: 0, deletes: 0, failedGets: 0, failedPuts: 0, failedDeletes: 0, sparedPuts: 0, traps: 0 };
 
 // The product's entry logs "wasm trapped" through console.error when a call traps; count them so
 // tests can assert that nothing panicked (a trap would otherwise look like a clean 500).
@@ -58,6 +62,10 @@ function fakeKv(real) {
     getWithMetadata: (key, options) => real.getWithMetadata(key, options),
     list: (options) => real.list(options),
     put(key, value, options) {
+      if (config.spare !== null && key.startsWith(config.spare)) {
+        counters.sparedPuts++;
+        return real.put(key, value, options);
+      }
       counters.puts++;
       const budgetSpent = config.failPutsAfter !== null && config.failPutsAfter <= 0;
       if (config.failPutsAfter !== null) config.failPutsAfter--;

@@ -39,7 +39,10 @@ import {
 const LOCAL = "us-east-1_FaultLocal1";
 const LOCAL_CLIENT = "faultlocalclient1";
 const EXTERNAL = "us-east-1_FaultExt1";
-const HEALTHY = { failReads: false, failWrites: false, failMode: "reject", failPutsAfter: null, garbage: null, rateLimitPuts: 0 };
+const HEALTHY = { failReads: false, failWrites: false, failMode: "reject", failPutsAfter: null, garbage: null, rateLimitPuts: 0, spare: null };
+// Each SigV4-signed call first records its signature (src/replay.rs); tests that aim a fault at a
+// later write let that record through.
+const SIGNATURE_RECORDS = "sigv4/v1/";
 
 let worker, client, extKey;
 const unique = (prefix) => `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
@@ -174,7 +177,7 @@ test("a write KV refuses for its per-key rate (429) is retried once after a seco
   const name = unique("ivy");
   const sub = await createUser(client, LOCAL, name);
   const tokens = await signIn(client, LOCAL_CLIENT, name);
-  await fake({ rateLimitPuts: 1, reset: true });
+  await fake({ rateLimitPuts: 1, spare: SIGNATURE_RECORDS, reset: true });
   const started = Date.now();
   const out = await client.send(new AdminUserGlobalSignOutCommand({ UserPoolId: LOCAL, Username: name }));
   const took = Date.now() - started;
@@ -182,6 +185,7 @@ test("a write KV refuses for its per-key rate (429) is retried once after a seco
   const { counters } = await fakeState();
   assert.equal(counters.puts, 2, "one refused put, one retried put");
   assert.equal(counters.failedPuts, 1);
+  assert.equal(counters.sparedPuts, 1, "the call's signature was recorded");
   assert.ok(took >= 1000, `the retry waited out KV's one-second window (${took} ms)`);
   assert.equal(JSON.parse(await worker.kv.get(`rev/v1/u/${LOCAL}/${sub}`)).request_id, out.$metadata.requestId);
   await assertGateRefusal(await worker.fetch("/api/me", bearer(tokens.AccessToken)), "Access Token has been revoked");
@@ -191,7 +195,7 @@ test("a write KV refuses for its per-key rate (429) is retried once after a seco
 test("a write refused for its rate twice answers 500 and leaves no entry", async () => {
   const name = unique("jude");
   const sub = await createUser(client, LOCAL, name);
-  await fake({ rateLimitPuts: 2, reset: true });
+  await fake({ rateLimitPuts: 2, spare: SIGNATURE_RECORDS, reset: true });
   const err = await rejection(client.send(new AdminUserGlobalSignOutCommand({ UserPoolId: LOCAL, Username: name })));
   assertAwsError(err, "InternalErrorException", "Internal server error.", 500);
   assert.equal(await worker.kv.get(`rev/v1/u/${LOCAL}/${sub}`), null);
@@ -249,7 +253,7 @@ test("with KV writes failing AdminCreateUser answers 500 and creates nobody", as
 test("an AdminCreateUser whose username index write fails rolls its record back", async () => {
   const name = unique("ghost");
   const before = await userKeys();
-  await fake({ failPutsAfter: 1, reset: true }); // the record is written, the username index is not
+  await fake({ failPutsAfter: 1, spare: SIGNATURE_RECORDS, reset: true }); // the record is written, the username index is not
   assertAwsError(await rejection(createGhost(name)), "InternalErrorException", "Internal server error.", 500);
   const { counters } = await fakeState();
   assert.deepEqual([counters.puts, counters.failedPuts, counters.deletes], [2, 1, 1], "record put, index put failed, record deleted");
@@ -264,7 +268,7 @@ test("an AdminCreateUser whose username index write fails rolls its record back"
 test("an AdminCreateUser whose email index write fails leaves no reachable user and the name and email free", async () => {
   const name = unique("ghost");
   const recordsBefore = (await userKeys()).filter((k) => k.includes("/sub/"));
-  await fake({ failPutsAfter: 2, reset: true }); // record and username index written, email index not
+  await fake({ failPutsAfter: 2, spare: SIGNATURE_RECORDS, reset: true }); // record and username index written, email index not
   assertAwsError(await rejection(createGhost(name)), "InternalErrorException", "Internal server error.", 500);
   const { counters } = await fakeState();
   assert.deepEqual([counters.puts, counters.failedPuts, counters.deletes], [3, 1, 1], "record and name index put, email index failed, record deleted");

@@ -118,16 +118,32 @@ test("paths outside the protected prefixes need no token", async () => {
   assert.ok(res.status < 500);
 });
 
-test("an invalid configuration is a clear 500 on every request, naming the field", async () => {
+test("an invalid configuration is a 500 on every request that names no field to the caller", async () => {
   const broken = await startWorker({ POOLS: JSON.stringify([{ id: "us-east-1_Bad1", isuer: "x", allow_any_client: true }]) });
   try {
-    for (const path of ["/healthz", "/api/me", "/"]) {
+    for (const path of ["/api/me", "/"]) {
       const res = await broken.fetch(path, { method: path === "/" ? "POST" : "GET" });
       assert.equal(res.status, 500, path);
       const body = await res.json();
-      assert.equal(body.__type, "InternalErrorException");
-      assert.match(body.message, /POOLS\[0\]\.isuer/);
+      assert.deepEqual(body, { __type: "InternalErrorException", message: "The Worker's configuration is invalid; the details are in its log." });
     }
+    const health = await broken.fetch("/healthz");
+    assert.equal(health.status, 500);
+    const text = await health.text();
+    assert.deepEqual(JSON.parse(text), { status: "error", config: "error", kv: "ok" });
+    assert.doesNotMatch(text, /isuer|POOLS/);
+  } finally {
+    await broken.dispose();
+  }
+});
+
+test("the JavaScript API tells the Worker's own code which setting is wrong", async () => {
+  const broken = await startWorker({ POOLS: JSON.stringify([{ id: "us-east-1_Bad1", isuer: "x", allow_any_client: true }]) }, { scriptPath: "tests/worker/api-entry.js" });
+  try {
+    const res = await broken.fetch("/__test/js-api", { method: "POST", body: JSON.stringify({ call: "verifyToken", args: ["x.y.z"] }) });
+    const { rejected } = await res.json();
+    assert.equal(rejected.name, "InternalErrorException");
+    assert.match(rejected.message, /^Configuration error: POOLS\[0\]\.isuer: /);
   } finally {
     await broken.dispose();
   }
@@ -158,6 +174,39 @@ test("accepted requests are proxied with verified identity headers and forged on
     const refused = await proxy.fetch("/api/orders", { headers: { "x-edge-auth-sub": "forged" } });
     assert.equal(refused.status, 401);
     assert.equal(origin.requests.length, 1, "a refused request never reaches the origin");
+  } finally {
+    await proxy.dispose();
+    await origin.close();
+  }
+});
+
+test("identity headers spelled with underscores or in any case never reach the origin", async () => {
+  const origin = await startServer(() => ({ status: 200, body: "upstream ok" }));
+  const proxy = await startWorker({ POOLS: JSON.stringify([pool(POOL, [keys.RS256])]), ORIGIN_URL: origin.url });
+  // CGI-style servers read each of these as HTTP_X_EDGE_AUTH_<NAME>, the same as our own headers.
+  const forged = {
+    x_edge_auth_username: "admin",
+    "X-Edge-Auth-Sub": "forged-sub",
+    X_EDGE_AUTH_POOL: "us-east-1_Other",
+    "x-edge_auth-scope": "admin:all",
+    "X_Edge-Auth_client-id": "forged-client",
+    x_edge_auth_admin: "true",
+  };
+  try {
+    const token = await sign(keys.RS256, accessClaims(POOL, { username: "alice" }));
+    const res = await proxy.fetch("/api/orders", { headers: { authorization: `Bearer ${token}`, ...forged } });
+    assert.equal(res.status, 200);
+    const seen = origin.requests.at(-1).headers;
+    for (const [name, value] of Object.entries(forged)) {
+      assert.ok(!Object.values(seen).includes(value), `${name}: ${value} reached the origin`);
+    }
+    const ours = Object.keys(seen).filter((name) => name.replaceAll("_", "-").startsWith("x-edge-auth-")).sort();
+    assert.deepEqual(ours, ["x-edge-auth-client-id", "x-edge-auth-pool", "x-edge-auth-scope", "x-edge-auth-sub", "x-edge-auth-token-use", "x-edge-auth-username"]);
+    assert.equal(seen["x-edge-auth-username"], "alice");
+    assert.equal(seen["x-edge-auth-sub"], "7d0a5c2e-1111-4aaa-8bbb-000000000001");
+    assert.equal(seen["x-edge-auth-pool"], POOL);
+    assert.equal(seen["x-edge-auth-client-id"], "client1");
+    assert.equal(seen["x-edge-auth-scope"], "aws.cognito.signin.user.admin");
   } finally {
     await proxy.dispose();
     await origin.close();

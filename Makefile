@@ -9,7 +9,10 @@ SHELL := /bin/bash
 WASM_BINDGEN_VERSION := $(shell sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' Cargo.toml)
 WASM := target/wasm32-unknown-unknown/release/edge_revoke.wasm
 CARGO_BIN := $(HOME)/.cargo/bin
+# node_modules/.bin comes first: after `npm ci` every recipe runs the project's own Node 22 (the
+# `node` package from the npm registry), wrangler, workerd and the rest, whatever the machine has.
 export PATH := $(CARGO_BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+NODE_VERSION := $(shell sed -n 's/^    "node": "\([0-9.]*\)",\{0,1\}$$/\1/p' package.json)
 VENV := .venv
 PY_REQUIREMENTS := tests/clients/requirements.txt
 
@@ -32,12 +35,17 @@ rust-deps:
 	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); \
 	fi
 
-# npm ci only when the lockfile changed since the last install.
+# npm ci only when the lockfile changed since the last install. The first install on a fresh
+# machine runs on the machine's Node (any recent one; wrangler's "needs Node 22" engine notes are
+# expected then); it installs Node $(NODE_VERSION), which runs everything after it.
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
 node-deps: node_modules/.installed
+	@[ "$$(node --version)" = "v$(NODE_VERSION)" ] || { \
+	  echo "node on PATH is $$(node --version) ($$(command -v node)), not the pinned v$(NODE_VERSION)"; \
+	  echo "remove node_modules and run make again"; exit 1; }
 
 $(VENV)/.installed: $(PY_REQUIREMENTS)
 	python3 -m venv $(VENV)
@@ -93,17 +101,17 @@ test-native:
 	cargo test --quiet
 
 test-worker: node-deps
-	node --test --test-concurrency=1 tests/worker/
+	node --test --test-concurrency=1 "tests/worker/*.test.mjs"
 
 # boto3 and the AWS SDK for JavaScript v3, unmodified, against the Worker (Miniflare via
 # tests/clients/serve.mjs, and once through scripts/dev.mjs, exactly as `make dev` runs it).
 test-clients: py-deps node-deps
 	$(VENV)/bin/pytest -q -p no:cacheprovider tests/clients
-	node --test --test-concurrency=1 tests/clients/
+	node --test --test-concurrency=1 "tests/clients/*.test.mjs"
 
 # The console in Debian's Chromium (playwright-core) against the Worker as `make dev` runs it.
 test-browser: chromium node-deps
-	node --test --test-concurrency=1 tests/browser/
+	node --test --test-concurrency=1 "tests/browser/*.test.mjs"
 
 clean:
 	rm -rf pkg www/pkg target/wasm32-unknown-unknown .wrangler tests/output

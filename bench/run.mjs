@@ -52,7 +52,7 @@ const vars = (extra = {}) => ({
 });
 
 const rows = [];
-const worker = await startWorker(vars(), { scriptPath: "bench/counting-entry.js" });
+const worker = await startWorker(vars(), { entry: "bench/counting-entry.js" });
 try {
   const rsToken = await sign(rs256, accessClaims(EXTERNAL));
   const esToken = await sign(es256, accessClaims(EXTERNAL, { sub: "es-user" }));
@@ -91,7 +91,7 @@ try {
   await worker.dispose();
 }
 
-const cold = await startWorker(vars({ REVOCATION_CACHE_TTL_S: "0" }), { scriptPath: "bench/counting-entry.js" });
+const cold = await startWorker(vars({ REVOCATION_CACHE_TTL_S: "0" }), { entry: "bench/counting-entry.js" });
 try {
   const token = await sign(rs256, accessClaims(EXTERNAL));
   for (let i = 0; i < 20; i += 1) await cold.fetch("/api/me", bearer(token));

@@ -16,13 +16,14 @@ NODE_VERSION := $(shell sed -n 's/^    "node": "\([0-9.]*\)",\{0,1\}$$/\1/p' pac
 VENV := .venv
 PY_REQUIREMENTS := tests/clients/requirements.txt
 
-.PHONY: help dev test build deploy bench deps test-native test-worker test-clients test-browser \
-        rust-deps node-deps py-deps chromium clean
+.PHONY: help dev test build package deploy bench deps test-native test-worker test-clients \
+        test-browser test-package rust-deps node-deps py-deps chromium clean
 
 help:
 	@echo "make dev     run the Worker locally on http://127.0.0.1:8787 (local KV, demo pool)"
 	@echo "make test    every test tier: native, workerd, boto3 + AWS SDK v3, Chromium"
 	@echo "make build   build the wasm package into pkg/"
+	@echo "make package the npm package edge-revoke, packed into target/npm/ (npm pack)"
 	@echo "make deploy  wrangler deploy (needs a Cloudflare account; see README)"
 	@echo "make bench   latency, KV operations per request and size, as a table"
 
@@ -80,6 +81,30 @@ pkg/edge_revoke_bg.wasm: $(WASM)
 www/pkg/edge_revoke_bg.wasm: pkg/edge_revoke_bg.wasm
 	mkdir -p www/pkg && cp pkg/edge_revoke.js pkg/edge_revoke_bg.wasm pkg/edge_revoke.d.ts www/pkg/
 
+# --- the npm package ----------------------------------------------------------------------------
+
+# `edge-revoke` on npm: the Worker entry and the wasm package, staged from the build with the
+# manifest in npm/ (the root package.json is the private development tool chain), then packed.
+# The files keep their repository paths, so src/entry.js imports ../pkg/ unchanged.
+PACKAGE_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+PACKAGE_STAGE := target/npm/edge-revoke
+TARBALL := target/npm/edge-revoke-$(PACKAGE_VERSION).tgz
+PACKAGE_SOURCES := npm/package.json npm/README.md LICENSE CHANGELOG.md src/entry.js src/entry.d.ts \
+        src/guard.js pkg/edge_revoke.js pkg/edge_revoke.d.ts pkg/edge_revoke_bg.wasm
+
+package: build
+	@$(MAKE) --no-print-directory $(TARBALL)
+
+$(TARBALL): $(PACKAGE_SOURCES)
+	@[ "$$(node -p 'require("./npm/package.json").version')" = "$(PACKAGE_VERSION)" ] || { \
+	  echo "npm/package.json's version is not Cargo.toml's $(PACKAGE_VERSION)"; exit 1; }
+	@grep -q '^## $(PACKAGE_VERSION)\b' CHANGELOG.md || { echo "CHANGELOG.md has no section for $(PACKAGE_VERSION)"; exit 1; }
+	rm -rf $(PACKAGE_STAGE) && mkdir -p $(PACKAGE_STAGE)/src $(PACKAGE_STAGE)/pkg
+	cp npm/package.json npm/README.md LICENSE CHANGELOG.md $(PACKAGE_STAGE)/
+	cp src/entry.js src/entry.d.ts src/guard.js $(PACKAGE_STAGE)/src/
+	cp pkg/edge_revoke.js pkg/edge_revoke.d.ts pkg/edge_revoke_bg.wasm $(PACKAGE_STAGE)/pkg/
+	cd $(PACKAGE_STAGE) && npm pack --pack-destination .. 2>&1 | grep -E 'filename|package size|unpacked size|total files'
+
 # --- run ----------------------------------------------------------------------------------------
 
 dev: build
@@ -93,8 +118,8 @@ bench: build
 
 # --- tests --------------------------------------------------------------------------------------
 
-test: build
-	$(MAKE) --no-print-directory test-native test-worker test-clients test-browser
+test: package
+	$(MAKE) --no-print-directory test-native test-worker test-clients test-browser test-package
 	@echo "all test tiers passed"
 
 test-native:
@@ -113,5 +138,11 @@ test-clients: py-deps node-deps
 test-browser: chromium node-deps
 	node --test --test-concurrency=1 "tests/browser/*.test.mjs"
 
+# The packed tarball installed into the examples, bundled by wrangler and run in workerd; the
+# browser example in Chromium.
+test-package: package chromium
+	node --test --test-concurrency=1 "tests/package/*.test.mjs"
+
 clean:
-	rm -rf pkg www/pkg target/wasm32-unknown-unknown .wrangler tests/output
+	rm -rf pkg www/pkg target/wasm32-unknown-unknown target/npm .wrangler tests/output \
+	  examples/*/node_modules examples/*/.wrangler

@@ -3,7 +3,7 @@
 // `wrangler types`, bundles, and runs under `wrangler dev` doing what its comments promise.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import {
   CognitoIdentityProviderClient,
   AdminUserGlobalSignOutCommand,
@@ -11,7 +11,7 @@ import {
   GlobalSignOutCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { keyFor, pool, accessClaims, sign, bearer, now, startServer, ADMIN, adminCredentials } from "../worker/support.mjs";
-import { example, installPackage, typeCheck, bundle, wranglerDev, POOL_ID, CLIENT_ID } from "./support.mjs";
+import { ROOT, example, installPackage, typeCheck, bundle, wranglerDev, run, POOL_ID, CLIENT_ID } from "./support.mjs";
 
 const ALICE = "a11ce000-0000-4000-8000-000000000001";
 const BOB = "b0b00000-0000-4000-8000-000000000002";
@@ -137,5 +137,24 @@ describe("examples/gate-and-api: both on one hostname", () => {
     assert.equal(refused.status, 401);
     assert.deepEqual(await refused.json(), { __type: "NotAuthorizedException", message: "Access Token has been revoked" });
     assert.deepEqual(origin.requests.map((r) => r.url), ["/v1/profile"], "the origin saw only the request before the sign-out");
+  });
+});
+
+describe("the repository's own wrangler.toml", () => {
+  test("its Env (wrangler types: KV, rate limit, static assets, vars) is what the Worker entry takes", async () => {
+    const dir = `${ROOT}.wrangler/typecheck-root/`;
+    mkdirSync(dir, { recursive: true });
+    await run("wrangler", ["types", `${dir}worker-configuration.d.ts`], { cwd: ROOT });
+    const generated = readFileSync(`${dir}worker-configuration.d.ts`, "utf8");
+    for (const binding of ["REVOCATIONS: KVNamespace", "RATE_LIMITER: RateLimit", "ASSETS: Fetcher", "POOLS: ["]) {
+      assert.ok(generated.includes(binding), binding);
+    }
+    writeFileSync(`${dir}check.ts`, 'import worker from "../../src/entry.js";\nexport default worker satisfies ExportedHandler<Env>;\n');
+    writeFileSync(`${dir}tsconfig.json`, JSON.stringify({
+      extends: "../../examples/worker/tsconfig.json",
+      include: ["worker-configuration.d.ts", "check.ts"],
+    }));
+    const tsc = await run("tsc", ["-p", dir], { cwd: ROOT, allowFailure: true });
+    assert.equal(tsc.code, 0, tsc.stdout + tsc.stderr);
   });
 });

@@ -25,7 +25,7 @@ help:
 	@echo "make build   build the wasm package into pkg/"
 	@echo "make package the npm package edge-revoke, packed into target/npm/ (npm pack)"
 	@echo "make deploy  wrangler deploy (needs a Cloudflare account; see README)"
-	@echo "make bench   latency, KV operations per request and size, as a table"
+	@echo "make bench   latency beside a jose reference, KV reads per request, size: tables and an SVG chart"
 
 # --- installs -----------------------------------------------------------------------------------
 
@@ -126,7 +126,7 @@ test-native:
 	cargo test --quiet
 
 test-worker: node-deps
-	node --test --test-concurrency=1 "tests/worker/*.test.mjs"
+	node --test --test-concurrency=1 "tests/worker/*.test.mjs" "tests/bench/*.test.mjs"
 
 # boto3 and the AWS SDK for JavaScript v3, unmodified, against the Worker (Miniflare via
 # tests/clients/serve.mjs, and once through scripts/dev.mjs, exactly as `make dev` runs it).

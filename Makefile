@@ -119,6 +119,7 @@ bench: build
 # --- tests --------------------------------------------------------------------------------------
 
 test: package
+	@node -p '`tool chain: node $${process.version}, wrangler $${require("wrangler/package.json").version}, workerd $${require("workerd/package.json").version}`'
 	$(MAKE) --no-print-directory test-native test-worker test-clients test-browser test-package
 	@echo "all test tiers passed"
 

@@ -1,11 +1,13 @@
-// `make bench`: latency of the product's hot paths in real workerd (Miniflare, local KV), KV
-// operations per request, and the deploy size. Prints a Markdown table.
+// `make bench`: latency of the product's hot paths in real workerd (Miniflare, local KV), side by
+// side with a jose reference Worker in the same workerd; KV operations per request; the deploy
+// size. Prints Markdown tables and writes the charts listed in CHARTS (SVG, embedded in the README).
 //
 // Local workerd is not Cloudflare's edge: latencies here are this machine's, over loopback, with
 // local KV (no edge cache, no network). Use them to compare changes, not to predict production.
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { gzipSync, constants } from "node:zlib";
+import { Miniflare } from "miniflare";
 import {
   CognitoIdentityProviderClient,
   AdminCreateUserCommand,
@@ -13,16 +15,67 @@ import {
   AdminUserGlobalSignOutCommand,
   InitiateAuthCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
-import { startWorker, keyFor, pool, accessClaims, sign, bearer, signingKeys } from "../tests/worker/support.mjs";
+import {
+  ROOT, COMPATIBILITY_DATE, PRODUCT_MODULES, manifest, varBindings,
+  keyFor, pool, accessClaims, sign, bearer, signingKeys, now,
+} from "../tests/worker/support.mjs";
+import { latencyChart, quantile } from "./chart.mjs";
 
 const EXTERNAL = "us-east-1_Bench1";
 const LOCAL = "us-east-1_Bench2";
 const ADMIN = { access_key_id: "AKIABENCHBENCH0001", secret_access_key: "bench-secret-bench-secret-0001" };
+const GATED = 500;
+
+// --- the workers: edge-revoke twice (isolate cache on, and off) and the jose reference -------------
+
+// wrangler bundles the reference (jose from node_modules) exactly as it would deploy it.
+const joseOut = `${ROOT}.wrangler/bench/jose/`;
+execFileSync("wrangler", ["deploy", "--dry-run", "-c", "bench/jose-reference.wrangler.toml",
+  "--compatibility-date", COMPATIBILITY_DATE, "--outdir", joseOut], { cwd: ROOT, stdio: "ignore" });
+
+const rs256 = await keyFor("RS256");
+const es256 = await keyFor("ES256");
+const external = pool(EXTERNAL, [rs256, es256]);
+const ours = (extra) => varBindings({
+  POOLS: JSON.stringify([
+    external,
+    { id: LOCAL, issuer: `http://127.0.0.1/${LOCAL}`, local: {}, clients: [{ id: "benchclient" }] },
+  ]),
+  SIGNING_KEYS: signingKeys("bench"),
+  ADMIN_CREDENTIALS: JSON.stringify([ADMIN]),
+  ...extra,
+});
+const kv = { REVOCATIONS: { type: "kv", id: "REVOCATIONS" } }; // one namespace, shared by all three
+const socket = [{ host: "127.0.0.1", port: 0 }]; // each Worker on its own socket: the same path for all
+const worker = (name, config) => ({
+  config: { name, compatibilityDate: COMPATIBILITY_DATE, ...config },
+  dev: { rootPath: ROOT, unsafeDirectSockets: socket },
+});
+
+const mf = new Miniflare({
+  enableDevRegistry: false,
+  logRequests: false,
+  workers: [
+    worker("edge-revoke", { manifest: manifest("bench/counting-entry.js", PRODUCT_MODULES), env: { ...kv, ...ours() } }),
+    worker("edge-revoke-kv", {
+      manifest: manifest("bench/counting-entry.js", PRODUCT_MODULES),
+      env: { ...kv, ...ours({ REVOCATION_CACHE_TTL_S: "0" }) },
+    }),
+    worker("jose-reference", {
+      manifest: manifest("jose-entry.js", [], joseOut),
+      env: { ...kv, ...varBindings({ JOSE_POOL: JSON.stringify({ id: EXTERNAL, issuer: external.issuer, jwks: external.jwks, client_id: "client1", algorithms: ["RS256", "ES256"] }) }) },
+    }),
+  ],
+});
+await mf.ready;
+const url = async (name) => String(await mf.unsafeGetDirectURL(name));
+const base = { ours: await url("edge-revoke"), oursKv: await url("edge-revoke-kv"), jose: await url("jose-reference") };
+const get = (origin, path, init) => fetch(new URL(path, origin), init);
+const kvStore = await mf.getKVNamespace("REVOCATIONS");
 
 function percentiles(samples) {
   const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-  return { n: sorted.length, p50: at(0.5), p99: at(0.99) };
+  return { n: sorted.length, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99) };
 }
 
 async function timed(runs, fn) {
@@ -32,50 +85,82 @@ async function timed(runs, fn) {
     await fn(i);
     samples.push(performance.now() - start);
   }
-  return percentiles(samples);
+  return samples;
 }
 
-async function kvCounts(worker) {
-  return (await worker.fetch("/__bench/kv-counts")).json();
+/** Times `runs` rounds of every probe in turn (interleaved, so drift on a shared machine hits all alike). */
+async function interleaved(runs, probes) {
+  const samples = probes.map(() => []);
+  for (let i = 0; i < runs; i += 1) {
+    for (const [p, probe] of probes.entries()) {
+      const start = performance.now();
+      await probe();
+      samples[p].push(performance.now() - start);
+    }
+  }
+  return samples;
 }
 
-const rs256 = await keyFor("RS256");
-const es256 = await keyFor("ES256");
-const vars = (extra = {}) => ({
-  POOLS: JSON.stringify([
-    pool(EXTERNAL, [rs256, es256]),
-    { id: LOCAL, issuer: `http://127.0.0.1/${LOCAL}`, local: {}, clients: [{ id: "benchclient" }] },
-  ]),
-  SIGNING_KEYS: signingKeys("bench"),
-  ADMIN_CREDENTIALS: JSON.stringify([ADMIN]),
-  ...extra,
-});
+const kvCounts = async (origin) => (await get(origin, "/__bench/kv-counts")).json();
+const status = async (origin, token) => {
+  const res = await get(origin, "/api/me", bearer(token));
+  await res.arrayBuffer();
+  return res.status;
+};
 
 const rows = [];
-const worker = await startWorker(vars(), { scriptPath: "bench/counting-entry.js" });
+let gatedSeries;
 try {
+  // --- the reference applies the same rule: checked on the same KV entries before any timing ---
+  const old = now() - 120;
+  const signedOutUser = await sign(rs256, accessClaims(EXTERNAL, { sub: "bench-signed-out", auth_time: old, iat: old }));
+  const newSession = await sign(rs256, accessClaims(EXTERNAL, { sub: "bench-signed-out" }));
+  const revokedSession = accessClaims(EXTERNAL, { sub: "bench-session" });
+  await kvStore.put(`rev/v1/u/${EXTERNAL}/bench-signed-out`, JSON.stringify({ revoked_at: (now() - 60) * 1000, by: "bench", reason: "bench" }));
+  await kvStore.put(`rev/v1/s/${EXTERNAL}/${revokedSession.origin_jti}`, JSON.stringify({ revoked_at: Date.now(), by: "bench", reason: "bench" }));
+  const sessionToken = await sign(rs256, revokedSession);
+  for (const origin of [base.oursKv, base.jose]) {
+    const got = [await status(origin, signedOutUser), await status(origin, newSession), await status(origin, sessionToken)];
+    if (got.join() !== "401,200,401") throw new Error(`${origin} disagrees on the revocation rule: ${got}`);
+  }
+
   const rsToken = await sign(rs256, accessClaims(EXTERNAL));
   const esToken = await sign(es256, accessClaims(EXTERNAL, { sub: "es-user" }));
-  for (let i = 0; i < 20; i += 1) await worker.fetch("/api/me", bearer(rsToken)); // warm up
+  const probe = (origin, token) => () => get(origin, "/api/me", bearer(token)).then((r) => r.arrayBuffer());
+  for (let i = 0; i < 20; i += 1) {
+    for (const origin of Object.values(base)) await Promise.all([probe(origin, rsToken)(), probe(origin, esToken)()]);
+  }
 
-  const floor = await timed(500, () => worker.fetch("/no-such-asset").then((r) => r.arrayBuffer()));
-  rows.push(["floor: a request the Worker answers without token work", floor, "transport + wasm call"]);
-  const before = await kvCounts(worker);
-  const gated = await timed(500, () => worker.fetch("/api/me", bearer(rsToken)).then((r) => r.arrayBuffer()));
-  const after = await kvCounts(worker);
-  rows.push(["gated request, RS256, revocation cache warm", gated, `${((after.get - before.get) / 500).toFixed(3)} KV reads/request`]);
-  const es = await timed(500, () => worker.fetch("/api/me", bearer(esToken)).then((r) => r.arrayBuffer()));
-  rows.push(["gated request, ES256, revocation cache warm", es, ""]);
+  const floor = await timed(GATED, () => get(base.ours, "/no-such-asset").then((r) => r.arrayBuffer()));
+  rows.push(["floor: a request the Worker answers without token work", percentiles(floor), "transport + wasm call"]);
+
+  const before = { ours: await kvCounts(base.ours), oursKv: await kvCounts(base.oursKv) };
+  const [rsOurs, rsOursKv, rsJose, esOurs, esJose] = await interleaved(GATED, [
+    probe(base.ours, rsToken),
+    probe(base.oursKv, rsToken),
+    probe(base.jose, rsToken),
+    probe(base.ours, esToken),
+    probe(base.jose, esToken),
+  ]);
+  const after = { ours: await kvCounts(base.ours), oursKv: await kvCounts(base.oursKv) };
+  const reads = (k) => `${((after[k].get - before[k].get) / (2 * GATED)).toFixed(3)} KV reads/request`;
+  const readsKv = `${((after.oursKv.get - before.oursKv.get) / GATED).toFixed(3)} KV reads/request`;
+  rows.push(["gated request, RS256, revocation cache warm", percentiles(rsOurs), reads("ours")]);
+  rows.push(["gated request, RS256, isolate cache off (KV every time)", percentiles(rsOursKv), readsKv]);
+  rows.push(["jose reference, RS256 (1 bulk KV read per request)", percentiles(rsJose), "jose 6 + WebCrypto"]);
+  rows.push(["gated request, ES256, revocation cache warm", percentiles(esOurs), ""]);
+  rows.push(["jose reference, ES256 (1 bulk KV read per request)", percentiles(esJose), "jose 6 + WebCrypto"]);
+  gatedSeries = { rsOurs, rsOursKv, rsJose, esOurs, esJose };
 
   const client = new CognitoIdentityProviderClient({
-    endpoint: worker.url.toString().replace(/\/$/, ""),
+    endpoint: base.ours.replace(/\/$/, ""),
     region: "us-east-1",
     credentials: { accessKeyId: ADMIN.access_key_id, secretAccessKey: ADMIN.secret_access_key },
   });
-  const b0 = await kvCounts(worker);
+  const b0 = await kvCounts(base.ours);
   const signOut = await timed(200, (i) => client.send(new AdminUserGlobalSignOutCommand({ UserPoolId: EXTERNAL, Username: `user-${i}` })));
-  const b1 = await kvCounts(worker);
-  rows.push(["AdminUserGlobalSignOut (SigV4, external pool)", signOut, `${((b1.get - b0.get) / 200).toFixed(2)} reads + ${((b1.put - b0.put) / 200).toFixed(2)} writes/call`]);
+  const b1 = await kvCounts(base.ours);
+  rows.push(["AdminUserGlobalSignOut (SigV4, external pool)", percentiles(signOut), `${((b1.get - b0.get) / 200).toFixed(2)} reads + ${((b1.put - b0.put) / 200).toFixed(2)} writes/call`]);
 
   await client.send(new AdminCreateUserCommand({ UserPoolId: LOCAL, Username: "bench", TemporaryPassword: "Bench-Pass-1", MessageAction: "SUPPRESS" }));
   await client.send(new AdminSetUserPasswordCommand({ UserPoolId: LOCAL, Username: "bench", Password: "Bench-Pass-1", Permanent: true }));
@@ -84,36 +169,50 @@ try {
     const out = await client.send(new InitiateAuthCommand({ AuthFlow: "USER_PASSWORD_AUTH", ClientId: "benchclient", AuthParameters: { USERNAME: "bench", PASSWORD: "Bench-Pass-1" } }));
     refreshToken = out.AuthenticationResult.RefreshToken;
   });
-  rows.push(["sign-in, local pool (PBKDF2 100 000 + 2 RS256 signatures)", signIn, ""]);
+  rows.push(["sign-in, local pool (PBKDF2 100 000 + 2 RS256 signatures)", percentiles(signIn), ""]);
   const refresh = await timed(50, () => client.send(new InitiateAuthCommand({ AuthFlow: "REFRESH_TOKEN_AUTH", ClientId: "benchclient", AuthParameters: { REFRESH_TOKEN: refreshToken } })));
-  rows.push(["refresh, local pool (2 RS256 signatures)", refresh, ""]);
+  rows.push(["refresh, local pool (2 RS256 signatures)", percentiles(refresh), ""]);
 } finally {
-  await worker.dispose();
+  await mf.dispose();
 }
 
-const cold = await startWorker(vars({ REVOCATION_CACHE_TTL_S: "0" }), { scriptPath: "bench/counting-entry.js" });
-try {
-  const token = await sign(rs256, accessClaims(EXTERNAL));
-  for (let i = 0; i < 20; i += 1) await cold.fetch("/api/me", bearer(token));
-  const before = await kvCounts(cold);
-  const gated = await timed(500, () => cold.fetch("/api/me", bearer(token)).then((r) => r.arrayBuffer()));
-  const after = await kvCounts(cold);
-  rows.push(["gated request, RS256, isolate cache off (KV every time)", gated, `${((after.get - before.get) / 500).toFixed(3)} KV reads/request`]);
-} finally {
-  await cold.dispose();
-}
-
-const wasm = readFileSync("pkg/edge_revoke_bg.wasm");
+// --- sizes -----------------------------------------------------------------------------------------
+const wasm = readFileSync(`${ROOT}pkg/edge_revoke_bg.wasm`);
 const gz = gzipSync(wasm, { level: constants.Z_BEST_COMPRESSION }).length;
 let upload = "";
 try {
-  const out = execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", ".wrangler/bench-dry-run"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const out = execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", ".wrangler/bench-dry-run"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   upload = out.match(/Total Upload: ([^\n]+)/)?.[1] ?? "";
 } catch (err) {
   upload = `dry run failed: ${err.message.split("\n")[0]}`;
 }
 
+// --- charts: each { path, svg }. The freshness chart (feed age over time) joins this list later. ---
+const OURS = "#1f6feb";
+const OURS_KV = "#6e9fe6";
+const JOSE = "#d4731a";
+const CHARTS = [
+  {
+    path: "docs/bench-gated-latency.svg",
+    svg: latencyChart([
+      { label: "edge-revoke, RS256", sublabel: "revocation cache warm: no KV read", samples: gatedSeries.rsOurs, color: OURS },
+      { label: "edge-revoke, RS256", sublabel: "isolate cache off: 1 KV read", samples: gatedSeries.rsOursKv, color: OURS_KV },
+      { label: "jose reference, RS256", sublabel: "WebCrypto + 1 KV read", samples: gatedSeries.rsJose, color: JOSE },
+      { label: "edge-revoke, ES256", sublabel: "revocation cache warm", samples: gatedSeries.esOurs, color: OURS },
+      { label: "jose reference, ES256", sublabel: "WebCrypto + 1 KV read", samples: gatedSeries.esJose, color: JOSE },
+    ], {
+      title: "A gated request: verify the token, apply the revocation list, answer",
+      subtitle: [
+        `make bench: ${GATED} requests each, interleaved, all five in one workerd (compatibility date ${COMPATIBILITY_DATE}).`,
+        "Bars: how the samples spread. Box: p25 to p75, the line is the median. Whiskers: p5 to p95. (+n): slower than the axis.",
+      ],
+    }),
+  },
+];
+for (const chart of CHARTS) writeFileSync(`${ROOT}${chart.path}`, chart.svg);
+
 const ms = (v) => `${v.toFixed(2)} ms`;
 console.log("\n| path | runs | p50 | p99 | notes |\n|---|---:|---:|---:|---|");
 for (const [name, stats, notes] of rows) console.log(`| ${name} | ${stats.n} | ${ms(stats.p50)} | ${ms(stats.p99)} | ${notes} |`);
 console.log(`\n| size | bytes |\n|---|---|\n| wasm (wasm-opt -Oz) | ${wasm.length} raw, ${gz} gzip -9 |\n| wrangler deploy --dry-run | ${upload} |`);
+console.log(`\ncharts: ${CHARTS.map((c) => c.path).join(", ")}`);

@@ -371,7 +371,8 @@ fn option_string(options: &JsValue, name: &str) -> Result<Option<String>, JsValu
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
-/** The Worker's environment: the bindings and settings edge-revoke reads. */
+/** The Worker's environment: the bindings and settings edge-revoke reads. No index signature, so
+ *  the `Env` interface `wrangler types` generates (with any other bindings) is assignable to it. */
 export interface EdgeRevokeEnv {
   REVOCATIONS: { get: Function; put: Function; delete: Function };
   POOLS: string | object[];
@@ -385,7 +386,6 @@ export interface EdgeRevokeEnv {
   DEV_MODE?: string | boolean;
   RATE_LIMITER?: { limit(options: { key: string }): Promise<{ success: boolean }> };
   ASSETS?: { fetch(request: Request): Promise<Response> };
-  [name: string]: unknown;
 }
 /** Options of verifyToken: which token kind and which app client to accept. */
 export interface VerifyOptions { tokenUse?: "access" | "id"; clientId?: string }

@@ -12,8 +12,8 @@
 //     "ratelimits": { "RATE_LIMITER": { "simple": { "limit": 3, "period": 60 } } }  // optional
 //   }
 // `vars` are the Worker's bindings as given (JSON-valued settings may be strings or structures;
-// the Worker accepts both). `ratelimits` is Miniflare's rate-limit emulation, shaped as its
-// RatelimitOptionsSchema: binding name -> { simple: { limit, period: 10 | 60 } }.
+// the Worker accepts both). `ratelimits` is Miniflare's rate-limit emulation: binding name ->
+// { simple: { limit, period: 10 | 60 } } (tests/worker/support.mjs makes it a binding).
 // Worker logs go to stderr, so stdout carries only the READY line.
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -50,10 +50,7 @@ try {
     host: "127.0.0.1",
     port: 0,
     ...(config.ratelimits ? { ratelimits: config.ratelimits } : {}),
-    handleRuntimeStdio(stdout, stderr) {
-      stdout.pipe(process.stderr);
-      stderr.pipe(process.stderr);
-    },
+    onLog: ({ message }) => process.stderr.write(`${message}\n`),
   });
   process.stdout.write(`READY ${worker.url.origin}\n`);
 } catch (err) {

@@ -55,7 +55,7 @@ before(async () => {
       SIGNING_KEYS: signingKeys(),
       ADMIN_CREDENTIALS: adminCredentials(ADMIN),
     },
-    { scriptPath: "tests/worker/fault-entry.js" },
+    { entry: "tests/worker/fault-entry.js" },
   );
   client = cognito(worker);
 });

@@ -363,7 +363,7 @@ test("the JavaScript API verifies, signs out and rejects with Cognito's exceptio
       SIGNING_KEYS: signingKeys(),
       ADMIN_CREDENTIALS: adminCredentials(ADMIN),
     },
-    { scriptPath: "tests/worker/api-entry.js" },
+    { entry: "tests/worker/api-entry.js" },
   );
   const call = async (name, ...args) => {
     const res = await api.fetch("/__test/js-api", { method: "POST", body: JSON.stringify({ call: name, args }) });

@@ -3,23 +3,70 @@
 import { Miniflare } from "miniflare";
 import * as jose from "jose";
 import http from "node:http";
+import { readFileSync } from "node:fs";
 
 export const ROOT = new URL("../../", import.meta.url).pathname;
 
-/** Starts the Worker with `vars` as its environment. Extra Miniflare options may be given. */
+/** wrangler.toml's compatibility date: the tests run the Worker exactly as it deploys. */
+export const COMPATIBILITY_DATE = readFileSync(`${ROOT}wrangler.toml`, "utf8").match(/^compatibility_date = "([0-9-]+)"/m)[1];
+
+/** The product's modules (the Worker entry and the wasm package it imports), relative to ROOT. */
+export const PRODUCT_MODULES = ["src/entry.js", "src/guard.js", "pkg/edge_revoke.js", "pkg/edge_revoke_bg.wasm"];
+
+/** A Miniflare module manifest: `entry` first, then `modules`, each read from ROOT. */
+export function manifest(entry, modules = PRODUCT_MODULES, root = ROOT) {
+  const all = [entry, ...modules.filter((m) => m !== entry)];
+  return {
+    mainModule: entry,
+    modulesRoot: root,
+    modules: Object.fromEntries(
+      all.map((path) => [path, { type: path.endsWith(".wasm") ? "wasm" : "esm", contents: readFileSync(`${root}${path}`) }]),
+    ),
+  };
+}
+
+/** `vars` as Worker bindings: strings stay text, anything else is a JSON value. */
+export function varBindings(vars) {
+  return Object.fromEntries(
+    Object.entries(vars)
+      .filter(([, value]) => value !== undefined)
+      .map(([name, value]) => [name, typeof value === "string" ? { type: "text", value } : { type: "json", value }]),
+  );
+}
+
+/**
+ * Starts the Worker with `vars` as its environment, in real workerd (Miniflare) with local,
+ * in-memory KV. Options: `entry` (a module under ROOT importing src/entry.js; default the product's
+ * own entry), `ratelimits` (binding name -> { simple: { limit, period } }), `host`/`port`, and
+ * `onLog({ level, message })` for the Worker's console (default: Miniflare's, to this process).
+ */
 export async function startWorker(vars = {}, options = {}) {
+  const { entry = "src/entry.js", ratelimits = {}, host, port, onLog } = options;
+  const limits = Object.entries(ratelimits).map(([name, { simple }], i) => [
+    name,
+    { type: "rate-limit", namespace: String(1001 + i), simple },
+  ]);
   const mf = new Miniflare({
-    modules: true,
-    rootPath: ROOT,
-    scriptPath: "src/entry.js",
-    modulesRules: [
-      { type: "ESModule", include: ["**/*.js"] },
-      { type: "CompiledWasm", include: ["**/*.wasm"] },
+    host,
+    port,
+    enableDevRegistry: false,
+    logRequests: false,
+    ...(onLog ? { handleStructuredLogs: onLog } : {}),
+    workers: [
+      {
+        config: {
+          name: "edge-revoke",
+          compatibilityDate: COMPATIBILITY_DATE,
+          manifest: manifest(entry),
+          env: {
+            REVOCATIONS: { type: "kv", id: "REVOCATIONS" },
+            ...Object.fromEntries(limits),
+            ...varBindings(vars),
+          },
+        },
+        dev: { rootPath: ROOT },
+      },
     ],
-    compatibilityDate: "2026-04-01",
-    kvNamespaces: ["REVOCATIONS"],
-    bindings: vars,
-    ...options,
   });
   const url = await mf.ready;
   const kv = await mf.getKVNamespace("REVOCATIONS");

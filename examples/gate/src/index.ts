@@ -1,0 +1,5 @@
+// The edge-revoke Worker as it is. `satisfies` checks, at compile time, that the Env `wrangler
+// types` generates from wrangler.toml fits what edge-revoke reads.
+import edgeRevoke from "edge-revoke";
+
+export default edgeRevoke satisfies ExportedHandler<Env>;

@@ -1,0 +1,24 @@
+// Types of the Worker entry (src/entry.js): the JavaScript API and the default fetch handler.
+// The shapes come from the wasm package's generated .d.ts, so the two cannot drift apart.
+import type {
+  Claims,
+  EdgeRevokeEnv,
+  GlobalSignOutInput,
+  RevokeTokenInput,
+  VerifyOptions,
+} from "../pkg/edge_revoke.js";
+
+export type { Claims, EdgeRevokeEnv, GlobalSignOutInput, RevokeTokenInput, VerifyOptions };
+
+/** The verified claims of a token that is not revoked; rejects with Cognito's exception name and message. */
+export function verifyToken(env: EdgeRevokeEnv, token: string, options?: VerifyOptions): Promise<Claims>;
+/** AdminUserGlobalSignOut for trusted Worker code (no SigV4): every earlier session of the user ends. */
+export function globalSignOut(env: EdgeRevokeEnv, input: GlobalSignOutInput): Promise<{}>;
+/** RevokeToken for trusted Worker code: one session ends (local pools). */
+export function revokeToken(env: EdgeRevokeEnv, input: RevokeTokenInput): Promise<{}>;
+/** The Worker's fetch handler: the Cognito API on POST /, the gate, discovery documents, /healthz. */
+export function handleRequest(request: Request, env: EdgeRevokeEnv, ctx?: unknown): Promise<Response>;
+
+/** The edge-revoke Worker: `export { default } from "edge-revoke"` deploys it as it is. */
+declare const worker: { fetch: typeof handleRequest };
+export default worker;

@@ -11,7 +11,7 @@ const CSP =
   "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self'; " +
   "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 // As wrangler.toml binds them: www/ as ASSETS, with the Worker in front of every request.
-const ASSETS = { assets: { directory: "www", binding: "ASSETS", routerConfig: { has_user_worker: true, invoke_user_worker_ahead_of_assets: true } } };
+const ASSETS = { assets: { directory: "www", binding: "ASSETS" } };
 let key, worker;
 
 before(async () => {

@@ -138,7 +138,7 @@ test("an invalid configuration is a 500 on every request that names no field to 
 });
 
 test("the JavaScript API tells the Worker's own code which setting is wrong", async () => {
-  const broken = await startWorker({ POOLS: JSON.stringify([{ id: "us-east-1_Bad1", isuer: "x", allow_any_client: true }]) }, { scriptPath: "tests/worker/api-entry.js" });
+  const broken = await startWorker({ POOLS: JSON.stringify([{ id: "us-east-1_Bad1", isuer: "x", allow_any_client: true }]) }, { entry: "tests/worker/api-entry.js" });
   try {
     const res = await broken.fetch("/__test/js-api", { method: "POST", body: JSON.stringify({ call: "verifyToken", args: ["x.y.z"] }) });
     const { rejected } = await res.json();

@@ -37,11 +37,12 @@ export function varBindings(vars) {
 /**
  * Starts the Worker with `vars` as its environment, in real workerd (Miniflare) with local,
  * in-memory KV. Options: `entry` (a module under ROOT importing src/entry.js; default the product's
- * own entry), `ratelimits` (binding name -> { simple: { limit, period } }), `host`/`port`, and
+ * own entry), `ratelimits` (binding name -> { simple: { limit, period } }), `assets` ({ directory,
+ * binding }: static assets under ROOT, the Worker first, as wrangler.toml binds them), `host`/`port`, and
  * `onLog({ level, message })` for the Worker's console (default: Miniflare's, to this process).
  */
 export async function startWorker(vars = {}, options = {}) {
-  const { entry = "src/entry.js", ratelimits = {}, host, port, onLog } = options;
+  const { entry = "src/entry.js", ratelimits = {}, assets, host, port, onLog } = options;
   const limits = Object.entries(ratelimits).map(([name, { simple }], i) => [
     name,
     { type: "rate-limit", namespace: String(1001 + i), simple },
@@ -61,8 +62,11 @@ export async function startWorker(vars = {}, options = {}) {
           env: {
             REVOCATIONS: { type: "kv", id: "REVOCATIONS" },
             ...Object.fromEntries(limits),
+            ...(assets ? { [assets.binding]: { type: "assets" } } : {}),
             ...varBindings(vars),
           },
+          // As wrangler.toml's [assets] with run_worker_first: the Worker sees every request.
+          ...(assets ? { assets: { directory: `${ROOT}${assets.directory}`, hasUserWorker: true, runWorkerFirst: true } } : {}),
         },
         dev: { rootPath: ROOT },
       },

@@ -11,7 +11,10 @@ use jwt_compact::{
 };
 use rsa::traits::PublicKeyParts;
 
-use crate::jwk::{Alg, KeyMaterial, VerifyingKey};
+use crate::{
+    alg::Alg,
+    jwk::{KeyMaterial, VerifyingKey},
+};
 
 /// Checks one signature. Implementations must not panic on any input.
 pub trait SignatureVerifier {

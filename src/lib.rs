@@ -26,6 +26,7 @@
 //!   input is length-capped before parsing; JSON is parsed strictly (no duplicate members).
 //! - Time is an input: the adapter reads the clock once per request.
 
+pub mod alg;
 pub mod api;
 pub mod app;
 pub mod auth;
@@ -35,6 +36,7 @@ pub mod cors;
 pub mod crypto;
 pub mod error;
 pub mod http;
+pub mod iam;
 pub mod identity;
 pub mod json;
 pub mod jwk;
@@ -44,6 +46,7 @@ pub mod ops;
 pub mod ports;
 pub mod replay;
 pub mod revocation;
+pub mod signing;
 pub mod sigv4;
 pub mod token;
 pub mod validate;

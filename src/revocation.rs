@@ -14,7 +14,7 @@
 //!
 //! A user id is keyed in its pool's canonical spelling ([`crate::identity`]: NFC, case folded
 //! unless the pool is case sensitive), so every spelling of a name reaches one entry. An id
-//! longer than [`MAX_PLAIN_ID_BYTES`], or one that itself begins with `h:`, is replaced by `h:`
+//! longer than [`crate::identity::MAX_PLAIN_ID_BYTES`], or one that itself begins with `h:`, is replaced by `h:`
 //! and its SHA-256 in hex: a key never exceeds KV's 512-byte limit, and a plain id can never
 //! spell a hashed one (the two key spaces are disjoint). Keys are built from claims, never from
 //! token bytes or their hash (ECDSA signatures are malleable). Entries expire after the pool's
@@ -41,20 +41,15 @@ use core::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
 
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 use crate::{
     auth::Authenticated,
     config::Pool,
     error::{Error, StoreError, TokenError},
-    identity::{CaseRule, UserId},
+    identity::{key_component, CaseRule, UserId, HASHED_PREFIX},
     ports::Store,
 };
 
-/// User ids up to this many bytes are stored as written; longer ones are hashed.
-pub const MAX_PLAIN_ID_BYTES: usize = 200;
-/// What a hashed key component begins with; a plain id never does (it is hashed too).
-pub const HASHED_PREFIX: &str = "h:";
 /// Entries the per-isolate cache holds at most.
 pub const CACHE_CAPACITY: usize = 10_000;
 
@@ -106,19 +101,6 @@ impl Entry {
             reason: field("reason"),
             request_id: field("request_id"),
         })
-    }
-}
-
-/// A KV key component for `id`: as written, or `h:` and its SHA-256 in hex when it is long (KV
-/// keys are at most 512 bytes) or itself begins with `h:` (so no plain id spells a hashed one).
-pub fn key_component(id: &str) -> String {
-    if id.len() <= MAX_PLAIN_ID_BYTES && !id.starts_with(HASHED_PREFIX) {
-        id.to_owned()
-    } else {
-        format!(
-            "{HASHED_PREFIX}{}",
-            hex::encode(Sha256::digest(id.as_bytes()))
-        )
     }
 }
 
@@ -418,6 +400,7 @@ impl Revocations<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::identity::MAX_PLAIN_ID_BYTES;
     use crate::{
         auth::{Candidate, Expect},
         config::Config,
@@ -426,6 +409,7 @@ mod tests {
         ports::MemoryStore,
     };
     use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+    use sha2::{Digest, Sha256};
 
     /// Signatures are not under test here: accept every one.
     struct AcceptAll;

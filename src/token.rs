@@ -9,10 +9,11 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use serde_json::{Map, Value};
 
 use crate::{
+    alg::{Alg, AlgSet},
     crypto::SignatureVerifier,
     error::TokenError,
     json,
-    jwk::{Alg, AlgSet, KeySet, VerifyingKey, MAX_KID_BYTES},
+    jwk::{KeySet, VerifyingKey, MAX_KID_BYTES},
 };
 
 /// Longest token accepted, in bytes. Cognito tokens are usually under 4 KiB; groups and custom

@@ -1,6 +1,5 @@
 //! Local pools: users, passwords and tokens this Worker owns, so the whole story runs without AWS.
 
-pub mod keys;
 pub mod password;
 pub mod seal;
 pub mod srp;
@@ -8,5 +7,3 @@ pub mod srp;
 pub(crate) mod test_keys;
 pub mod tokens;
 pub mod users;
-
-pub use keys::{SigningKey, SigningKeys};

@@ -18,7 +18,7 @@ use rsa::traits::PrivateKeyParts;
 use serde_json::{json, Map, Value};
 use sha2::Sha256;
 
-use crate::local::{SigningKey, SigningKeys};
+use crate::signing::{SigningKey, SigningKeys};
 
 /// What a sealed token is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -23,10 +23,9 @@ use serde_json::{json, Map, Value};
 use crate::{
     config::Pool,
     error::{ApiError, Error, StoreError},
-    identity::{CaseRule, UserId},
+    identity::{key_component, CaseRule, UserId, HASHED_PREFIX},
     local::password::PasswordHash,
     ports::Store,
-    revocation::{key_component, HASHED_PREFIX},
 };
 
 /// A user's account state.

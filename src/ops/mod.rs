@@ -24,6 +24,7 @@ use crate::{
     auth::Expect,
     config::{region_of, AdminCredential, Config, Pool},
     error::{ApiError, Error, TokenError},
+    iam,
     local::{
         tokens::ADMIN_SCOPE,
         users::{Directory, User},
@@ -148,8 +149,19 @@ impl Ctx<'_> {
                 }
                 .into())
             }
-            Caller::Admin { credential, .. } if !credential.permits(operation.name(), pool_id) => {
-                Err(ApiError::AccessDenied(credential.denial(operation.name(), pool_id)).into())
+            Caller::Admin { credential, .. }
+                if !iam::permits(
+                    credential,
+                    &format!("cognito-idp:{}", operation.name()),
+                    pool_id,
+                ) =>
+            {
+                Err(ApiError::AccessDenied(iam::denial(
+                    credential,
+                    &format!("cognito-idp:{}", operation.name()),
+                    pool_id,
+                ))
+                .into())
             }
             _ => Ok(()),
         }

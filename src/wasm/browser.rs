@@ -7,8 +7,9 @@ use wasm_bindgen::prelude::*;
 
 use super::to_js;
 use crate::{
+    alg::{Alg, AlgSet},
     crypto::RustCrypto,
-    jwk::{Alg, AlgSet, BadKeys, KeySet},
+    jwk::{BadKeys, KeySet},
     sigv4::{self, RequestParts},
     token::UntrustedToken,
 };

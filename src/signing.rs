@@ -10,7 +10,10 @@ use jwt_compact::{
 use rsa::traits::PublicKeyParts;
 use serde_json::{Map, Value};
 
-use crate::jwk::{Alg, KeyMaterial, KeySet, VerifyingKey, MAX_KID_BYTES};
+use crate::{
+    alg::Alg,
+    jwk::{KeyMaterial, KeySet, VerifyingKey, MAX_KID_BYTES},
+};
 
 /// One private signing key with its public half.
 #[derive(Clone)]

@@ -6,6 +6,7 @@
 
 use std::rc::Rc;
 
+use percent_encoding::{percent_encode, AsciiSet, CONTROLS};
 use serde_json::{json, Value};
 
 use crate::{
@@ -507,16 +508,12 @@ fn identity_headers(auth: &Authenticated) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Bytes of an identity header value sent as `%XX`: controls, DEL, `%` itself (and every byte
+/// outside ASCII, which percent-encoding always escapes).
+const NOT_HEADER_SAFE: &AsciiSet = &CONTROLS.add(b'%');
+
 fn header_safe(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if (0x20..0x7f).contains(&byte) && byte != b'%' {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    percent_encode(value.as_bytes(), NOT_HEADER_SAFE).to_string()
 }
 
 #[cfg(test)]

@@ -1024,7 +1024,7 @@ mod tests {
         let mut v = vars(pools);
         v.insert(
             "SIGNING_KEYS".into(),
-            crate::local::test_keys::signing_keys_json(),
+            crate::signing::test_keys::signing_keys_json(),
         );
         assert_eq!(
             Config::from_env(&v).unwrap_err().field,

@@ -3,7 +3,5 @@
 pub mod password;
 pub mod seal;
 pub mod srp;
-#[cfg(test)]
-pub(crate) mod test_keys;
 pub mod tokens;
 pub mod users;

@@ -152,7 +152,7 @@ pub fn looks_sealed(token: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::local::test_keys::signing_keys_json;
+    use crate::signing::test_keys::signing_keys_json;
 
     fn keys() -> SigningKeys {
         SigningKeys::parse(&signing_keys_json()).unwrap()

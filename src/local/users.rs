@@ -369,7 +369,7 @@ mod tests {
         );
         vars.insert(
             "SIGNING_KEYS".into(),
-            crate::local::test_keys::signing_keys_json(),
+            crate::signing::test_keys::signing_keys_json(),
         );
         Config::from_env(&vars).unwrap().pools.remove(0)
     }

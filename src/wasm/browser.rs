@@ -5,7 +5,7 @@ use js_sys::{Object, Reflect};
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 
-use super::to_js;
+use super::exports::to_js;
 use crate::{
     alg::{Alg, AlgSet},
     crypto::RustCrypto,

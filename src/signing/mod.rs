@@ -10,6 +10,9 @@ use jwt_compact::{
 use rsa::traits::PublicKeyParts;
 use serde_json::{Map, Value};
 
+#[cfg(test)]
+pub(crate) mod test_keys;
+
 use crate::{
     alg::Alg,
     jwk::{KeyMaterial, KeySet, VerifyingKey, MAX_KID_BYTES},

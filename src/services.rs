@@ -10,7 +10,7 @@ use std::rc::Rc;
 use crate::{
     auth::{Authenticated, Candidate, Expect},
     config::{Config, PoolKeys},
-    crypto::SignatureVerifier,
+    crypto::AsyncSignatureVerifier,
     error::Error,
     jwk::KeySet,
     jwks::{JwksCache, JwksIo},
@@ -27,8 +27,8 @@ pub struct Io<'a> {
     pub fetcher: &'a dyn Fetcher,
     /// The rate limiter for `POST /`.
     pub limiter: &'a dyn RateLimiter,
-    /// The signature backend.
-    pub verifier: &'a dyn SignatureVerifier,
+    /// The signature backend (RustCrypto; a WebCrypto backend implements the same trait).
+    pub verifier: &'a dyn AsyncSignatureVerifier,
     /// The request's clock, read once by the adapter, in ms.
     pub now_ms: u64,
     /// This request's id (`x-amzn-RequestId`).
@@ -75,7 +75,9 @@ impl Services {
                     .await?
             }
         };
-        candidate.verify(&keys, io.verifier, expect, io.now_ms)
+        candidate
+            .verify_async(&keys, io.verifier, expect, io.now_ms)
+            .await
     }
 
     /// Verifies a bearer token and checks it against the revocation list.

@@ -40,7 +40,7 @@ pub fn decode_token(token: &str) -> Result<JsValue, JsValue> {
     let parsed = UntrustedToken::parse(token)
         .map_err(|err| error("InvalidParameterException", &err.to_string()))?;
     let payload = parsed
-        .peek_claims()
+        .claims_unverified()
         .map(Value::Object)
         .unwrap_or(Value::Null);
     to_js(&json!({

@@ -172,7 +172,7 @@ async fn first_use_of_signature(
         .first_use(
             &signature,
             signed_at_ms.saturating_add(SIGV4_SKEW_MS),
-            io.store,
+            io.store.signatures(),
             io.now_ms,
         )
         .await

@@ -297,7 +297,7 @@ impl App {
 
     /// One KV read, to tell whether KV answers.
     async fn probe_kv(&self, io: &Io<'_>) -> Result<(), ()> {
-        match io.store.get_many(&["healthz".to_owned()], None).await {
+        match io.store.probe().await {
             Ok(_) => Ok(()),
             Err(err) => {
                 (io.log)(&format!("healthz: {err}"));

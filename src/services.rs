@@ -4,6 +4,10 @@
 //! [`Services`] is what an isolate keeps between requests; [`Io`] is what one request may use
 //! (storage, fetch, the rate limiter, the signature backend, the clock). Neither knows about
 //! routes or operations: `app` and `api` sit above this module, `ops` calls into it.
+//!
+//! [`Storage`] gives each kind of record its own port: the revocation list, local users,
+//! copies of fetched key sets, used signatures. A KV namespace is all of them at once; an
+//! adapter that keeps one kind elsewhere implements `Storage` for its own bindings.
 
 use std::rc::Rc;
 
@@ -12,17 +16,59 @@ use crate::{
     config::{Config, PoolKeys},
     crypto::AsyncSignatureVerifier,
     error::Error,
+    error::StoreError,
     jwk::KeySet,
     jwks::{JwksCache, JwksIo},
-    ports::{Fetcher, RateLimiter, Store},
+    ports::{Fetcher, LocalFuture, RateLimiter, Store},
     replay::UsedSignatures,
-    revocation::{NotRevoked, RevocationCache, Revocations},
+    revocation::{kv::KvRevocations, NotRevoked, RevocationCache, RevocationStore, Revocations},
 };
+
+/// Where the core keeps its records, one port per kind.
+pub trait Storage {
+    /// The revocation list's entries, read and raised by `revocation` (KV's implementation
+    /// takes its edge cache lifetime from `config`).
+    fn revocations<'a>(&'a self, config: &Config) -> Box<dyn RevocationStore + 'a>;
+    /// Local pools' users (`local::users`).
+    fn users(&self) -> &dyn Store;
+    /// Copies of fetched key sets, for isolates that start cold (`jwks`).
+    fn key_sets(&self) -> &dyn Store;
+    /// SigV4 signatures already accepted (`replay`).
+    fn signatures(&self) -> &dyn Store;
+    /// One read, to tell whether storage answers (`/healthz`).
+    fn probe(&self) -> LocalFuture<'_, Result<(), StoreError>>;
+}
+
+/// A KV namespace keeps every kind of record.
+impl<T: Store> Storage for T {
+    fn revocations<'a>(&'a self, config: &Config) -> Box<dyn RevocationStore + 'a> {
+        Box::new(KvRevocations::new(self, config.kv_cache_ttl_s))
+    }
+
+    fn users(&self) -> &dyn Store {
+        self
+    }
+
+    fn key_sets(&self) -> &dyn Store {
+        self
+    }
+
+    fn signatures(&self) -> &dyn Store {
+        self
+    }
+
+    fn probe(&self) -> LocalFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move {
+            self.get_many(&["healthz".to_owned()], None).await?;
+            Ok(())
+        })
+    }
+}
 
 /// What one request may use.
 pub struct Io<'a> {
-    /// Workers KV (`REVOCATIONS`).
-    pub store: &'a dyn Store,
+    /// Storage (`REVOCATIONS`, a KV namespace, in the Worker).
+    pub store: &'a dyn Storage,
     /// Outbound HTTP (JWKS).
     pub fetcher: &'a dyn Fetcher,
     /// The rate limiter for `POST /`.
@@ -65,7 +111,7 @@ impl Services {
             PoolKeys::Inline(keys) | PoolKeys::Local(keys) => keys.clone(),
             PoolKeys::Remote(uri) => {
                 let jwks_io = JwksIo {
-                    store: io.store,
+                    store: io.store.key_sets(),
                     fetcher: io.fetcher,
                     now_ms: io.now_ms,
                     log: io.log,
@@ -95,10 +141,9 @@ impl Services {
     /// The revocation list as this request sees it.
     pub fn revocations<'a>(&'a self, config: &Config, io: &Io<'a>) -> Revocations<'a> {
         Revocations {
-            store: io.store,
+            store: io.store.revocations(config),
             cache: &self.revocations,
             cache_ttl_s: config.revocation_cache_ttl_s,
-            kv_cache_ttl_s: config.kv_cache_ttl_s,
             now_ms: io.now_ms,
         }
     }

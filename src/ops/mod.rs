@@ -205,7 +205,7 @@ impl Ctx<'_> {
         if pool.local.is_none() {
             return Err(ApiError::NotLocalPool(pool.id.clone()).into());
         }
-        Ok(Directory::new(pool, self.io.store, self.io.now_ms))
+        Ok(Directory::new(pool, self.io.store.users(), self.io.now_ms))
     }
 
     /// Who the revocation entries record as the actor: `who`, for this operation.

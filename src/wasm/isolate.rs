@@ -16,6 +16,10 @@ use crate::{
     app::{App, Io},
     config::{BrokenConfig, Config, SETTING_NAMES},
     crypto::RustCrypto,
+    error::StoreError,
+    ports::{LocalFuture, Store},
+    revocation::RevocationStore,
+    services::Storage,
 };
 
 /// The configuration as parsed from the environment, or why it could not be.
@@ -101,9 +105,38 @@ pub fn isolate(env: &JsValue) -> (Rc<App>, ParsedConfig) {
     })
 }
 
+/// Where a call keeps each kind of record: today every kind in the KV namespace
+/// `REVOCATIONS`. A store that keeps one kind elsewhere (revocations in a Durable Object) is
+/// a field here, chosen in its method below.
+struct Bindings {
+    kv: Kv,
+}
+
+impl Storage for Bindings {
+    fn revocations<'a>(&'a self, config: &Config) -> Box<dyn RevocationStore + 'a> {
+        self.kv.revocations(config)
+    }
+
+    fn users(&self) -> &dyn Store {
+        &self.kv
+    }
+
+    fn key_sets(&self) -> &dyn Store {
+        &self.kv
+    }
+
+    fn signatures(&self) -> &dyn Store {
+        &self.kv
+    }
+
+    fn probe(&self) -> LocalFuture<'_, Result<(), StoreError>> {
+        self.kv.probe()
+    }
+}
+
 /// What one call may use: the bindings, its id, its clock. The clock is read once, here.
 pub struct Call {
-    store: Kv,
+    store: Bindings,
     limiter: Limiter,
     request_id: String,
     now_ms: u64,
@@ -116,7 +149,9 @@ impl Call {
         let request_id = request_id();
         let tag = request_id.clone();
         Self {
-            store: Kv::from_env(env),
+            store: Bindings {
+                kv: Kv::from_env(env),
+            },
             limiter: Limiter::from_env(env),
             request_id,
             now_ms: js_sys::Date::now() as u64,

@@ -146,7 +146,7 @@ fn input_object(input: JsValue) -> Result<Map<String, Value>, JsValue> {
 
 /// A Rust error as a JS `Error` whose `name` is the Cognito exception and whose `message` is
 /// Cognito's text (as [`Error::wire`] words it for the JavaScript API).
-fn js_error(err: &Error) -> JsValue {
+pub fn js_error(err: &Error) -> JsValue {
     let wire = err.wire(Surface::JsApi);
     let error = js_sys::Error::new(&wire.message);
     error.set_name(wire.error_type);

@@ -15,7 +15,8 @@
 //! ("upward") fails, and so does a module with no floor, so a new module is placed on purpose.
 //! Every top-level module must also be named in the Layout of `src/lib.rs`.
 //!
-//! Run it alone to see the graph: `cargo test --test module_graph -- --nocapture`.
+//! Run it alone to see the graph: `cargo test --test module_graph -- --nocapture`; set
+//! `MODULE_GRAPH_SRC` to another checkout's `src/` to see that tree's.
 //!
 //! What it cannot see: a method called on a type defined elsewhere needs no `use` (nor does a
 //! macro's expansion), so such a dependency is seen only where the type is named.
@@ -526,8 +527,14 @@ fn report(levels: &Levels, top_level: &[String]) -> (String, Vec<String>) {
     (text, findings)
 }
 
+/// `src/` of this checkout, or of the one `MODULE_GRAPH_SRC` names (to print another tree's
+/// graph for comparison: `MODULE_GRAPH_SRC=/elsewhere/src cargo test --test module_graph --
+/// --nocapture`).
 fn src_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+    match std::env::var_os("MODULE_GRAPH_SRC") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+    }
 }
 
 fn top_level_modules(src: &Path) -> Vec<String> {

@@ -1,7 +1,7 @@
 //! One file per Cognito operation, declared in one table with the way its caller is
 //! authenticated.
 //!
-//! Each entry of [`operations!`] below declares an operation's name (as in `X-Amz-Target`), its
+//! Each entry of the `operations!` table below declares an operation's name (as in `X-Amz-Target`), its
 //! module (`src/ops/<module>.rs`, whose `pub async fn run(input, ctx)` applies it) and its
 //! [`Auth`]. The table generates the [`Operation`] variant, [`Operation::name`],
 //! [`Operation::auth`], [`Operation::ALL`], the `mod` declaration and the dispatch, so an
@@ -37,7 +37,7 @@ use crate::{
 };
 
 /// How the caller of an operation is authenticated; declared beside the operation in
-/// [`operations!`], never inferred from its name.
+/// `operations!`, never inferred from its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Auth {
     /// An AWS Signature Version 4 by an admin credential (`ADMIN_CREDENTIALS`) whose IAM policy

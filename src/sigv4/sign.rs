@@ -18,7 +18,7 @@ use super::{
 /// already in `req.headers` is ignored: this function decides those, and the caller must
 /// replace (not append to) them with the returned ones. `req.headers` must contain `host`
 /// even where the platform sets it itself (a browser's `fetch`). The path is normalised as
-/// for every non-S3 service. At most 64 distinct headers are signed, the most [`verify`]
+/// for every non-S3 service. At most 64 distinct headers are signed, the most [`verify`](super::verify())
 /// accepts.
 #[allow(clippy::too_many_arguments)] // The shape is the public contract.
 pub fn sign(

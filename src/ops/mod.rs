@@ -1,9 +1,9 @@
 //! One file per Cognito operation, declared in one table with the way its caller is
 //! authenticated.
 //!
-//! Each entry of the `operations!` table below declares an operation's name (as in `X-Amz-Target`), its
-//! module (`src/ops/<module>.rs`, whose `pub async fn run(input, ctx)` applies it) and its
-//! [`Auth`]. The table generates the [`Operation`] variant, [`Operation::name`],
+//! Each entry of the `operations!` table below declares an operation's name (as in
+//! `X-Amz-Target`), its module (`src/ops/<module>.rs`, whose `pub async fn run(input, ctx)`
+//! applies it) and its [`Auth`]. The table generates the [`Operation`] variant, [`Operation::name`],
 //! [`Operation::auth`], [`Operation::ALL`], the `mod` declaration and the dispatch, so an
 //! operation cannot be served without a declared auth, and forgetting its file or its `run` is a
 //! compile error. Names not in the table are answered UnknownOperationException by `api`.

@@ -1,18 +1,22 @@
 //! `POST /`: Cognito's AWS JSON 1.1 protocol, so boto3 and the AWS SDKs work unchanged.
 //!
 //! The order follows Coral: operation from `X-Amz-Target` (UnknownOperationException), SigV4 for
-//! admin operations, the caller's rate limit, the JSON body (SerializationException), then the
-//! operation itself (validation, IAM allow-list, pool, user). Every answer carries
-//! `x-amzn-RequestId`; errors carry `{"__type", "message"}` and a matching `x-amzn-ErrorType`.
+//! the operations that declare it (`ops::Auth::SigV4`), the caller's rate limit, the JSON body
+//! (SerializationException), then the operation itself (validation, IAM allow-list, pool, user).
+//! Every answer carries `x-amzn-RequestId`; errors carry `{"__type", "message"}` and a matching
+//! `x-amzn-ErrorType`.
+//!
+//! [`invoke`] is the one way into the operations: HTTP calls reach it here, once their caller is
+//! known; the JavaScript API reaches it from `app` with a trusted caller.
 
 use serde_json::{Map, Value};
 
 use crate::{
-    app::{App, Io},
-    config::Config,
+    config::{AdminCredential, Config},
     error::{ApiError, Error, Surface},
     http::{Request, Response},
-    ops::{self, Caller, Ctx, Operation},
+    ops::{self, Auth, Caller, Ctx, Operation},
+    services::{Io, Services},
     sigv4::{self, RequestParts},
 };
 
@@ -26,9 +30,14 @@ pub const SIGV4_SKEW_MS: u64 = 15 * 60 * 1000;
 pub const SIGV4_SERVICE: &str = "cognito-idp";
 
 /// Handles one `POST /` call.
-pub async fn handle(app: &App, config: &Config, request: &Request, io: &Io<'_>) -> Response {
+pub async fn handle(
+    services: &Services,
+    config: &Config,
+    request: &Request,
+    io: &Io<'_>,
+) -> Response {
     let target = request.header("x-amz-target").unwrap_or_default();
-    match call(app, config, request, target, io).await {
+    match call(services, config, request, target, io).await {
         Ok(output) => Response::json_with(200, CONTENT_TYPE, &output),
         Err(err) => {
             let wire = err.wire(Surface::Api);
@@ -48,7 +57,7 @@ pub async fn handle(app: &App, config: &Config, request: &Request, io: &Io<'_>) 
 }
 
 async fn call(
-    app: &App,
+    services: &Services,
     config: &Config,
     request: &Request,
     target: &str,
@@ -58,12 +67,13 @@ async fn call(
         .strip_prefix(TARGET_PREFIX)
         .and_then(Operation::from_name)
         .ok_or_else(|| ApiError::UnknownOperation(target.to_owned()))?;
-    let admin = if operation.needs_sigv4() {
-        let (credential, verified) = authenticate_admin(config, request, io)?;
-        first_use_of_signature(app, request, &verified, io).await?;
-        Some((credential, verified.region))
-    } else {
-        None
+    let admin = match operation.auth() {
+        Auth::SigV4 { .. } => {
+            let (credential, verified) = authenticate_admin(config, request, io)?;
+            first_use_of_signature(services, request, &verified, io).await?;
+            Some((credential, verified.region))
+        }
+        Auth::AccessToken | Auth::AppClient => None,
     };
     let caller = match &admin {
         Some((credential, region)) => Caller::Admin {
@@ -83,13 +93,31 @@ async fn call(
         return Err(ApiError::TooManyRequests.into());
     }
     let body = parse_body(&request.body)?;
+    invoke(services, config, operation, &body, caller, io).await
+}
+
+/// Runs `operation` on `body` for `caller`, whose credential has been checked as far as the
+/// operation's [`Auth`] asks before the body is read (a SigV4 signature, or nothing: a trusted
+/// caller, or a token or client the operation checks itself).
+///
+/// Every call of an operation passes here with its operation and input in hand, so a decision
+/// to forward a pool's calls to an upstream instead of running them belongs here.
+pub async fn invoke(
+    services: &Services,
+    config: &Config,
+    operation: Operation,
+    body: &Map<String, Value>,
+    caller: Caller<'_>,
+    io: &Io<'_>,
+) -> Result<Value, Error> {
     let ctx = Ctx {
-        app,
+        operation,
+        services,
         config,
         io,
         caller,
     };
-    ops::dispatch(operation, &body, &ctx).await
+    ops::dispatch(body, &ctx).await
 }
 
 /// Verifies the SigV4 signature of an admin call and returns the credential that made it.
@@ -97,7 +125,7 @@ fn authenticate_admin<'c>(
     config: &'c Config,
     request: &Request,
     io: &Io<'_>,
-) -> Result<(&'c crate::config::AdminCredential, sigv4::Verified), Error> {
+) -> Result<(&'c AdminCredential, sigv4::Verified), Error> {
     let parts = RequestParts {
         method: &request.method,
         path: &request.path,
@@ -126,7 +154,7 @@ fn authenticate_admin<'c>(
 /// Accepts a verified signature once: a copy replayed while it is still within the clock skew
 /// is refused (see `replay`).
 async fn first_use_of_signature(
-    app: &App,
+    services: &Services,
     request: &Request,
     verified: &sigv4::Verified,
     io: &Io<'_>,
@@ -139,11 +167,12 @@ async fn first_use_of_signature(
             "a verified request has no readable signature".into(),
         ));
     };
-    app.used_signatures()
+    services
+        .used_signatures()
         .first_use(
             &signature,
             signed_at_ms.saturating_add(SIGV4_SKEW_MS),
-            io.store,
+            io.store.signatures(),
             io.now_ms,
         )
         .await

@@ -10,11 +10,11 @@
 use crate::{
     claims::{Claims, TokenUse},
     config::{Config, Pool},
-    crypto::SignatureVerifier,
+    crypto::{AsyncSignatureVerifier, SignatureVerifier},
     error::{Error, TokenError, TokenKind},
     identity::CaseRule,
     jwk::KeySet,
-    token::UntrustedToken,
+    token::{SignatureValid, UntrustedToken},
 };
 
 /// How far ahead of this Worker's clock a token's `iat` or `auth_time` may be: 60 s, for an
@@ -63,7 +63,7 @@ impl<'t, 'c> Candidate<'t, 'c> {
         let refuse = |kind, error| Error::Token { kind, error };
         let token = UntrustedToken::parse(token).map_err(|e| refuse(kind, e))?;
         let peeked = token
-            .peek_claims()
+            .claims_unverified()
             .ok_or_else(|| refuse(kind, TokenError::Malformed("payload is not a JSON object")))?;
         if expect.token_use.is_none()
             && peeked.get("token_use").and_then(|v| v.as_str()) == Some("id")
@@ -96,7 +96,8 @@ impl<'t, 'c> Candidate<'t, 'c> {
         self.kind
     }
 
-    /// Verifies the signature with `keys`, then the claims at `now_ms`.
+    /// Verifies the signature with `keys` and a backend that answers at once, then the claims
+    /// at `now_ms`.
     pub fn verify(
         self,
         keys: &KeySet,
@@ -104,13 +105,46 @@ impl<'t, 'c> Candidate<'t, 'c> {
         expect: &Expect<'_>,
         now_ms: u64,
     ) -> Result<Authenticated, Error> {
-        let kind = self.kind;
-        let refuse = |error| Error::Token { kind, error };
+        let proof = self
+            .token
+            .verify_signature(keys, self.pool.algorithms, verifier)
+            .map_err(|error| self.refuse(error))?;
+        self.accept(&proof, expect, now_ms)
+    }
+
+    /// [`verify`](Self::verify), awaiting the signature backend: the path the Worker takes.
+    pub async fn verify_async(
+        self,
+        keys: &KeySet,
+        verifier: &dyn AsyncSignatureVerifier,
+        expect: &Expect<'_>,
+        now_ms: u64,
+    ) -> Result<Authenticated, Error> {
+        let proof = self
+            .token
+            .verify_signature_async(keys, self.pool.algorithms, verifier)
+            .await
+            .map_err(|error| self.refuse(error))?;
+        self.accept(&proof, expect, now_ms)
+    }
+
+    fn refuse(&self, error: TokenError) -> Error {
+        Error::Token {
+            kind: self.kind,
+            error,
+        }
+    }
+
+    /// The claims checks, on claims read from the signature proof (never from the token).
+    fn accept(
+        &self,
+        proof: &SignatureValid<'_, '_>,
+        expect: &Expect<'_>,
+        now_ms: u64,
+    ) -> Result<Authenticated, Error> {
+        let refuse = |error| self.refuse(error);
         let pool = self.pool;
-        self.token
-            .verify_signature(keys, pool.algorithms, verifier)
-            .map_err(refuse)?;
-        let claims = Claims::parse(self.token.payload()).map_err(refuse)?;
+        let claims = proof.claims().map_err(refuse)?;
         if claims.iss != pool.issuer {
             return Err(refuse(TokenError::UnknownIssuer));
         }
@@ -156,7 +190,8 @@ impl<'t, 'c> Candidate<'t, 'c> {
     }
 }
 
-/// A token whose signature and claims verified. Made only by [`Candidate::verify`].
+/// A token whose signature and claims verified. Made only by [`Candidate::verify`] and
+/// [`Candidate::verify_async`], from the claims of a [`SignatureValid`].
 #[derive(Debug, Clone)]
 pub struct Authenticated {
     pool_id: String,
@@ -203,6 +238,147 @@ impl Authenticated {
         Error::Token {
             kind: self.kind(),
             error,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use core::{
+        cell::Cell,
+        future::Future,
+        pin::Pin,
+        task::{Context, Poll},
+    };
+
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+    use hmac::{Hmac, Mac};
+    use serde_json::json;
+    use sha2::Sha256;
+
+    use super::*;
+    use crate::{crypto::RustCrypto, jwk::VerifyingKey, ports::LocalFuture};
+
+    const POOL: &str = "us-east-1_Async1";
+    const SECRET: [u8; 32] = [7; 32];
+    const NOW_S: u64 = 1_700_000_000;
+
+    fn config() -> Config {
+        let vars = json!({"POOLS": [{"id": POOL, "clients": [{"id": "c"}], "algorithms": ["HS256"],
+            "jwks": {"keys": [{"kty": "oct", "kid": "k1", "k": URL_SAFE_NO_PAD.encode(SECRET)}]}}]});
+        Config::from_env(vars.as_object().unwrap()).unwrap()
+    }
+
+    fn token(alg: &str, sub: &str) -> String {
+        let header = URL_SAFE_NO_PAD.encode(json!({"alg": alg, "kid": "k1"}).to_string());
+        let claims = json!({"iss": format!("https://cognito-idp.us-east-1.amazonaws.com/{POOL}"),
+            "sub": sub, "token_use": "access", "client_id": "c", "iat": NOW_S, "exp": NOW_S + 60});
+        let input = format!("{header}.{}", URL_SAFE_NO_PAD.encode(claims.to_string()));
+        let mut mac = Hmac::<Sha256>::new_from_slice(&SECRET).unwrap();
+        mac.update(input.as_bytes());
+        format!(
+            "{input}.{}",
+            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        )
+    }
+
+    /// A FAKE of a promise-based backend (WebCrypto): answers RustCrypto's verdict, but only
+    /// on the second poll, and counts its calls.
+    #[derive(Default)]
+    struct FakePromiseVerifier {
+        calls: Cell<usize>,
+    }
+
+    /// Pending once (waking itself), then ready.
+    struct YieldOnce(bool);
+
+    impl Future for YieldOnce {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            if self.0 {
+                Poll::Ready(())
+            } else {
+                self.0 = true;
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+        }
+    }
+
+    impl AsyncSignatureVerifier for FakePromiseVerifier {
+        fn verify_async<'a>(
+            &'a self,
+            key: &'a VerifyingKey,
+            message: &'a [u8],
+            signature: &'a [u8],
+        ) -> LocalFuture<'a, bool> {
+            self.calls.set(self.calls.get() + 1);
+            Box::pin(async move {
+                YieldOnce(false).await;
+                SignatureVerifier::verify(&RustCrypto, key, message, signature)
+            })
+        }
+    }
+
+    fn verify_async(token: &str, backend: &FakePromiseVerifier) -> Result<Authenticated, Error> {
+        let config = config();
+        let candidate = Candidate::parse(token, &config, &Expect::default())?;
+        let keys = match &candidate.pool().keys {
+            crate::config::PoolKeys::Inline(keys) => keys.clone(),
+            _ => unreachable!("an inline key set"),
+        };
+        pollster::block_on(candidate.verify_async(&keys, backend, &Expect::default(), NOW_S * 1000))
+    }
+
+    #[test]
+    fn a_backend_that_answers_later_is_awaited_and_its_verdict_decides() {
+        let backend = FakePromiseVerifier::default();
+        let accepted = verify_async(&token("HS256", "alice"), &backend).unwrap();
+        assert_eq!(accepted.claims().sub, "alice");
+        let good = token("HS256", "alice");
+        let (input, _) = good.rsplit_once('.').unwrap();
+        let forged = format!("{input}.{}", URL_SAFE_NO_PAD.encode([0u8; 32]));
+        let refused = verify_async(&forged, &backend).unwrap_err();
+        assert!(matches!(
+            refused,
+            Error::Token {
+                error: TokenError::BadSignature,
+                ..
+            }
+        ));
+        assert_eq!(backend.calls.get(), 2);
+    }
+
+    #[test]
+    fn the_checks_before_the_signature_run_before_the_backend_is_asked() {
+        let backend = FakePromiseVerifier::default();
+        let refused = verify_async(&token("RS256", "alice"), &backend).unwrap_err();
+        assert!(matches!(
+            refused,
+            Error::Token {
+                error: TokenError::AlgorithmNotAllowed,
+                ..
+            }
+        ));
+        assert_eq!(backend.calls.get(), 0, "no crypto for a refused algorithm");
+    }
+
+    #[test]
+    fn the_sync_and_async_paths_agree() {
+        let config = config();
+        for token in [token("HS256", "bob"), token("HS384", "bob")] {
+            let sync = Candidate::parse(&token, &config, &Expect::default()).and_then(|c| {
+                let keys = match &c.pool().keys {
+                    crate::config::PoolKeys::Inline(keys) => keys.clone(),
+                    _ => unreachable!("an inline key set"),
+                };
+                c.verify(&keys, &RustCrypto, &Expect::default(), NOW_S * 1000)
+            });
+            let later = verify_async(&token, &FakePromiseVerifier::default());
+            assert_eq!(
+                sync.map(|a| a.claims().sub.clone()),
+                later.map(|a| a.claims().sub.clone())
+            );
         }
     }
 }

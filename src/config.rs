@@ -11,11 +11,12 @@ use std::rc::Rc;
 use serde_json::{Map, Value};
 
 use crate::{
+    alg::{Alg, AlgSet},
     claims::TokenUse,
     error::ConfigError,
     identity::{CaseRule, UserId},
-    jwk::{Alg, AlgSet, BadKeys, KeySet},
-    local::SigningKeys,
+    jwk::{BadKeys, KeySet},
+    signing::SigningKeys,
     validate,
 };
 
@@ -207,75 +208,13 @@ pub struct AdminCredential {
     pub access_key_id: String,
     /// The secret access key.
     pub secret_access_key: String,
-    /// Actions allowed (`cognito-idp:AdminUserGlobalSignOut`, `cognito-idp:Admin*`, `*`); `None`: all.
+    /// Actions allowed (`cognito-idp:AdminUserGlobalSignOut`, `cognito-idp:Admin*`, `*`); `None`:
+    /// all. Evaluated in [`crate::iam`].
     pub allow: Option<Vec<String>>,
     /// Pools allowed, as ids or ARN patterns with `*`; `None`: all.
     pub resources: Option<Vec<String>>,
     /// The account shown in ARNs and AccessDeniedException messages.
     pub account_id: String,
-}
-
-impl AdminCredential {
-    /// The ARN of pool `pool_id` under this credential's account (region from the id).
-    pub fn pool_arn(&self, pool_id: &str) -> String {
-        let region = region_of(pool_id);
-        format!(
-            "arn:aws:cognito-idp:{region}:{}:userpool/{pool_id}",
-            self.account_id
-        )
-    }
-
-    /// Whether this credential may perform `action` (an operation name) on pool `pool_id`.
-    /// IAM is evaluated before the pool is looked up, so the pool need not exist.
-    pub fn permits(&self, action: &str, pool_id: &str) -> bool {
-        let qualified = format!("cognito-idp:{action}");
-        let action_ok = self.allow.as_ref().is_none_or(|allow| {
-            allow
-                .iter()
-                .any(|pattern| glob_match(pattern, &qualified) || glob_match(pattern, action))
-        });
-        let arn = self.pool_arn(pool_id);
-        let resource_ok = self.resources.as_ref().is_none_or(|resources| {
-            resources
-                .iter()
-                .any(|pattern| pattern == pool_id || glob_match(pattern, &arn))
-        });
-        action_ok && resource_ok
-    }
-
-    /// AWS's AccessDeniedException text for this credential.
-    pub fn denial(&self, action: &str, pool_id: &str) -> String {
-        format!(
-            "User: arn:aws:iam::{}:user/{} is not authorized to perform: cognito-idp:{action} on resource: {}",
-            self.account_id,
-            self.access_key_id,
-            self.pool_arn(pool_id)
-        )
-    }
-}
-
-/// `*`-only glob, iterative (no backtracking blow-up on configuration-sized inputs).
-fn glob_match(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let (mut star, mut mark) = (None::<usize>, 0usize);
-    while ti < t.len() {
-        if pi < p.len() && p[pi] != '*' && p[pi] == t[ti] {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi.min(p.len())..].iter().all(|c| *c == '*')
 }
 
 /// Settings that did not parse: why, and the admin credentials if `ADMIN_CREDENTIALS` parses on
@@ -1085,7 +1024,7 @@ mod tests {
         let mut v = vars(pools);
         v.insert(
             "SIGNING_KEYS".into(),
-            crate::local::test_keys::signing_keys_json(),
+            crate::signing::test_keys::signing_keys_json(),
         );
         assert_eq!(
             Config::from_env(&v).unwrap_err().field,
@@ -1153,35 +1092,5 @@ mod tests {
     fn revocation_ttl_outlives_refresh_tokens_and_is_never_under_a_minute() {
         let config = Config::from_env(&vars(external())).unwrap();
         assert_eq!(config.pools[0].revocation_ttl_s(), 2_592_000 + 3_600 + 300);
-    }
-
-    #[test]
-    fn admin_allow_lists_match_actions_and_pool_arns() {
-        let mut v = vars(external());
-        v.insert(
-            "ADMIN_CREDENTIALS".into(),
-            json!([{"access_key_id":"AKIAEXAMPLEEXAMPLE01","secret_access_key":"0123456789abcdef0123",
-                    "allow":["cognito-idp:AdminUserGlobalSignOut"],
-                    "resources":["arn:aws:cognito-idp:us-east-1:*:userpool/us-east-1_AbC*"]}]),
-        );
-        let config = Config::from_env(&v).unwrap();
-        let cred = config.admin_credential("AKIAEXAMPLEEXAMPLE01").unwrap();
-        assert!(cred.permits("AdminUserGlobalSignOut", "us-east-1_AbC123"));
-        assert!(cred.permits("AdminUserGlobalSignOut", "us-east-1_AbCdef"));
-        assert!(!cred.permits("AdminUserGlobalSignOut", "us-west-2_AbC123"));
-        assert!(!cred.permits("AdminDeleteUser", "us-east-1_AbC123"));
-        assert_eq!(
-            cred.denial("AdminDeleteUser", "us-east-1_AbC123"),
-            "User: arn:aws:iam::000000000000:user/AKIAEXAMPLEEXAMPLE01 is not authorized to perform: cognito-idp:AdminDeleteUser on resource: arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_AbC123"
-        );
-    }
-
-    #[test]
-    fn glob_handles_stars_anywhere() {
-        assert!(glob_match("*", ""));
-        assert!(glob_match("a*c", "abbbc"));
-        assert!(glob_match("cognito-idp:Admin*", "cognito-idp:AdminGetUser"));
-        assert!(!glob_match("a*c", "abbb"));
-        assert!(glob_match("*a*b*", "xxaxxbxx"));
     }
 }

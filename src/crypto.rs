@@ -1,9 +1,13 @@
-//! The signature step, behind a small trait.
+//! The signature step, behind two small traits.
 //!
-//! [`SignatureVerifier`] answers one question: is `signature` valid for `message` under `key`,
-//! with the algorithm the key is bound to? [`RustCrypto`] answers it with jwt-compact's pure-Rust
-//! algorithms, here and in the Worker. A WebCrypto backend can take its place without the rest of
-//! the verifier changing.
+//! The core awaits [`AsyncSignatureVerifier::verify_async`]: is `signature` valid for `message`
+//! under `key`, with the algorithm the key is bound to? The answer is a future because a
+//! platform's own crypto answers with promises (WebCrypto's `crypto.subtle.verify`), so a
+//! WebCrypto backend is one type implementing that trait, handed to the core in `Io::verifier`.
+//!
+//! [`SignatureVerifier`] is a backend that answers at once; every one is also an
+//! `AsyncSignatureVerifier` whose future is ready immediately. [`RustCrypto`] is one, with
+//! jwt-compact's pure-Rust algorithms, here and in the Worker.
 
 use jwt_compact::{
     alg::{Ed25519, Es256, Hs256, Rsa},
@@ -11,12 +15,40 @@ use jwt_compact::{
 };
 use rsa::traits::PublicKeyParts;
 
-use crate::jwk::{Alg, KeyMaterial, VerifyingKey};
+use crate::{
+    alg::Alg,
+    jwk::{KeyMaterial, VerifyingKey},
+    ports::LocalFuture,
+};
 
-/// Checks one signature. Implementations must not panic on any input.
-pub trait SignatureVerifier {
+/// Checks one signature, answering later. Implementations must not panic on any input, and
+/// must answer `false` (never hang) when the platform fails.
+pub trait AsyncSignatureVerifier {
+    /// Whether `signature` is a valid `key.alg()` signature of `message` under `key`.
+    fn verify_async<'a>(
+        &'a self,
+        key: &'a VerifyingKey,
+        message: &'a [u8],
+        signature: &'a [u8],
+    ) -> LocalFuture<'a, bool>;
+}
+
+/// Checks one signature at once. Implementations must not panic on any input.
+pub trait SignatureVerifier: AsyncSignatureVerifier {
     /// Whether `signature` is a valid `key.alg()` signature of `message` under `key`.
     fn verify(&self, key: &VerifyingKey, message: &[u8], signature: &[u8]) -> bool;
+}
+
+impl<T: SignatureVerifier> AsyncSignatureVerifier for T {
+    fn verify_async<'a>(
+        &'a self,
+        key: &'a VerifyingKey,
+        message: &'a [u8],
+        signature: &'a [u8],
+    ) -> LocalFuture<'a, bool> {
+        let valid = SignatureVerifier::verify(self, key, message, signature);
+        Box::pin(async move { valid })
+    }
 }
 
 /// Pure-Rust signatures through jwt-compact (RustCrypto `rsa`, `p256`, `ed25519-compact`, `hmac`).

@@ -175,8 +175,6 @@ pub enum ApiError {
     InvalidPassword(String),
     /// The request body is larger than this endpoint accepts.
     PayloadTooLarge,
-    /// The method is not POST.
-    MethodNotAllowed,
     /// The pool is not one whose users this Worker owns (local-pool operations on an external pool).
     NotLocalPool(String),
 }
@@ -242,11 +240,6 @@ impl ApiError {
                 "SerializationException",
                 "Request body is too large".into(),
             ),
-            Self::MethodNotAllowed => (
-                405,
-                "UnknownOperationException",
-                "Only POST is accepted here".into(),
-            ),
             Self::NotLocalPool(id) => (
                 400,
                 "InvalidParameterException",
@@ -282,6 +275,9 @@ pub enum Error {
     KeysUnavailable(String),
     /// The Worker's settings are invalid; every request answers this until they are fixed.
     Config(ConfigError),
+    /// Nothing is served at this path (no such local pool, no origin, no asset); the text
+    /// says what is missing.
+    NotFound(&'static str),
     /// A bug or an impossible state; details in the log only.
     Internal(String),
 }
@@ -296,6 +292,7 @@ impl fmt::Display for Error {
             Self::Store(err) => write!(f, "{err}"),
             Self::KeysUnavailable(why) => write!(f, "jwks unavailable: {why}"),
             Self::Config(err) => write!(f, "configuration error: {err}"),
+            Self::NotFound(what) => write!(f, "not found: {what}"),
             Self::Internal(why) => write!(f, "internal error: {why}"),
         }
     }
@@ -325,13 +322,16 @@ impl From<ConfigError> for Error {
     }
 }
 
-/// Where an error is answered: the two surfaces word the same failure differently.
+/// Where an error is answered: the surfaces word the same failure differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Surface {
     /// `POST /`, the Cognito wire protocol: client errors are 400, faults 500.
     Api,
     /// The bearer-token gate in front of the API: refusals are 401, faults 503.
     Gate,
+    /// The JavaScript API (`globalSignOut`, `revokeToken`, `verifyToken`): code of the same
+    /// Worker, which may read which setting is wrong. Worded as the Cognito API.
+    JsApi,
 }
 
 /// An error as it goes on the wire.
@@ -356,11 +356,11 @@ impl Error {
     /// The one mapping from errors to status, `__type` and message.
     pub fn wire(&self, surface: Surface) -> WireError {
         let refused = match surface {
-            Surface::Api => 400,
+            Surface::Api | Surface::JsApi => 400,
             Surface::Gate => 401,
         };
         let fault = match surface {
-            Surface::Api => 500,
+            Surface::Api | Surface::JsApi => 500,
             Surface::Gate => 503,
         };
         let (status, error_type, message) = match self {
@@ -385,9 +385,16 @@ impl Error {
             Self::Store(_) | Self::KeysUnavailable(_) | Self::Internal(_) => {
                 (fault, "InternalErrorException", INTERNAL_MESSAGE.to_owned())
             }
-            // Which setting is wrong, and how, is for the log and for admins (`/healthz`
-            // signed with an admin key), never for whoever happens to call.
+            // Which setting is wrong, and how, is for the log, for admins (`/healthz` signed
+            // with an admin key) and for the Worker's own code, never for whoever happens to
+            // call over HTTP.
+            Self::Config(err) if surface == Surface::JsApi => (
+                500,
+                "InternalErrorException",
+                format!("Configuration error: {err}"),
+            ),
             Self::Config(_) => (500, "InternalErrorException", CONFIG_MESSAGE.to_owned()),
+            Self::NotFound(what) => (404, "ResourceNotFoundException", (*what).to_owned()),
         };
         WireError {
             status,
@@ -471,6 +478,34 @@ mod tests {
             assert_eq!(wire.error_type, "InternalErrorException");
             assert_eq!(wire.message, CONFIG_MESSAGE);
             assert!(!wire.message.contains("POOLS") && !wire.message.contains("issuer"));
+        }
+    }
+
+    #[test]
+    fn only_the_javascript_api_hears_which_setting_is_wrong() {
+        let err = Error::Config(ConfigError::new("POOLS[0].issuer", "must be a string"));
+        let wire = err.wire(Surface::JsApi);
+        assert_eq!(wire.error_type, "InternalErrorException");
+        assert_eq!(
+            wire.message,
+            "Configuration error: POOLS[0].issuer: must be a string"
+        );
+        let store = Error::Store(StoreError::Read("detail".into())).wire(Surface::JsApi);
+        assert_eq!(store.message, "Internal server error.");
+    }
+
+    #[test]
+    fn a_missing_resource_is_a_404_on_every_surface() {
+        for surface in [Surface::Api, Surface::Gate, Surface::JsApi] {
+            let wire = Error::NotFound("No local pool with this id.").wire(surface);
+            assert_eq!(
+                (wire.status, wire.error_type, wire.message.as_str()),
+                (
+                    404,
+                    "ResourceNotFoundException",
+                    "No local pool with this id."
+                )
+            );
         }
     }
 

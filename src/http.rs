@@ -1,4 +1,5 @@
-//! Plain HTTP values: what the adapter hands the core and what the core hands back.
+//! Plain HTTP values: what the adapter hands the core ([`Request`]) and what the core hands
+//! back ([`Response`], or an [`Outcome`] that may forward or serve an asset instead).
 
 use serde_json::Value;
 
@@ -80,6 +81,26 @@ impl CappedBody {
     pub fn into_bytes(self) -> Vec<u8> {
         self.bytes
     }
+}
+
+/// What the adapter does with a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Answer with this response.
+    Respond(Response),
+    /// Send the original request to `url`, with every header the client sent that
+    /// `gate::is_identity_header` matches removed and `identity` set instead; add `cors` to the
+    /// upstream's response.
+    Forward {
+        /// The upstream URL.
+        url: String,
+        /// Verified identity headers.
+        identity: Vec<(String, String)>,
+        /// CORS headers for the caller's origin.
+        cors: Vec<(String, String)>,
+    },
+    /// Serve the request from the static assets (the console), with `app::ASSET_HEADERS` added.
+    Assets,
 }
 
 /// A response, as plain values.

@@ -19,6 +19,7 @@
 //! keep apart, a few more: a sign-out that reaches too far fails safe).
 
 use caseless::Caseless;
+use sha2::{Digest, Sha256};
 use unicode_normalization::char::{canonical_combining_class, compose, decompose_canonical};
 
 /// Whether a pool tells user ids apart by case.
@@ -114,6 +115,24 @@ pub fn looks_like_email_or_phone(name: &str) -> bool {
         .strip_prefix('+')
         .is_some_and(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()));
     name.contains('@') || phone
+}
+
+/// User ids up to this many bytes go into KV keys as written; longer ones are hashed.
+pub const MAX_PLAIN_ID_BYTES: usize = 200;
+/// What a hashed key component begins with; a plain id never does (it is hashed too).
+pub const HASHED_PREFIX: &str = "h:";
+
+/// A KV key component for `id`: as written, or `h:` and its SHA-256 in hex when it is long (KV
+/// keys are at most 512 bytes) or itself begins with `h:` (so no plain id spells a hashed one).
+pub fn key_component(id: &str) -> String {
+    if id.len() <= MAX_PLAIN_ID_BYTES && !id.starts_with(HASHED_PREFIX) {
+        id.to_owned()
+    } else {
+        format!(
+            "{HASHED_PREFIX}{}",
+            hex::encode(Sha256::digest(id.as_bytes()))
+        )
+    }
 }
 
 #[cfg(test)]

@@ -15,8 +15,9 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::{
+    alg::AlgSet,
     error::Error,
-    jwk::{AlgSet, BadKeys, KeySet},
+    jwk::{BadKeys, KeySet},
     ports::{get_one, Fetcher, Store},
 };
 
@@ -210,7 +211,7 @@ fn persist_key(uri: &str) -> String {
 mod tests {
     use super::*;
     use crate::{
-        jwk::Alg,
+        alg::Alg,
         ports::{LocalFuture, MemoryStore},
     };
     use core::cell::Cell;

@@ -1,31 +1,46 @@
 //! edge-revoke: Cognito-style global sign-out enforced at the edge.
 //!
 //! # Layout
-//! - A sans-I/O core, built and tested natively with `cargo test`:
-//!   - `token` splits an untrusted compact JWS; `jwk` binds keys to algorithms; `crypto` checks
-//!     signatures behind a trait; `claims` reads claims with type checks; `auth` chains them into
-//!     an `Authenticated` caller.
-//!   - `config` parses the environment once into strong types; `error` holds one error enum per
-//!     phase and the one mapping to the wire; `validate` reproduces Cognito's validation messages;
-//!     `sigv4` verifies and signs AWS Signature Version 4; `replay` accepts each signature once.
-//!   - `app` routes plain `http` values to outcomes (the gate, `/healthz`, the API).
-//!   - `identity` spells user ids one way per pool (NFC, case folded unless the pool is case
-//!     sensitive), for every KV key written or read.
-//!   - `ports` declares the traits the core reaches the outside through (KV, fetch, rate limits),
-//!     with in-memory fakes for tests; `jwks` caches remote key sets.
-//!   - `local` holds local pools: signing keys, users and the tokens this Worker issues.
-//! - `wasm`: the only module that touches wasm-bindgen, js-sys and web-sys. It reads the
-//!   environment, wraps the KV binding and `fetch`, converts Workers requests and responses, and
-//!   exports the JavaScript API.
+//! From the front door down; a module uses only its own floor and those below it (checked by
+//! `tests/module_graph.rs`, which also fails on any import circle). `ARCHITECTURE.md` draws the
+//! floors and says which files to touch to add an operation, a signature backend or a
+//! revocation store.
+//! - `wasm` (wasm32 only): the only module that touches wasm-bindgen, js-sys and web-sys. Raw
+//!   bindings, the core's ports over them, the isolate's state, request conversion, exports.
+//! - `app`: the front door. Routes each request once (`route`), answers `/healthz` and a local
+//!   pool's discovery documents, hands the rest on, and runs the JavaScript API's calls as a
+//!   trusted caller through the same paths.
+//! - `api`: `POST /`, Cognito's AWS JSON 1.1 protocol (target, SigV4, rate limit, body), and
+//!   `api::invoke`, the one way into the operations. `gate`: bearer tokens in front of the
+//!   origin. `cors`: preflights and response headers.
+//! - `ops`: one file per Cognito operation, declared in one table with its `Auth`.
+//! - `services`: what operations call back into: token verification with the JWKS cache, the
+//!   revocation list with its cache, used SigV4 signatures; `Io` and the `Storage` ports.
+//! - `revocation`: the revocation rule behind the `RevocationStore` port (KV's implementation in
+//!   `revocation::kv`). `replay` accepts each SigV4 signature once. `jwks` caches remote key
+//!   sets. `local` holds local pools: users, passwords, SRP, sealed sessions, issued tokens.
+//! - `auth` chains `token` (an untrusted compact JWS), `crypto` (the signature step, awaited)
+//!   and `claims` into an `Authenticated` caller.
+//! - `config` parses the environment once into strong types; `iam` evaluates an admin
+//!   credential's allow-lists; `signing` holds local pools' signing keys; `jwk` binds keys to
+//!   the algorithms of `alg`.
+//! - Leaves: `error` (one enum per phase, one mapping to the wire), `http` (plain request,
+//!   response, outcome), `ports` (KV, fetch, rate limits, with in-memory fakes), `sigv4`
+//!   (AWS Signature Version 4), `validate` (Cognito's validation messages), `identity` (one
+//!   spelling of user ids per pool, for every key written or read), `json` (strict parsing).
 //!
 //! # Design choices
-//! - A token becomes trusted through one path: `UntrustedToken` → `SignatureValid` →
-//!   `Authenticated` (claims checked). The header never chooses the algorithm: each key is bound
-//!   to one when loaded.
+//! - A token becomes trusted through one path: `UntrustedToken` → `SignatureValid` (which
+//!   carries the payload it covers; claims are read from it) → `Authenticated` (claims
+//!   checked) → `NotRevoked`. The header never chooses the algorithm: each key is bound to one
+//!   when loaded.
+//! - How an operation's caller is authenticated is declared beside the operation, never
+//!   inferred; every SigV4 operation refuses an unsigned caller.
 //! - Nothing panics on input: a panic traps the wasm instance and poisons the isolate. Untrusted
 //!   input is length-capped before parsing; JSON is parsed strictly (no duplicate members).
 //! - Time is an input: the adapter reads the clock once per request.
 
+pub mod alg;
 pub mod api;
 pub mod app;
 pub mod auth;
@@ -34,7 +49,9 @@ pub mod config;
 pub mod cors;
 pub mod crypto;
 pub mod error;
+pub mod gate;
 pub mod http;
+pub mod iam;
 pub mod identity;
 pub mod json;
 pub mod jwk;
@@ -44,6 +61,8 @@ pub mod ops;
 pub mod ports;
 pub mod replay;
 pub mod revocation;
+pub mod services;
+pub mod signing;
 pub mod sigv4;
 pub mod token;
 pub mod validate;

@@ -9,10 +9,12 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use serde_json::{Map, Value};
 
 use crate::{
-    crypto::SignatureVerifier,
+    alg::{Alg, AlgSet},
+    claims::Claims,
+    crypto::{AsyncSignatureVerifier, SignatureVerifier},
     error::TokenError,
     json,
-    jwk::{Alg, AlgSet, KeySet, VerifyingKey, MAX_KID_BYTES},
+    jwk::{KeySet, VerifyingKey, MAX_KID_BYTES},
 };
 
 /// Longest token accepted, in bytes. Cognito tokens are usually under 4 KiB; groups and custom
@@ -97,25 +99,58 @@ impl<'a> UntrustedToken<'a> {
         self.signature.len()
     }
 
-    /// The decoded payload bytes (not yet verified).
+    /// The decoded payload bytes, NOT verified. The core never reads them: claims come from a
+    /// [`SignatureValid`] (whose payload verified) or, where nothing is trusted, from
+    /// [`claims_unverified`](Self::claims_unverified). Public for the conformance suites, which
+    /// compare payloads of tokens that do not verify.
+    #[doc(hidden)]
     pub fn payload(&self) -> &[u8] {
         &self.payload
     }
 
-    /// Reads the payload as a claims object without verifying anything. Used only to find
-    /// which pool's keys to try (by `iss`) and to word error messages (by `token_use`).
-    pub fn peek_claims(&self) -> Option<Map<String, Value>> {
+    /// The payload as a claims object, with nothing about it verified: only for choosing which
+    /// pool's keys to try (by `iss`), for wording messages (by `token_use`), and for showing a
+    /// token to a person (the console's `decodeToken`). Never for a decision.
+    pub(crate) fn claims_unverified(&self) -> Option<Map<String, Value>> {
         json::parse_object(&self.payload).ok()
     }
 
     /// Verifies the signature with a key of `keys`, chosen by `kid`, whose bound algorithm is in
-    /// `allowed` and equals the header's `alg`. Success is the only way to get a [`SignatureValid`].
+    /// `allowed` and equals the header's `alg`, with a backend that answers at once. Success is
+    /// the only way to get a [`SignatureValid`].
     pub fn verify_signature<'k>(
         &self,
         keys: &'k KeySet,
         allowed: AlgSet,
         verifier: &dyn SignatureVerifier,
-    ) -> Result<SignatureValid<'k>, TokenError> {
+    ) -> Result<SignatureValid<'_, 'k>, TokenError> {
+        let key = self.key_for(keys, allowed)?;
+        let valid = verifier.verify(key, self.signing_input.as_bytes(), &self.signature);
+        self.proof(key, valid)
+    }
+
+    /// [`verify_signature`](Self::verify_signature), awaiting the backend (WebCrypto answers
+    /// with promises). The checks before the signature are the same, and run first.
+    pub async fn verify_signature_async<'k>(
+        &self,
+        keys: &'k KeySet,
+        allowed: AlgSet,
+        verifier: &dyn AsyncSignatureVerifier,
+    ) -> Result<SignatureValid<'_, 'k>, TokenError> {
+        let key = self.key_for(keys, allowed)?;
+        let valid = verifier
+            .verify_async(key, self.signing_input.as_bytes(), &self.signature)
+            .await;
+        self.proof(key, valid)
+    }
+
+    /// The key that must verify this token: the header's `alg` is in `allowed`, a key of `keys`
+    /// has the header's `kid`, and that key is bound to the header's `alg`. No crypto yet.
+    fn key_for<'k>(
+        &self,
+        keys: &'k KeySet,
+        allowed: AlgSet,
+    ) -> Result<&'k VerifyingKey, TokenError> {
         let alg = Alg::from_name(&self.header.alg)
             .filter(|alg| allowed.contains(*alg))
             .ok_or(TokenError::AlgorithmNotAllowed)?;
@@ -123,25 +158,44 @@ impl<'a> UntrustedToken<'a> {
         if key.alg() != alg {
             return Err(TokenError::KeyAlgorithmMismatch);
         }
-        if verifier.verify(key, self.signing_input.as_bytes(), &self.signature) {
-            Ok(SignatureValid { key })
+        Ok(key)
+    }
+
+    fn proof<'k>(
+        &self,
+        key: &'k VerifyingKey,
+        valid: bool,
+    ) -> Result<SignatureValid<'_, 'k>, TokenError> {
+        if valid {
+            Ok(SignatureValid {
+                key,
+                payload: &self.payload,
+            })
         } else {
             Err(TokenError::BadSignature)
         }
     }
 }
 
-/// Proof that a token's signature verified, and with which key. Only
-/// [`UntrustedToken::verify_signature`] makes one.
+/// Proof that a token's signature verified, with which key, and the payload it covers. Only
+/// [`UntrustedToken::verify_signature`] and its async twin make one, so claims read from it
+/// are claims whose signature was checked.
 #[derive(Debug)]
-pub struct SignatureValid<'k> {
+pub struct SignatureValid<'t, 'k> {
     key: &'k VerifyingKey,
+    payload: &'t [u8],
 }
 
-impl SignatureValid<'_> {
+impl SignatureValid<'_, '_> {
     /// The key that verified the token.
     pub fn key(&self) -> &VerifyingKey {
         self.key
+    }
+
+    /// The payload the signature covers, as claims (type-checked, not yet validated: the
+    /// issuer, times, token use and client are checked by `auth`).
+    pub fn claims(&self) -> Result<Claims, TokenError> {
+        Claims::parse(self.payload)
     }
 }
 

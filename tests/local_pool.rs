@@ -698,10 +698,21 @@ fn refresh_tokens_are_opaque_five_segment_jwe() {
     let header = segment_json(&tokens.refresh, 0);
     assert_eq!(header["alg"], "dir");
     assert_eq!(header["enc"], "A256GCM");
-    // Nothing of the session is readable.
-    for segment in &segments[2..] {
-        let bytes = URL_SAFE_NO_PAD.decode(segment).unwrap_or_default();
-        assert!(serde_json::from_slice::<Value>(&bytes).is_err());
+    // IV, ciphertext and tag: strict base64url, the sizes A256GCM gives them, and nothing of
+    // the session readable in any of them.
+    for (segment, name) in segments[2..].iter().zip(["iv", "ciphertext", "tag"]) {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(segment)
+            .unwrap_or_else(|err| panic!("the {name} is not base64url ({err}): {segment:?}"));
+        match name {
+            "iv" => assert_eq!(bytes.len(), 12, "a 96-bit IV"),
+            "tag" => assert_eq!(bytes.len(), 16, "a 128-bit tag"),
+            _ => assert!(bytes.len() > 16, "the ciphertext holds the session"),
+        }
+        assert!(
+            serde_json::from_slice::<Value>(&bytes).is_err(),
+            "the {name} is readable JSON"
+        );
         let text = String::from_utf8_lossy(&bytes);
         assert!(!text.contains(&sub) && !text.contains("alice"));
     }

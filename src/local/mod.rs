@@ -1,12 +1,7 @@
 //! Local pools: users, passwords and tokens this Worker owns, so the whole story runs without AWS.
 
-pub mod keys;
 pub mod password;
 pub mod seal;
 pub mod srp;
-#[cfg(test)]
-pub(crate) mod test_keys;
 pub mod tokens;
 pub mod users;
-
-pub use keys::{SigningKey, SigningKeys};

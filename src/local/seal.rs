@@ -18,7 +18,7 @@ use rsa::traits::PrivateKeyParts;
 use serde_json::{json, Map, Value};
 use sha2::Sha256;
 
-use crate::local::{SigningKey, SigningKeys};
+use crate::signing::{SigningKey, SigningKeys};
 
 /// What a sealed token is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,7 +152,7 @@ pub fn looks_sealed(token: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::local::test_keys::signing_keys_json;
+    use crate::signing::test_keys::signing_keys_json;
 
     fn keys() -> SigningKeys {
         SigningKeys::parse(&signing_keys_json()).unwrap()

@@ -60,10 +60,8 @@ use subtle::ConstantTimeEq;
 
 use crate::{
     error::{ApiError, Error},
-    local::{
-        seal::{self, Purpose},
-        SigningKeys,
-    },
+    local::seal::{self, Purpose},
+    signing::SigningKeys,
     sigv4::{civil_from_days, days_from_civil, days_in_month},
 };
 

@@ -7,7 +7,8 @@ use serde_json::{json, Map, Value};
 use crate::{
     config::Pool,
     error::Error,
-    local::{seal, users::User, SigningKeys},
+    local::{seal, users::User},
+    signing::SigningKeys,
 };
 
 /// The scope Cognito grants tokens from its user-pool API sign-in; token-authorised user

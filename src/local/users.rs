@@ -23,10 +23,9 @@ use serde_json::{json, Map, Value};
 use crate::{
     config::Pool,
     error::{ApiError, Error, StoreError},
-    identity::{CaseRule, UserId},
+    identity::{key_component, CaseRule, UserId, HASHED_PREFIX},
     local::password::PasswordHash,
     ports::Store,
-    revocation::{key_component, HASHED_PREFIX},
 };
 
 /// A user's account state.
@@ -370,7 +369,7 @@ mod tests {
         );
         vars.insert(
             "SIGNING_KEYS".into(),
-            crate::local::test_keys::signing_keys_json(),
+            crate::signing::test_keys::signing_keys_json(),
         );
         Config::from_env(&vars).unwrap().pools.remove(0)
     }

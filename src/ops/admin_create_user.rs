@@ -6,7 +6,7 @@
 
 use serde_json::{json, Value};
 
-use super::{validated, Ctx, Input, Operation};
+use super::{validated, Ctx, Input};
 use crate::{
     error::{ApiError, Error},
     local::{
@@ -71,7 +71,7 @@ pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
             .map("clientMetadata", metadata, &CLIENT_METADATA, false),
     )?;
     let (pool_id, username) = (pool_id.unwrap_or_default(), username.unwrap_or_default());
-    ctx.require_permission(Operation::AdminCreateUser, pool_id)?;
+    ctx.require_permission(pool_id)?;
     let pool = ctx.pool(pool_id)?;
     let directory = ctx.directory(pool)?;
 

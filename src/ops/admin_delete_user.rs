@@ -3,13 +3,13 @@
 
 use serde_json::Value;
 
-use super::{admin_target, empty, Ctx, Input, Operation};
+use super::{admin_target, empty, Ctx, Input};
 use crate::error::Error;
 
 pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
-    let (pool, username) = admin_target(input, ctx, Operation::AdminDeleteUser)?;
+    let (pool, username) = admin_target(input, ctx)?;
     let user = ctx.user(pool, username).await?;
-    let actor = ctx.actor(Operation::AdminDeleteUser, ctx.caller_name());
+    let actor = ctx.actor(ctx.caller_name());
     ctx.revocations()
         .revoke_user(pool, &pool.user_id(&user.sub), &actor)
         .await?;

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{empty, validated, Ctx, Input, Operation};
+use super::{empty, validated, Ctx, Input};
 use crate::{
     error::{ApiError, Error},
     local::{
@@ -28,7 +28,7 @@ pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
         username.unwrap_or_default(),
         password.unwrap_or_default(),
     );
-    ctx.require_permission(Operation::AdminSetUserPassword, pool_id)?;
+    ctx.require_permission(pool_id)?;
     let pool = ctx.pool(pool_id)?;
     let mut user = ctx.user(pool, username).await?;
     check_policy(password).map_err(ApiError::InvalidPassword)?;

@@ -10,11 +10,11 @@
 
 use serde_json::Value;
 
-use super::{admin_target, empty, Ctx, Input, Operation};
+use super::{admin_target, empty, Ctx, Input};
 use crate::{error::ApiError, error::Error, identity::looks_like_email_or_phone};
 
 pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
-    let (pool, username) = admin_target(input, ctx, Operation::AdminUserGlobalSignOut)?;
+    let (pool, username) = admin_target(input, ctx)?;
     let user_id = match pool.local {
         Some(_) => pool.user_id(&ctx.user(pool, username).await?.sub),
         None if looks_like_email_or_phone(username) && !pool.username_may_be_email_or_phone => {
@@ -27,7 +27,7 @@ pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
         }
         None => pool.user_id(username),
     };
-    let actor = ctx.actor(Operation::AdminUserGlobalSignOut, ctx.caller_name());
+    let actor = ctx.actor(ctx.caller_name());
     ctx.revocations()
         .revoke_user(pool, &user_id, &actor)
         .await?;

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{empty, signed_in_caller, Ctx, Input, Operation};
+use super::{empty, signed_in_caller, Ctx, Input};
 use crate::error::Error;
 
 pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
@@ -11,7 +11,7 @@ pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
     let pool = ctx.pool(auth.pool_id())?;
     let sub = &auth.claims().sub;
     let who = format!("user:{sub}");
-    let actor = ctx.actor(Operation::GlobalSignOut, &who);
+    let actor = ctx.actor(&who);
     ctx.revocations()
         .revoke_user(pool, &pool.user_id(sub), &actor)
         .await?;

@@ -1,110 +1,131 @@
-//! One file per Cognito operation, behind one dispatcher.
+//! One file per Cognito operation, declared in one table with the way its caller is
+//! authenticated.
+//!
+//! Each entry of the `operations!` table below declares an operation's name (as in
+//! `X-Amz-Target`), its module (`src/ops/<module>.rs`, whose `pub async fn run(input, ctx)`
+//! applies it) and its [`Auth`]. The table generates the [`Operation`] variant, [`Operation::name`],
+//! [`Operation::auth`], [`Operation::ALL`], the `mod` declaration and the dispatch, so an
+//! operation cannot be served without a declared auth, and forgetting its file or its `run` is a
+//! compile error. Names not in the table are answered UnknownOperationException by `api`.
 //!
 //! Each file reads its input (wrong JSON types are `SerializationException`), validates it with
-//! Cognito's grammar (`InvalidParameterException`), checks the caller, and applies it. Names not
-//! listed in [`Operation`] are answered `UnknownOperationException` by the protocol layer.
+//! Cognito's grammar (`InvalidParameterException`), checks the caller, and applies it. A SigV4
+//! operation names its pool through [`admin_target`] or [`Ctx::require_permission`]; an
+//! access-token operation gets its caller from [`signed_in_caller`], a `NotRevoked` that only
+//! the token and revocation checks can make.
 
-mod admin_create_user;
-mod admin_delete_user;
-mod admin_get_user;
-mod admin_set_user_enabled;
-mod admin_set_user_password;
-mod admin_user_global_sign_out;
-mod get_user;
-mod global_sign_out;
-mod initiate_auth;
-mod respond_to_auth_challenge;
-mod revoke_token;
+mod input;
 mod signin;
 
 use serde_json::{Map, Value};
 
+pub use input::{empty, validated, AttributePair, Input};
+
 use crate::{
-    app::{App, Io},
     auth::Expect,
     config::{region_of, AdminCredential, Config, Pool},
     error::{ApiError, Error, TokenError},
+    iam,
     local::{
         tokens::ADMIN_SCOPE,
         users::{Directory, User},
     },
     revocation::{Actor, NotRevoked, Revocations},
+    services::{Io, Services},
     sigv4::SigV4Error,
     validate::Violations,
 };
 
-/// The operations this endpoint serves.
+/// How the caller of an operation is authenticated; declared beside the operation in
+/// `operations!`, never inferred from its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Operation {
-    /// Signs a user out everywhere (SigV4).
-    AdminUserGlobalSignOut,
-    /// Signs the caller out everywhere (access token).
-    GlobalSignOut,
-    /// The caller's profile (access token).
-    GetUser,
+pub enum Auth {
+    /// An AWS Signature Version 4 by an admin credential (`ADMIN_CREDENTIALS`) whose IAM policy
+    /// allows `action` on the pool. Unsigned callers are refused.
+    SigV4 {
+        /// The IAM action, `cognito-idp:<Operation>`.
+        action: &'static str,
+    },
+    /// An access token in the body (`AccessToken`), verified, unrevoked and carrying
+    /// `aws.cognito.signin.user.admin` ([`signed_in_caller`]).
+    AccessToken,
+    /// An app client named in the body (`ClientId`), with its secret (or `SECRET_HASH`) where
+    /// the client has one.
+    AppClient,
+}
+
+/// Declares the operations: `Name => module, auth;`. See the module doc.
+macro_rules! operations {
+    ($( $(#[doc = $doc:literal])* $name:ident => $module:ident, $auth:expr; )*) => {
+        $( mod $module; )*
+
+        /// The operations this endpoint serves.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Operation {
+            $( $(#[doc = $doc])* $name, )*
+        }
+
+        impl Operation {
+            /// Every operation, in the order of the table.
+            pub const ALL: &'static [Operation] = &[$(Operation::$name),*];
+
+            /// The operation's name, as in `X-Amz-Target`.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $( Operation::$name => stringify!($name), )*
+                }
+            }
+
+            /// How its caller is authenticated.
+            pub fn auth(self) -> Auth {
+                match self {
+                    $( Operation::$name => $auth, )*
+                }
+            }
+        }
+
+        /// Applies the operation (the caller has been checked against its auth).
+        async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
+            match ctx.operation {
+                $( Operation::$name => $module::run(input, ctx).await, )*
+            }
+        }
+    };
+}
+
+operations! {
+    /// Signs a user out everywhere.
+    AdminUserGlobalSignOut => admin_user_global_sign_out,
+        Auth::SigV4 { action: "cognito-idp:AdminUserGlobalSignOut" };
+    /// Signs the caller out everywhere.
+    GlobalSignOut => global_sign_out, Auth::AccessToken;
+    /// The caller's profile.
+    GetUser => get_user, Auth::AccessToken;
     /// Revokes one session by its refresh token.
-    RevokeToken,
+    RevokeToken => revoke_token, Auth::AppClient;
     /// Signs in (local pools).
-    InitiateAuth,
+    InitiateAuth => initiate_auth, Auth::AppClient;
     /// Answers a sign-in challenge (local pools).
-    RespondToAuthChallenge,
-    /// Creates a user (local pools, SigV4).
-    AdminCreateUser,
-    /// Sets a user's password (local pools, SigV4).
-    AdminSetUserPassword,
-    /// Reads a user (local pools, SigV4).
-    AdminGetUser,
-    /// Disables a user and revokes their tokens (local pools, SigV4).
-    AdminDisableUser,
-    /// Enables a user (local pools, SigV4).
-    AdminEnableUser,
-    /// Deletes a user and revokes their tokens (local pools, SigV4).
-    AdminDeleteUser,
+    RespondToAuthChallenge => respond_to_auth_challenge, Auth::AppClient;
+    /// Creates a user (local pools).
+    AdminCreateUser => admin_create_user, Auth::SigV4 { action: "cognito-idp:AdminCreateUser" };
+    /// Sets a user's password (local pools).
+    AdminSetUserPassword => admin_set_user_password,
+        Auth::SigV4 { action: "cognito-idp:AdminSetUserPassword" };
+    /// Reads a user (local pools).
+    AdminGetUser => admin_get_user, Auth::SigV4 { action: "cognito-idp:AdminGetUser" };
+    /// Disables a user and revokes their tokens (local pools).
+    AdminDisableUser => admin_disable_user, Auth::SigV4 { action: "cognito-idp:AdminDisableUser" };
+    /// Enables a user (local pools).
+    AdminEnableUser => admin_enable_user, Auth::SigV4 { action: "cognito-idp:AdminEnableUser" };
+    /// Deletes a user and revokes their tokens (local pools).
+    AdminDeleteUser => admin_delete_user, Auth::SigV4 { action: "cognito-idp:AdminDeleteUser" };
 }
 
 impl Operation {
-    const ALL: [Operation; 12] = [
-        Operation::AdminUserGlobalSignOut,
-        Operation::GlobalSignOut,
-        Operation::GetUser,
-        Operation::RevokeToken,
-        Operation::InitiateAuth,
-        Operation::RespondToAuthChallenge,
-        Operation::AdminCreateUser,
-        Operation::AdminSetUserPassword,
-        Operation::AdminGetUser,
-        Operation::AdminDisableUser,
-        Operation::AdminEnableUser,
-        Operation::AdminDeleteUser,
-    ];
-
-    /// The operation's name, as in `X-Amz-Target` and IAM actions.
-    pub fn name(self) -> &'static str {
-        match self {
-            Operation::AdminUserGlobalSignOut => "AdminUserGlobalSignOut",
-            Operation::GlobalSignOut => "GlobalSignOut",
-            Operation::GetUser => "GetUser",
-            Operation::RevokeToken => "RevokeToken",
-            Operation::InitiateAuth => "InitiateAuth",
-            Operation::RespondToAuthChallenge => "RespondToAuthChallenge",
-            Operation::AdminCreateUser => "AdminCreateUser",
-            Operation::AdminSetUserPassword => "AdminSetUserPassword",
-            Operation::AdminGetUser => "AdminGetUser",
-            Operation::AdminDisableUser => "AdminDisableUser",
-            Operation::AdminEnableUser => "AdminEnableUser",
-            Operation::AdminDeleteUser => "AdminDeleteUser",
-        }
-    }
-
     /// The operation with this exact name.
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|op| op.name() == name)
-    }
-
-    /// Whether callers authenticate with SigV4 (the IAM-authorised admin operations); the
-    /// others are authorised by the token or client in their body.
-    pub fn needs_sigv4(self) -> bool {
-        self.name().starts_with("Admin")
+        Self::ALL.iter().copied().find(|op| op.name() == name)
     }
 }
 
@@ -118,7 +139,7 @@ pub enum Caller<'a> {
         /// The region of the signature's credential scope.
         region: &'a str,
     },
-    /// Nobody in particular: the operation authorises by token or client.
+    /// Nobody in particular: the operation authorises by the token or client in its body.
     Anonymous,
     /// Code in the same Worker calling the JavaScript API: already trusted.
     Trusted,
@@ -126,8 +147,10 @@ pub enum Caller<'a> {
 
 /// What an operation may use.
 pub struct Ctx<'a> {
-    /// The isolate's state.
-    pub app: &'a App,
+    /// The operation being run.
+    pub operation: Operation,
+    /// Token verification, the revocation list, the isolate's caches.
+    pub services: &'a Services,
     /// The configuration.
     pub config: &'a Config,
     /// The request's I/O.
@@ -137,21 +160,31 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// Refuses an admin caller whose signature is scoped to another region than `pool_id`'s
-    /// (a regional endpoint answers for its own region only), or whose allow-list excludes
-    /// `operation` on `pool_id`. Like IAM, before the pool is looked up.
-    pub fn require_permission(&self, operation: Operation, pool_id: &str) -> Result<(), Error> {
-        match self.caller {
-            Caller::Admin { region, .. } if region != region_of(pool_id) => {
+    /// Refuses a caller the operation's [`Auth`] does not admit on `pool_id`: for a SigV4
+    /// operation, an unsigned caller; an admin whose signature is scoped to another region than
+    /// `pool_id`'s (a regional endpoint answers for its own region only); an admin whose IAM
+    /// policy excludes the action on `pool_id`. Like IAM, before the pool is looked up.
+    pub fn require_permission(&self, pool_id: &str) -> Result<(), Error> {
+        match (self.operation.auth(), self.caller) {
+            (Auth::SigV4 { .. }, Caller::Anonymous) => {
+                Err(SigV4Error::MissingAuthenticationToken.into())
+            }
+            (Auth::SigV4 { .. }, Caller::Admin { region, .. }) if region != region_of(pool_id) => {
                 Err(SigV4Error::WrongRegion {
                     region: region.to_owned(),
                 }
                 .into())
             }
-            Caller::Admin { credential, .. } if !credential.permits(operation.name(), pool_id) => {
-                Err(ApiError::AccessDenied(credential.denial(operation.name(), pool_id)).into())
+            (Auth::SigV4 { action }, Caller::Admin { credential, .. }) => {
+                if iam::permits(credential, action, pool_id) {
+                    Ok(())
+                } else {
+                    Err(ApiError::AccessDenied(iam::denial(credential, action, pool_id)).into())
+                }
             }
-            _ => Ok(()),
+            (Auth::SigV4 { .. }, Caller::Trusted) => Ok(()),
+            // The token or client in the body is the credential; the operation checks it.
+            (Auth::AccessToken | Auth::AppClient, _) => Ok(()),
         }
     }
 
@@ -164,7 +197,7 @@ impl Ctx<'_> {
 
     /// The revocation list.
     pub fn revocations(&self) -> Revocations<'_> {
-        self.app.revocations(self.config, self.io)
+        self.services.revocations(self.config, self.io)
     }
 
     /// The user directory of a local pool.
@@ -172,14 +205,14 @@ impl Ctx<'_> {
         if pool.local.is_none() {
             return Err(ApiError::NotLocalPool(pool.id.clone()).into());
         }
-        Ok(Directory::new(pool, self.io.store, self.io.now_ms))
+        Ok(Directory::new(pool, self.io.store.users(), self.io.now_ms))
     }
 
-    /// Who the revocation entries record as the actor.
-    pub fn actor<'s>(&'s self, operation: Operation, who: &'s str) -> Actor<'s> {
+    /// Who the revocation entries record as the actor: `who`, for this operation.
+    pub fn actor<'s>(&'s self, who: &'s str) -> Actor<'s> {
         Actor {
             by: who,
-            reason: operation.name(),
+            reason: self.operation.name(),
             request_id: self.io.request_id,
         }
     }
@@ -204,11 +237,7 @@ impl Ctx<'_> {
 
 /// The `UserPoolId` and `Username` every admin user operation takes: read, validated, the
 /// caller's permission checked (before the pool is looked up, as IAM is), then the pool found.
-pub fn admin_target<'c>(
-    input: Input<'c>,
-    ctx: &'c Ctx<'_>,
-    operation: Operation,
-) -> Result<(&'c Pool, &'c str), Error> {
+pub fn admin_target<'c>(input: Input<'c>, ctx: &'c Ctx<'_>) -> Result<(&'c Pool, &'c str), Error> {
     let pool_id = input.string("UserPoolId")?;
     let username = input.string("Username")?;
     validated(
@@ -217,7 +246,7 @@ pub fn admin_target<'c>(
             .string("username", username, &crate::validate::USERNAME, true),
     )?;
     let (pool_id, username) = (pool_id.unwrap_or_default(), username.unwrap_or_default());
-    ctx.require_permission(operation, pool_id)?;
+    ctx.require_permission(pool_id)?;
     Ok((ctx.pool(pool_id)?, username))
 }
 
@@ -227,7 +256,7 @@ pub async fn signed_in_caller(input: Input<'_>, ctx: &Ctx<'_>) -> Result<NotRevo
     let token = input.string("AccessToken")?;
     validated(Violations::new().string("accessToken", token, &crate::validate::TOKEN_MODEL, true))?;
     let caller = ctx
-        .app
+        .services
         .authorize(
             ctx.config,
             token.unwrap_or_default(),
@@ -241,136 +270,93 @@ pub async fn signed_in_caller(input: Input<'_>, ctx: &Ctx<'_>) -> Result<NotRevo
     Ok(caller)
 }
 
-/// Runs `operation` on `body`.
-pub async fn dispatch(
-    operation: Operation,
-    body: &Map<String, Value>,
-    ctx: &Ctx<'_>,
-) -> Result<Value, Error> {
-    let input = Input(body);
-    match operation {
-        Operation::AdminUserGlobalSignOut => admin_user_global_sign_out::run(input, ctx).await,
-        Operation::GlobalSignOut => global_sign_out::run(input, ctx).await,
-        Operation::GetUser => get_user::run(input, ctx).await,
-        Operation::RevokeToken => revoke_token::run(input, ctx).await,
-        Operation::InitiateAuth => initiate_auth::run(input, ctx).await,
-        Operation::RespondToAuthChallenge => respond_to_auth_challenge::run(input, ctx).await,
-        Operation::AdminCreateUser => admin_create_user::run(input, ctx).await,
-        Operation::AdminSetUserPassword => admin_set_user_password::run(input, ctx).await,
-        Operation::AdminGetUser => admin_get_user::run(input, ctx).await,
-        Operation::AdminDisableUser => admin_set_user_enabled::run(input, ctx, false).await,
-        Operation::AdminEnableUser => admin_set_user_enabled::run(input, ctx, true).await,
-        Operation::AdminDeleteUser => admin_delete_user::run(input, ctx).await,
+/// Runs `ctx.operation` on `body`. A SigV4 operation refuses an unsigned caller here, before its
+/// input is read, whatever its file does.
+pub async fn dispatch(body: &Map<String, Value>, ctx: &Ctx<'_>) -> Result<Value, Error> {
+    if let (Auth::SigV4 { .. }, Caller::Anonymous) = (ctx.operation.auth(), ctx.caller) {
+        return Err(SigV4Error::MissingAuthenticationToken.into());
     }
-}
-
-/// A `{Name, Value}` attribute as given (either part may be missing).
-pub type AttributePair<'a> = (Option<&'a str>, Option<&'a str>);
-
-/// An operation's input members, read with type checks.
-#[derive(Clone, Copy)]
-pub struct Input<'a>(&'a Map<String, Value>);
-
-/// Coral's message for a member of the wrong JSON type.
-const WRONG_TYPE: &str = "Unexpected field type";
-
-impl<'a> Input<'a> {
-    /// A string member; absent or null is `None`.
-    pub fn string(self, name: &str) -> Result<Option<&'a str>, Error> {
-        match self.0.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(_) => Err(ApiError::Serialization(WRONG_TYPE).into()),
-        }
-    }
-
-    /// A boolean member; absent or null is `None`.
-    pub fn bool(self, name: &str) -> Result<Option<bool>, Error> {
-        match self.0.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(_) => Err(ApiError::Serialization(WRONG_TYPE).into()),
-        }
-    }
-
-    /// A map of strings to strings; absent or null is `None`.
-    pub fn string_map(self, name: &str) -> Result<Option<Vec<(&'a str, &'a str)>>, Error> {
-        match self.0.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Object(map)) => map
-                .iter()
-                .map(|(k, v)| match v {
-                    Value::String(s) => Ok((k.as_str(), s.as_str())),
-                    _ => Err(ApiError::Serialization(WRONG_TYPE).into()),
-                })
-                .collect::<Result<Vec<_>, Error>>()
-                .map(Some),
-            Some(_) => Err(ApiError::Serialization(WRONG_TYPE).into()),
-        }
-    }
-
-    /// A list of `{Name, Value}` attributes; absent or null is `None`.
-    pub fn attributes(self, name: &str) -> Result<Option<Vec<AttributePair<'a>>>, Error> {
-        match self.0.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|item| {
-                    let item = Input(
-                        item.as_object()
-                            .ok_or(ApiError::Serialization(WRONG_TYPE))?,
-                    );
-                    Ok((item.string("Name")?, item.string("Value")?))
-                })
-                .collect::<Result<Vec<_>, Error>>()
-                .map(Some),
-            Some(_) => Err(ApiError::Serialization(WRONG_TYPE).into()),
-        }
-    }
-
-    /// A list of strings; absent or null is `None`.
-    pub fn strings(self, name: &str) -> Result<Option<Vec<&'a str>>, Error> {
-        match self.0.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|v| {
-                    v.as_str()
-                        .ok_or_else(|| ApiError::Serialization(WRONG_TYPE).into())
-                })
-                .collect::<Result<Vec<_>, Error>>()
-                .map(Some),
-            Some(_) => Err(ApiError::Serialization(WRONG_TYPE).into()),
-        }
-    }
-}
-
-/// Turns collected violations into Cognito's InvalidParameterException.
-pub fn validated(violations: &Violations) -> Result<(), Error> {
-    match violations.message() {
-        Some(message) => Err(ApiError::InvalidParameter(message).into()),
-        None => Ok(()),
-    }
-}
-
-/// An empty success: `{}`.
-pub fn empty() -> Value {
-    Value::Object(Map::new())
+    run(Input(body), ctx).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{crypto::RustCrypto, ports::MemoryStore, ports::NoFetch, ports::Unlimited};
 
     #[test]
-    fn operation_names_round_trip_and_admin_ones_need_sigv4() {
+    fn operation_names_round_trip_exactly() {
         for op in Operation::ALL {
-            assert_eq!(Operation::from_name(op.name()), Some(op));
+            assert_eq!(Operation::from_name(op.name()), Some(*op));
         }
-        assert!(Operation::AdminUserGlobalSignOut.needs_sigv4());
-        assert!(!Operation::GlobalSignOut.needs_sigv4());
-        assert!(!Operation::RevokeToken.needs_sigv4());
         assert_eq!(Operation::from_name("adminUserGlobalSignOut"), None);
         assert_eq!(Operation::from_name("ListUsers"), None);
+    }
+
+    #[test]
+    fn every_sigv4_operation_declares_its_own_iam_action() {
+        for op in Operation::ALL {
+            if let Auth::SigV4 { action } = op.auth() {
+                assert_eq!(action, format!("{}{}", iam::SERVICE_PREFIX, op.name()));
+            }
+        }
+    }
+
+    #[test]
+    fn an_anonymous_caller_is_refused_by_every_sigv4_operation_before_it_reads_its_input() {
+        let config = Config::from_env(&serde_json::from_value(serde_json::json!({
+            "POOLS": [{"id": "us-east-1_A1", "clients": [{"id": "c"}], "algorithms": ["HS256"],
+                       "jwks": {"keys": [{"kty": "oct", "k": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}]}}]
+        })).unwrap())
+        .unwrap();
+        let (store, services) = (MemoryStore::new(), Services::new());
+        let io = Io {
+            store: &store,
+            fetcher: &NoFetch,
+            limiter: &Unlimited,
+            verifier: &RustCrypto,
+            now_ms: 1_700_000_000_000,
+            request_id: "r",
+            log: &|_| {},
+        };
+        // A body that would pass validation: only the caller can be what refuses it.
+        let mut body = Map::new();
+        body.insert("UserPoolId".into(), "us-east-1_A1".into());
+        body.insert("Username".into(), "alice".into());
+        let mut sigv4 = 0;
+        for &operation in Operation::ALL {
+            let Auth::SigV4 { .. } = operation.auth() else {
+                continue;
+            };
+            sigv4 += 1;
+            for caller in [Caller::Anonymous, Caller::Trusted] {
+                let ctx = Ctx {
+                    operation,
+                    services: &services,
+                    config: &config,
+                    io: &io,
+                    caller,
+                };
+                let refused = matches!(
+                    ctx.require_permission("us-east-1_A1"),
+                    Err(Error::SigV4(SigV4Error::MissingAuthenticationToken))
+                );
+                assert_eq!(
+                    refused,
+                    matches!(caller, Caller::Anonymous),
+                    "{operation:?}"
+                );
+                if matches!(caller, Caller::Anonymous) {
+                    let answer = pollster::block_on(dispatch(&body, &ctx));
+                    assert_eq!(
+                        answer,
+                        Err(Error::SigV4(SigV4Error::MissingAuthenticationToken)),
+                        "{operation:?}"
+                    );
+                }
+            }
+        }
+        assert!(sigv4 >= 7, "the admin operations are declared SigV4");
+        assert_eq!(store.counts(), (0, 0), "nothing was read or written");
     }
 }

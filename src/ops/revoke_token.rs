@@ -8,7 +8,7 @@
 use serde_json::Value;
 use subtle::ConstantTimeEq;
 
-use super::{empty, signin::signing_keys, validated, Ctx, Input, Operation};
+use super::{empty, signin::signing_keys, validated, Ctx, Input};
 use crate::{
     error::{ApiError, Error},
     local::{seal, tokens},
@@ -71,7 +71,7 @@ pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
         // The token was issued to another client (RFC 7009 §2.1: refuse).
         return Err(ApiError::Unauthorized.into());
     }
-    let actor = ctx.actor(Operation::RevokeToken, &client.id);
+    let actor = ctx.actor(&client.id);
     ctx.revocations()
         .revoke_session(pool, &opened.session.origin_jti, &actor)
         .await?;

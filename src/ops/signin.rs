@@ -14,8 +14,8 @@ use crate::{
     local::{
         tokens::{self, Session},
         users::User,
-        SigningKeys,
     },
+    signing::SigningKeys,
 };
 
 /// The pool and client with this client id.

@@ -5,10 +5,12 @@ use js_sys::{Object, Reflect};
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 
-use super::to_js;
+use super::exports::{js_error, to_js};
 use crate::{
+    alg::{Alg, AlgSet},
     crypto::RustCrypto,
-    jwk::{Alg, AlgSet, BadKeys, KeySet},
+    error::ApiError,
+    jwk::{BadKeys, KeySet},
     sigv4::{self, RequestParts},
     token::UntrustedToken,
 };
@@ -27,19 +29,17 @@ export interface SignRequestInput {
 }
 "#;
 
-fn error(name: &str, message: &str) -> JsValue {
-    let error = js_sys::Error::new(message);
-    error.set_name(name);
-    error.into()
+/// Cognito's InvalidParameterException, as a JS error (worded by `Error::wire`).
+fn invalid(message: impl Into<String>) -> JsValue {
+    js_error(&ApiError::InvalidParameter(message.into()).into())
 }
 
 /// `decodeToken(token)`: the header and payload of a compact JWS, decoded but NOT verified.
 #[wasm_bindgen(js_name = decodeToken, unchecked_return_type = "DecodedToken")]
 pub fn decode_token(token: &str) -> Result<JsValue, JsValue> {
-    let parsed = UntrustedToken::parse(token)
-        .map_err(|err| error("InvalidParameterException", &err.to_string()))?;
+    let parsed = UntrustedToken::parse(token).map_err(|err| invalid(err.to_string()))?;
     let payload = parsed
-        .peek_claims()
+        .claims_unverified()
         .map(Value::Object)
         .unwrap_or(Value::Null);
     to_js(&json!({
@@ -57,10 +57,10 @@ pub fn verify_signature(
     #[wasm_bindgen(unchecked_param_type = "{ keys: object[] } | string")] jwks: JsValue,
 ) -> Result<JsValue, JsValue> {
     let set: Value = match jwks.as_string() {
-        Some(text) => crate::json::parse_value(text.as_bytes())
-            .map_err(|e| error("InvalidParameterException", &format!("jwks: {e}")))?,
-        None => serde_wasm_bindgen::from_value(jwks)
-            .map_err(|e| error("InvalidParameterException", &format!("jwks: {e}")))?,
+        Some(text) => {
+            crate::json::parse_value(text.as_bytes()).map_err(|e| invalid(format!("jwks: {e}")))?
+        }
+        None => serde_wasm_bindgen::from_value(jwks).map_err(|e| invalid(format!("jwks: {e}")))?,
     };
     let mut allowed = AlgSet::empty();
     for alg in Alg::ALL {
@@ -90,14 +90,10 @@ pub fn sign_request(
             .ok()
             .and_then(|v| v.as_string())
     };
-    let required = |name: &str| {
-        field(name)
-            .ok_or_else(|| error("InvalidParameterException", &format!("{name} is required")))
-    };
+    let required = |name: &str| field(name).ok_or_else(|| invalid(format!("{name} is required")));
     let method = required("method")?;
     let url = required("url")?;
-    let (host, path, query) = split_url(&url)
-        .ok_or_else(|| error("InvalidParameterException", "url must be absolute"))?;
+    let (host, path, query) = split_url(&url).ok_or_else(|| invalid("url must be absolute"))?;
     let mut headers = vec![("host".to_owned(), host)];
     if let Ok(given) = Reflect::get(&input, &JsValue::from_str("headers")) {
         if given.is_object() {
@@ -134,7 +130,7 @@ pub fn sign_request(
         field("sessionToken").as_deref(),
         false,
     )
-    .map_err(|e| error(e.aws_error_type(), &e.aws_message()))?;
+    .map_err(|e| js_error(&e.into()))?;
     let out = Object::new();
     for (name, value) in signed {
         Reflect::set(&out, &JsValue::from_str(&name), &JsValue::from_str(&value))?;

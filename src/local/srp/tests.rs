@@ -7,7 +7,7 @@ use crypto_bigint::{U1024, U2048, U4096};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::local::test_keys::signing_keys_json;
+use crate::signing::test_keys::signing_keys_json;
 
 // ---------------------------------------------------------------------------------------------
 // Vector files

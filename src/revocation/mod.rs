@@ -1,4 +1,4 @@
-//! The revocation list in KV: who was signed out when, and which sessions were revoked.
+//! The revocation list: who was signed out when, and which sessions were revoked.
 //!
 //! # Rule
 //! A token is revoked iff
@@ -8,17 +8,18 @@
 //!   new sign-in lives; or
 //! - a **session entry** exists for its pool and its `origin_jti` (RevokeToken).
 //!
-//! # KV layout (`REVOCATIONS` namespace)
-//! - `rev/v1/u/<pool id>/<user id>` → `{"revoked_at": ms, "by": …, "reason": …, "request_id": …}`
-//! - `rev/v1/s/<pool id>/<origin_jti>` → the same shape
+//! # Keys
+//! - `rev/v1/u/<pool id>/<user id>`: a user entry
+//! - `rev/v1/s/<pool id>/<origin_jti>`: a session entry
 //!
 //! A user id is keyed in its pool's canonical spelling ([`crate::identity`]: NFC, case folded
 //! unless the pool is case sensitive), so every spelling of a name reaches one entry. An id
-//! longer than [`MAX_PLAIN_ID_BYTES`], or one that itself begins with `h:`, is replaced by `h:`
-//! and its SHA-256 in hex: a key never exceeds KV's 512-byte limit, and a plain id can never
-//! spell a hashed one (the two key spaces are disjoint). Keys are built from claims, never from
-//! token bytes or their hash (ECDSA signatures are malleable). Entries expire after the pool's
-//! longest token lifetime plus leeway ([`crate::config::Pool::revocation_ttl_s`]).
+//! longer than [`crate::identity::MAX_PLAIN_ID_BYTES`], or one that itself begins with `h:`, is
+//! replaced by `h:` and its SHA-256 in hex: a key never exceeds KV's 512-byte limit, and a plain
+//! id can never spell a hashed one (the two key spaces are disjoint). Keys are built from
+//! claims, never from token bytes or their hash (ECDSA signatures are malleable). Entries
+//! expire after the pool's longest token lifetime plus leeway
+//! ([`crate::config::Pool::revocation_ttl_s`]).
 //!
 //! Entries written before ids were spelled canonically sit under the exact bytes given. A check
 //! also reads the exact spelling of the token's `sub` and `username` when it differs from the
@@ -26,37 +27,34 @@
 //! except for ids beginning with `h:`, whose old plain key is the ambiguous one.
 //!
 //! # Writes
-//! Monotonic: a write never lowers `revoked_at`, and a second sign-out within the same second as
-//! the stored one writes nothing (every token of that second is already covered), which keeps
-//! repeated sign-outs idempotent and under KV's one-write-per-second-per-key limit. KV has no
-//! compare-and-set: two locations writing the same key at once both win in turn, and the entry
-//! may end a few milliseconds lower than the later of the two.
+//! Monotonic ([`Raise`]): a write never lowers `revoked_at`, and a second sign-out within the
+//! same second as the stored one writes nothing (tokens carry whole seconds, so every token of
+//! that second is already covered), which keeps repeated sign-outs idempotent.
 //!
 //! # Reads
-//! Each isolate keeps lookups for `REVOCATION_CACHE_TTL_S` (bounded, least recently used out
-//! first), and KV keeps them for `KV_CACHE_TTL_S` at the edge. The isolate that writes updates its
-//! own cache at once. A failed read refuses the token: nothing is accepted unchecked.
+//! Each isolate keeps lookups for `REVOCATION_CACHE_TTL_S` ([`RevocationCache`]: bounded, least
+//! recently used out first). The isolate that writes updates its own cache at once. A failed
+//! read refuses the token: nothing is accepted unchecked.
+//!
+//! # Stores
+//! Entries are kept behind the [`RevocationStore`] port: the rule above decides what to read and
+//! what a write must not lower; a store keeps entries and applies a [`Raise`] as atomically as it
+//! can. [`kv::KvRevocations`] keeps them in Workers KV, with KV's own workarounds (its edge
+//! `cacheTtl`, its 60-second minimum TTL, JSON text values, read-then-write without
+//! compare-and-set); the adapter retries a write KV refuses for its one-write-per-second limit.
 
-use core::cell::RefCell;
-use std::collections::{BTreeMap, VecDeque};
+mod cache;
+pub mod kv;
 
-use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
+pub use cache::{RevocationCache, CACHE_CAPACITY};
 
 use crate::{
     auth::Authenticated,
     config::Pool,
     error::{Error, StoreError, TokenError},
-    identity::{CaseRule, UserId},
-    ports::Store,
+    identity::{key_component, CaseRule, UserId, HASHED_PREFIX},
+    ports::LocalFuture,
 };
-
-/// User ids up to this many bytes are stored as written; longer ones are hashed.
-pub const MAX_PLAIN_ID_BYTES: usize = 200;
-/// What a hashed key component begins with; a plain id never does (it is hashed too).
-pub const HASHED_PREFIX: &str = "h:";
-/// Entries the per-isolate cache holds at most.
-pub const CACHE_CAPACITY: usize = 10_000;
 
 /// One revocation: when, by whom, why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,54 +69,92 @@ pub struct Entry {
     pub request_id: String,
 }
 
-impl Entry {
-    fn to_json(&self) -> String {
-        json!({
-            "revoked_at": self.revoked_at_ms,
-            "by": self.by,
-            "reason": self.reason,
-            "request_id": self.request_id,
-        })
-        .to_string()
+/// Where revocation entries are kept. The rule (this module) decides what to look up and what
+/// a write may not lower; a store keeps entries under the keys it is given.
+pub trait RevocationStore {
+    /// The entries under `keys`, one per key, in order (`None`: no entry), in one round trip
+    /// where the store allows. A read that cannot be trusted is an error, never `None`.
+    fn read<'a>(
+        &'a self,
+        keys: &'a [String],
+    ) -> LocalFuture<'a, Result<Vec<Option<Entry>>, StoreError>>;
+
+    /// Applies `raise` to the entry under `key` ([`Raise::decide`] on what is stored) and
+    /// answers the entry that stands afterwards. A store with transactions applies it
+    /// atomically; one without (KV) reads, decides, then writes. A failed write changes nothing.
+    fn raise<'a>(
+        &'a self,
+        key: &'a str,
+        raise: &'a Raise,
+    ) -> LocalFuture<'a, Result<Entry, StoreError>>;
+}
+
+impl<S: RevocationStore + ?Sized> RevocationStore for &S {
+    fn read<'a>(
+        &'a self,
+        keys: &'a [String],
+    ) -> LocalFuture<'a, Result<Vec<Option<Entry>>, StoreError>> {
+        (**self).read(keys)
     }
 
-    fn parse(key: &str, text: &str) -> Result<Self, StoreError> {
-        let corrupt = || {
-            StoreError::Corrupt(format!(
-                "{}: not a revocation entry",
-                crate::ports::key_for_log(key)
-            ))
-        };
-        let value = crate::json::parse_object(text.as_bytes()).map_err(|_| corrupt())?;
-        let field = |name: &str| {
-            value
-                .get(name)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        };
-        Ok(Self {
-            revoked_at_ms: value
-                .get("revoked_at")
-                .and_then(Value::as_u64)
-                .ok_or_else(corrupt)?,
-            by: field("by"),
-            reason: field("reason"),
-            request_id: field("request_id"),
-        })
+    fn raise<'a>(
+        &'a self,
+        key: &'a str,
+        raise: &'a Raise,
+    ) -> LocalFuture<'a, Result<Entry, StoreError>> {
+        (**self).raise(key, raise)
     }
 }
 
-/// A KV key component for `id`: as written, or `h:` and its SHA-256 in hex when it is long (KV
-/// keys are at most 512 bytes) or itself begins with `h:` (so no plain id spells a hashed one).
-pub fn key_component(id: &str) -> String {
-    if id.len() <= MAX_PLAIN_ID_BYTES && !id.starts_with(HASHED_PREFIX) {
-        id.to_owned()
-    } else {
-        format!(
-            "{HASHED_PREFIX}{}",
-            hex::encode(Sha256::digest(id.as_bytes()))
-        )
+/// A write that never lowers an entry: the entry proposed now, and what decides whether the
+/// stored one already covers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Raise {
+    /// The entry to store, revoking at the request's time.
+    pub entry: Entry,
+    /// A user entry revokes by time; a session entry by existing.
+    pub by_time: bool,
+    /// The pool is local: it moves a sign-in that follows a sign-out in the same second to the
+    /// next second (see `ops::signin`), so a repeated sign-out in that second must too.
+    pub local_pool: bool,
+    /// How long the entry must live, in seconds.
+    pub ttl_s: u64,
+}
+
+/// What a [`Raise`] does to the stored entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// The stored entry covers every token the new one would: write nothing, keep it.
+    Keep(Entry),
+    /// Store this entry.
+    Write(Entry),
+}
+
+impl Raise {
+    /// The decision over `stored`. Tokens carry `auth_time` in whole seconds, so a stored time
+    /// in the current second covers every token an external issuer has made up to now; for a
+    /// local pool a repeated sign-out in that second moves the time to the start of the next
+    /// second, to cover a sign-in moved there. Local sign-ins after it move past it again, so
+    /// they live.
+    pub fn decide(&self, stored: Option<Entry>) -> Decision {
+        let now_ms = self.entry.revoked_at_ms;
+        let second_start = now_ms - now_ms % 1000;
+        let next_second = second_start + 1000;
+        match stored {
+            Some(stored) if !self.by_time => Decision::Keep(stored),
+            Some(stored) if stored.revoked_at_ms >= next_second => Decision::Keep(stored),
+            Some(stored) if stored.revoked_at_ms >= second_start => {
+                if self.local_pool {
+                    Decision::Write(Entry {
+                        revoked_at_ms: next_second,
+                        ..self.entry.clone()
+                    })
+                } else {
+                    Decision::Keep(stored)
+                }
+            }
+            _ => Decision::Write(self.entry.clone()),
+        }
     }
 }
 
@@ -164,75 +200,14 @@ impl NotRevoked {
     }
 }
 
-/// A bounded least-recently-used cache of lookups, per isolate.
-#[derive(Default)]
-pub struct RevocationCache {
-    inner: RefCell<CacheInner>,
-}
-
-#[derive(Default)]
-struct CacheInner {
-    entries: BTreeMap<String, (Option<Entry>, u64)>,
-    order: VecDeque<String>,
-}
-
-impl RevocationCache {
-    /// An empty cache.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    fn get(&self, key: &str, now_ms: u64, ttl_ms: u64) -> Option<Option<Entry>> {
-        let inner = self.inner.try_borrow().ok()?;
-        let (entry, at) = inner.entries.get(key)?;
-        (now_ms.saturating_sub(*at) < ttl_ms).then(|| entry.clone())
-    }
-
-    fn put(&self, key: &str, entry: Option<Entry>, now_ms: u64) {
-        let Ok(mut inner) = self.inner.try_borrow_mut() else {
-            return;
-        };
-        if inner
-            .entries
-            .insert(key.to_owned(), (entry, now_ms))
-            .is_none()
-        {
-            inner.order.push_back(key.to_owned());
-        }
-        while inner.entries.len() > CACHE_CAPACITY {
-            match inner.order.pop_front() {
-                Some(oldest) => {
-                    inner.entries.remove(&oldest);
-                }
-                None => break,
-            }
-        }
-    }
-
-    /// How many lookups are cached.
-    pub fn len(&self) -> usize {
-        self.inner
-            .try_borrow()
-            .map(|i| i.entries.len())
-            .unwrap_or(0)
-    }
-
-    /// Whether nothing is cached.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
 /// The revocation list as one request sees it.
 pub struct Revocations<'a> {
-    /// KV.
-    pub store: &'a dyn Store,
+    /// Where entries are kept.
+    pub store: Box<dyn RevocationStore + 'a>,
     /// The isolate's cache.
     pub cache: &'a RevocationCache,
     /// How long the isolate reuses a lookup, in seconds.
     pub cache_ttl_s: u64,
-    /// KV's edge cache lifetime for reads, in seconds.
-    pub kv_cache_ttl_s: u64,
     /// The request's clock, in ms.
     pub now_ms: u64,
 }
@@ -249,7 +224,8 @@ pub struct Actor<'a> {
 }
 
 impl Revocations<'_> {
-    /// Reads `keys`, from the isolate's cache where fresh and from KV (one bulk read) otherwise.
+    /// Reads `keys`, from the isolate's cache where fresh and from the store (one bulk read)
+    /// otherwise.
     async fn lookup(&self, keys: &[String]) -> Result<Vec<Option<Entry>>, Error> {
         let ttl_ms = self.cache_ttl_s * 1000;
         let mut found: Vec<Option<Option<Entry>>> = keys
@@ -263,16 +239,12 @@ impl Revocations<'_> {
             .map(|(k, _)| k.clone())
             .collect();
         if !missing.is_empty() {
-            let values = self
-                .store
-                .get_many(&missing, Some(self.kv_cache_ttl_s))
-                .await?;
-            let mut values = missing.iter().zip(values);
+            let entries = self.store.read(&missing).await?;
+            let mut entries = missing.iter().zip(entries);
             for slot in found.iter_mut().filter(|slot| slot.is_none()) {
-                let Some((key, text)) = values.next() else {
+                let Some((key, entry)) = entries.next() else {
                     return Err(StoreError::Read("bulk read answered too few values".into()).into());
                 };
-                let entry = text.map(|text| Entry::parse(key, &text)).transpose()?;
                 if ttl_ms > 0 {
                     self.cache.put(key, entry.clone(), self.now_ms);
                 }
@@ -359,15 +331,8 @@ impl Revocations<'_> {
         self.write_monotonic(&key, pool, actor, false).await
     }
 
-    /// Writes `now` unless the stored entry already covers every token it would. A session
-    /// entry revokes by existing, so any stored one covers it; for a user entry (`by_time`) the
-    /// stored time decides.
-    ///
-    /// Tokens carry `auth_time` in whole seconds, so a stored time in the current second covers
-    /// every token an external issuer has made up to now. A local pool also moves a sign-in that
-    /// follows a sign-out in the same second to the next second (see `ops::signin`); to cover
-    /// such a session, a repeated sign-out in that second moves the time to the start of the
-    /// next second. Local sign-ins after it move past it again, so they live.
+    /// Raises the entry under `key` to now (see [`Raise`]) and caches what stands: the writing
+    /// isolate sees its own write at once.
     async fn write_monotonic(
         &self,
         key: &str,
@@ -375,41 +340,18 @@ impl Revocations<'_> {
         actor: &Actor<'_>,
         by_time: bool,
     ) -> Result<Entry, Error> {
-        // Read KV directly (not the isolate cache), as fresh as KV allows.
-        let keys = [key.to_owned()];
-        let existing = self
-            .store
-            .get_many(&keys, Some(self.kv_cache_ttl_s))
-            .await?
-            .pop()
-            .flatten()
-            .map(|text| Entry::parse(key, &text))
-            .transpose()?;
-        let second_start = self.now_ms - self.now_ms % 1000;
-        let next_second = second_start + 1000;
-        let revoked_at_ms = match &existing {
-            Some(_) if !by_time => None,
-            Some(existing) if existing.revoked_at_ms >= next_second => None,
-            Some(existing) if existing.revoked_at_ms >= second_start => {
-                pool.local.is_some().then_some(next_second)
-            }
-            _ => Some(self.now_ms),
+        let raise = Raise {
+            entry: Entry {
+                revoked_at_ms: self.now_ms,
+                by: actor.by.to_owned(),
+                reason: actor.reason.to_owned(),
+                request_id: actor.request_id.to_owned(),
+            },
+            by_time,
+            local_pool: pool.local.is_some(),
+            ttl_s: pool.revocation_ttl_s(),
         };
-        if let (None, Some(existing)) = (revoked_at_ms, &existing) {
-            self.cache.put(key, Some(existing.clone()), self.now_ms);
-            return Ok(existing.clone());
-        }
-        let revoked_at_ms = revoked_at_ms.unwrap_or(self.now_ms);
-        let entry = Entry {
-            revoked_at_ms,
-            by: actor.by.to_owned(),
-            reason: actor.reason.to_owned(),
-            request_id: actor.request_id.to_owned(),
-        };
-        self.store
-            .put(key, &entry.to_json(), Some(pool.revocation_ttl_s().max(60)))
-            .await?;
-        // The writing isolate sees its own write at once.
+        let entry = self.store.raise(key, &raise).await?;
         self.cache.put(key, Some(entry.clone()), self.now_ms);
         Ok(entry)
     }
@@ -418,6 +360,7 @@ impl Revocations<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::identity::MAX_PLAIN_ID_BYTES;
     use crate::{
         auth::{Candidate, Expect},
         config::Config,
@@ -426,6 +369,11 @@ mod tests {
         ports::MemoryStore,
     };
     use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+    use core::cell::{Cell, RefCell};
+    use std::collections::BTreeMap;
+
+    use serde_json::json;
+    use sha2::{Digest, Sha256};
 
     /// Signatures are not under test here: accept every one.
     struct AcceptAll;
@@ -512,10 +460,9 @@ mod tests {
         now_ms: u64,
     ) -> Revocations<'a> {
         Revocations {
-            store,
+            store: Box::new(kv::KvRevocations::new(store, 30)),
             cache,
             cache_ttl_s: 5,
-            kv_cache_ttl_s: 30,
             now_ms,
         }
     }
@@ -539,6 +486,76 @@ mod tests {
             }) => true,
             Err(other) => panic!("unexpected {other:?}"),
         }
+    }
+
+    /// A FAKE second store (as a Durable Object would be): entries in a map, each raise
+    /// applied whole. Counts raises.
+    #[derive(Default)]
+    struct FakeStore {
+        entries: RefCell<BTreeMap<String, Entry>>,
+        raises: Cell<usize>,
+    }
+
+    impl RevocationStore for FakeStore {
+        fn read<'a>(
+            &'a self,
+            keys: &'a [String],
+        ) -> LocalFuture<'a, Result<Vec<Option<Entry>>, StoreError>> {
+            let entries = self.entries.borrow();
+            let found = keys.iter().map(|k| entries.get(k).cloned()).collect();
+            Box::pin(async move { Ok(found) })
+        }
+
+        fn raise<'a>(
+            &'a self,
+            key: &'a str,
+            raise: &'a Raise,
+        ) -> LocalFuture<'a, Result<Entry, StoreError>> {
+            self.raises.set(self.raises.get() + 1);
+            let mut entries = self.entries.borrow_mut();
+            let entry = match raise.decide(entries.get(key).cloned()) {
+                Decision::Keep(entry) => entry,
+                Decision::Write(entry) => {
+                    entries.insert(key.to_owned(), entry.clone());
+                    entry
+                }
+            };
+            Box::pin(async move { Ok(entry) })
+        }
+    }
+
+    #[test]
+    fn the_rule_holds_over_another_store_behind_the_port() {
+        let (fake, cache) = (FakeStore::default(), RevocationCache::new());
+        let pool = config().pool(POOL).unwrap().clone();
+        let list = Revocations {
+            store: Box::new(&fake),
+            cache: &cache,
+            cache_ttl_s: 0,
+            now_ms: NOW_MS,
+        };
+        run(list.revoke_user(&pool, &id("U1"), &ACTOR)).unwrap();
+        run(list.revoke_user(&pool, &id("u1"), &ACTOR)).unwrap();
+        assert_eq!(fake.raises.get(), 2);
+        assert_eq!(fake.entries.borrow().len(), 1, "one entry, one spelling");
+        assert!(is_revoked(run(list.check(auth(
+            POOL,
+            "u1",
+            SECOND - 60,
+            SECOND - 60,
+            "o1"
+        )))));
+        let later = Revocations {
+            now_ms: NOW_MS + 2_000,
+            ..list
+        };
+        assert!(!is_revoked(run(later.check(auth(
+            POOL,
+            "u1",
+            SECOND + 1,
+            SECOND + 1,
+            "o2"
+        )))));
     }
 
     #[test]
@@ -921,8 +938,8 @@ mod tests {
             reason: "AdminUserGlobalSignOut".into(),
             request_id: "r0".into(),
         };
-        store.seed(&format!("rev/v1/u/{POOL}/Ext-Alice"), &entry.to_json());
-        store.seed(&format!("rev/v1/u/{POOL}/{NFD_NAME}"), &entry.to_json());
+        store.seed(&format!("rev/v1/u/{POOL}/Ext-Alice"), &kv::encode(&entry));
+        store.seed(&format!("rev/v1/u/{POOL}/{NFD_NAME}"), &kv::encode(&entry));
         let list = revocations(&store, &cache, NOW_MS);
         for name in ["Ext-Alice", NFD_NAME] {
             let token = auth_named(POOL, "s-1", name, SECOND - 60, SECOND - 60, "o1");

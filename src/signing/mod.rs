@@ -10,7 +10,13 @@ use jwt_compact::{
 use rsa::traits::PublicKeyParts;
 use serde_json::{Map, Value};
 
-use crate::jwk::{Alg, KeyMaterial, KeySet, VerifyingKey, MAX_KID_BYTES};
+#[cfg(test)]
+pub(crate) mod test_keys;
+
+use crate::{
+    alg::Alg,
+    jwk::{KeyMaterial, KeySet, VerifyingKey, MAX_KID_BYTES},
+};
 
 /// One private signing key with its public half.
 #[derive(Clone)]

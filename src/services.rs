@@ -1,0 +1,155 @@
+//! What the front door and the operations call back into: token verification with the JWKS
+//! cache, the revocation list with its cache, the record of used SigV4 signatures.
+//!
+//! [`Services`] is what an isolate keeps between requests; [`Io`] is what one request may use
+//! (storage, fetch, the rate limiter, the signature backend, the clock). Neither knows about
+//! routes or operations: `app` and `api` sit above this module, `ops` calls into it.
+//!
+//! [`Storage`] gives each kind of record its own port: the revocation list, local users,
+//! copies of fetched key sets, used signatures. A KV namespace is all of them at once; an
+//! adapter that keeps one kind elsewhere implements `Storage` for its own bindings.
+
+use std::rc::Rc;
+
+use crate::{
+    auth::{Authenticated, Candidate, Expect},
+    config::{Config, PoolKeys},
+    crypto::AsyncSignatureVerifier,
+    error::Error,
+    error::StoreError,
+    jwk::KeySet,
+    jwks::{JwksCache, JwksIo},
+    ports::{Fetcher, LocalFuture, RateLimiter, Store},
+    replay::UsedSignatures,
+    revocation::{kv::KvRevocations, NotRevoked, RevocationCache, RevocationStore, Revocations},
+};
+
+/// Where the core keeps its records, one port per kind.
+pub trait Storage {
+    /// The revocation list's entries, read and raised by `revocation` (KV's implementation
+    /// takes its edge cache lifetime from `config`).
+    fn revocations<'a>(&'a self, config: &Config) -> Box<dyn RevocationStore + 'a>;
+    /// Local pools' users (`local::users`).
+    fn users(&self) -> &dyn Store;
+    /// Copies of fetched key sets, for isolates that start cold (`jwks`).
+    fn key_sets(&self) -> &dyn Store;
+    /// SigV4 signatures already accepted (`replay`).
+    fn signatures(&self) -> &dyn Store;
+    /// One read, to tell whether storage answers (`/healthz`).
+    fn probe(&self) -> LocalFuture<'_, Result<(), StoreError>>;
+}
+
+/// A KV namespace keeps every kind of record.
+impl<T: Store> Storage for T {
+    fn revocations<'a>(&'a self, config: &Config) -> Box<dyn RevocationStore + 'a> {
+        Box::new(KvRevocations::new(self, config.kv_cache_ttl_s))
+    }
+
+    fn users(&self) -> &dyn Store {
+        self
+    }
+
+    fn key_sets(&self) -> &dyn Store {
+        self
+    }
+
+    fn signatures(&self) -> &dyn Store {
+        self
+    }
+
+    fn probe(&self) -> LocalFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move {
+            self.get_many(&["healthz".to_owned()], None).await?;
+            Ok(())
+        })
+    }
+}
+
+/// What one request may use.
+pub struct Io<'a> {
+    /// Storage (`REVOCATIONS`, a KV namespace, in the Worker).
+    pub store: &'a dyn Storage,
+    /// Outbound HTTP (JWKS).
+    pub fetcher: &'a dyn Fetcher,
+    /// The rate limiter for `POST /`.
+    pub limiter: &'a dyn RateLimiter,
+    /// The signature backend (RustCrypto; a WebCrypto backend implements the same trait).
+    pub verifier: &'a dyn AsyncSignatureVerifier,
+    /// The request's clock, read once by the adapter, in ms.
+    pub now_ms: u64,
+    /// This request's id (`x-amzn-RequestId`).
+    pub request_id: &'a str,
+    /// Where diagnostics go.
+    pub log: &'a dyn Fn(&str),
+}
+
+/// What an isolate keeps between requests, and the checks that use it.
+#[derive(Default)]
+pub struct Services {
+    jwks: JwksCache,
+    revocations: RevocationCache,
+    signatures: UsedSignatures,
+}
+
+impl Services {
+    /// A fresh isolate's state.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Verifies a bearer token: signature with the pool's keys (fetched if remote), then claims.
+    pub async fn authenticate(
+        &self,
+        config: &Config,
+        token: &str,
+        expect: &Expect<'_>,
+        io: &Io<'_>,
+    ) -> Result<Authenticated, Error> {
+        let candidate = Candidate::parse(token, config, expect)?;
+        let pool = candidate.pool();
+        let keys: Rc<KeySet> = match &pool.keys {
+            PoolKeys::Inline(keys) | PoolKeys::Local(keys) => keys.clone(),
+            PoolKeys::Remote(uri) => {
+                let jwks_io = JwksIo {
+                    store: io.store.key_sets(),
+                    fetcher: io.fetcher,
+                    now_ms: io.now_ms,
+                    log: io.log,
+                };
+                self.jwks
+                    .keys(uri, candidate.kid(), pool.algorithms, &jwks_io)
+                    .await?
+            }
+        };
+        candidate
+            .verify_async(&keys, io.verifier, expect, io.now_ms)
+            .await
+    }
+
+    /// Verifies a bearer token and checks it against the revocation list.
+    pub async fn authorize(
+        &self,
+        config: &Config,
+        token: &str,
+        expect: &Expect<'_>,
+        io: &Io<'_>,
+    ) -> Result<NotRevoked, Error> {
+        let auth = self.authenticate(config, token, expect, io).await?;
+        self.revocations(config, io).check(auth).await
+    }
+
+    /// The revocation list as this request sees it.
+    pub fn revocations<'a>(&'a self, config: &Config, io: &Io<'a>) -> Revocations<'a> {
+        Revocations {
+            store: io.store.revocations(config),
+            cache: &self.revocations,
+            cache_ttl_s: config.revocation_cache_ttl_s,
+            now_ms: io.now_ms,
+        }
+    }
+
+    /// The SigV4 signatures this isolate has accepted (each is accepted once).
+    pub fn used_signatures(&self) -> &UsedSignatures {
+        &self.signatures
+    }
+}

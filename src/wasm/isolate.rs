@@ -1,0 +1,180 @@
+//! The isolate's state and what one call may use: the parsed configuration (re-parsed only
+//! when the environment's values change), the core's [`App`], and the bindings, request id and
+//! clock of each call, read here once.
+
+use std::{cell::RefCell, rc::Rc};
+
+use js_sys::Reflect;
+use serde_json::{Map, Value};
+use wasm_bindgen::JsValue;
+
+use super::{
+    bindings::{console_error, console_log},
+    ports::{Fetch, Kv, Limiter},
+};
+use crate::{
+    app::{App, Io},
+    config::{BrokenConfig, Config, SETTING_NAMES},
+    crypto::RustCrypto,
+    error::StoreError,
+    ports::{LocalFuture, Store},
+    revocation::RevocationStore,
+    services::Storage,
+};
+
+/// The configuration as parsed from the environment, or why it could not be.
+pub type ParsedConfig = Rc<Result<Config, BrokenConfig>>;
+
+/// What an isolate keeps: the parsed configuration (with the raw JS values it came from, so a
+/// changed environment is noticed) and the core's state.
+struct Isolate {
+    app: Rc<App>,
+    config: Option<(Vec<JsValue>, ParsedConfig)>,
+}
+
+thread_local! {
+    static ISOLATE: RefCell<Isolate> = RefCell::new(Isolate { app: Rc::new(App::new()), config: None });
+}
+
+/// The raw setting values, as JS values, in [`SETTING_NAMES`] order.
+fn raw_settings(env: &JsValue) -> Vec<JsValue> {
+    SETTING_NAMES
+        .iter()
+        .map(|name| Reflect::get(env, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED))
+        .collect()
+}
+
+/// The settings as plain JSON values.
+fn to_settings(raw: &[JsValue]) -> Map<String, Value> {
+    let mut settings = Map::new();
+    for (name, value) in SETTING_NAMES.iter().zip(raw) {
+        if value.is_undefined() || value.is_null() {
+            continue;
+        }
+        let json = match value.as_string() {
+            Some(text) => Value::String(text),
+            // A structured [vars] value; anything unconvertible becomes a type error in config.
+            None => serde_wasm_bindgen::from_value(value.clone()).unwrap_or(Value::Bool(false)),
+        };
+        settings.insert((*name).to_owned(), json);
+    }
+    settings
+}
+
+/// The same settings as last time? Strings compare by value, objects by identity: the
+/// environment's values are the same objects request after request, so the common case costs
+/// no conversion at all.
+fn same_settings(a: &[JsValue], b: &[JsValue]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| match (x.as_string(), y.as_string()) {
+                (Some(x), Some(y)) => x == y,
+                (None, None) => js_sys::Object::is(x, y),
+                _ => false,
+            })
+}
+
+/// The isolate's state, with the configuration parsed if the settings changed (or on first use).
+pub fn isolate(env: &JsValue) -> (Rc<App>, ParsedConfig) {
+    let raw = raw_settings(env);
+    ISOLATE.with(|cell| {
+        let Ok(mut isolate) = cell.try_borrow_mut() else {
+            // Unreachable in practice (no borrow is held across an await); parse without caching.
+            return (
+                Rc::new(App::new()),
+                Rc::new(Config::load(&to_settings(&raw))),
+            );
+        };
+        let cached = match &isolate.config {
+            Some((seen, config)) if same_settings(seen, &raw) => Some(config.clone()),
+            _ => None,
+        };
+        let config = cached.unwrap_or_else(|| {
+            let parsed = Rc::new(Config::load(&to_settings(&raw)));
+            if let Err(broken) = parsed.as_ref() {
+                console_error(&format!(
+                    "edge-revoke: configuration error: {}",
+                    broken.error
+                ));
+            }
+            isolate.config = Some((raw, parsed.clone()));
+            parsed
+        });
+        (isolate.app.clone(), config)
+    })
+}
+
+/// Where a call keeps each kind of record: today every kind in the KV namespace
+/// `REVOCATIONS`. A store that keeps one kind elsewhere (revocations in a Durable Object) is
+/// a field here, chosen in its method below.
+struct Bindings {
+    kv: Kv,
+}
+
+impl Storage for Bindings {
+    fn revocations<'a>(&'a self, config: &Config) -> Box<dyn RevocationStore + 'a> {
+        self.kv.revocations(config)
+    }
+
+    fn users(&self) -> &dyn Store {
+        &self.kv
+    }
+
+    fn key_sets(&self) -> &dyn Store {
+        &self.kv
+    }
+
+    fn signatures(&self) -> &dyn Store {
+        &self.kv
+    }
+
+    fn probe(&self) -> LocalFuture<'_, Result<(), StoreError>> {
+        self.kv.probe()
+    }
+}
+
+/// What one call may use: the bindings, its id, its clock. The clock is read once, here.
+pub struct Call {
+    store: Bindings,
+    limiter: Limiter,
+    request_id: String,
+    now_ms: u64,
+    log: Box<dyn Fn(&str)>,
+}
+
+impl Call {
+    /// The bindings of `env` for one call (of the fetch handler or the JavaScript API).
+    pub fn new(env: &JsValue) -> Self {
+        let request_id = request_id();
+        let tag = request_id.clone();
+        Self {
+            store: Bindings {
+                kv: Kv::from_env(env),
+            },
+            limiter: Limiter::from_env(env),
+            request_id,
+            now_ms: js_sys::Date::now() as u64,
+            log: Box::new(move |line| console_log(&format!("edge-revoke [{tag}] {line}"))),
+        }
+    }
+
+    /// The core's view of this call.
+    pub fn io(&self) -> Io<'_> {
+        Io {
+            store: &self.store,
+            fetcher: &Fetch,
+            limiter: &self.limiter,
+            verifier: &RustCrypto,
+            now_ms: self.now_ms,
+            request_id: &self.request_id,
+            log: &*self.log,
+        }
+    }
+}
+
+/// A fresh request id (a UUID v4 from `crypto.getRandomValues`, only ever called in a request).
+fn request_id() -> String {
+    crate::local::tokens::uuid_v4()
+        .unwrap_or_else(|_| format!("req-{}", js_sys::Date::now() as u64))
+}

@@ -5,14 +5,21 @@
 //! chooses the algorithm: it can only name one, and the verifier refuses it unless it equals the
 //! key's. A key set is refused as a whole when it is ambiguous (two keys with one `kid`) or mixes
 //! symmetric and asymmetric keys (Wycheproof `json_web_key_test.json` tcIds 1 and 4).
+//!
+//! Loading is the same code in every build: jwt-compact's `JsonWebKey` reads the members, and
+//! the strength rules below (RSA sizes and exponent, ROCA, P-256 points on the curve, HMAC
+//! length) decide on the bytes. The key is kept as bytes, ready for whichever signature backend
+//! runs (`crypto::RustCrypto` natively, WebCrypto in a Worker or a browser), and each key has a
+//! [`BackendSlot`] where a backend keeps its own form of it, made once per isolate.
 
-use core::fmt;
+use core::{any::Any, cell::RefCell, fmt};
+use std::rc::Rc;
 
-use jwt_compact::{
-    alg::{Ed25519, Es256, Hs256Key, RsaPublicKey, StrongKey},
-    jwk::JsonWebKey,
-    Algorithm,
+use crypto_bigint::{
+    modular::runtime_mod::{DynResidue, DynResidueParams},
+    U256,
 };
+use jwt_compact::{alg::Hs256Key, jwk::JsonWebKey};
 use serde_json::{Map, Value};
 
 pub use crate::alg::{Alg, AlgSet, KeyFamily};
@@ -23,17 +30,93 @@ pub const MAX_KID_BYTES: usize = 256;
 /// Shortest HS256 secret accepted (RFC 7518 §3.2: at least the hash size).
 pub const MIN_HMAC_KEY_BYTES: usize = 32;
 
-/// Key material in the form the signature backend uses.
+/// RSA modulus sizes accepted, in bits: jwt-compact's `ModulusBits` (RFC 7518 §3.3 asks at least
+/// 2048). Restated here because jwt-compact's own check lives in its `rsa` feature, which would
+/// bring the pure-Rust RSA arithmetic into a Worker that verifies with WebCrypto; a native test
+/// holds the two rules together.
+pub const RSA_MODULUS_BITS: [usize; 3] = [2048, 3072, 4096];
+
+/// Largest RSA public exponent accepted: 2^33 - 1, the `rsa` crate's bound.
+const MAX_RSA_EXPONENT: u64 = (1 << 33) - 1;
+
+/// An RSA public key: modulus and exponent, big-endian, without leading zero bytes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RsaPublic {
+    n: Vec<u8>,
+    e: Vec<u8>,
+}
+
+impl RsaPublic {
+    /// The modulus, big-endian, without leading zeros.
+    pub fn modulus(&self) -> &[u8] {
+        &self.n
+    }
+
+    /// The public exponent, big-endian, without leading zeros.
+    pub fn exponent(&self) -> &[u8] {
+        &self.e
+    }
+
+    /// The modulus length in bytes: the exact length of every signature (RFC 8017 §8.2.2).
+    pub fn size(&self) -> usize {
+        self.n.len()
+    }
+}
+
+/// A P-256 public key: a point on the curve, both coordinates big-endian.
+#[derive(Clone, PartialEq, Eq)]
+pub struct P256Public {
+    x: [u8; 32],
+    y: [u8; 32],
+}
+
+impl P256Public {
+    /// The uncompressed SEC1 encoding, `04 || x || y`.
+    pub fn sec1(&self) -> [u8; 65] {
+        let mut out = [4u8; 65];
+        out[1..33].copy_from_slice(&self.x);
+        out[33..].copy_from_slice(&self.y);
+        out
+    }
+}
+
+/// Key material in the form every signature backend starts from.
 #[derive(Clone)]
 pub enum KeyMaterial {
     /// An RSA public key of 2048, 3072 or 4096 bits.
-    Rsa(RsaPublicKey),
-    /// A P-256 public key (a valid curve point).
-    P256(<Es256 as Algorithm>::VerifyingKey),
-    /// An Ed25519 public key.
-    Ed25519(<Ed25519 as Algorithm>::VerifyingKey),
+    Rsa(RsaPublic),
+    /// A P-256 public key (a point on the curve).
+    P256(P256Public),
+    /// An Ed25519 public key (32 bytes; the point is decoded by the backend).
+    Ed25519([u8; 32]),
     /// An HMAC secret of at least [`MIN_HMAC_KEY_BYTES`].
     Hmac(Hs256Key),
+}
+
+/// Where a signature backend keeps its own form of a key (WebCrypto's `CryptoKey`), so the key
+/// is imported once per isolate. Every clone of a key shares its slot, and the slot goes when
+/// the last clone does: a key that leaves its key set leaves the backend's cache with it.
+#[derive(Clone, Default)]
+pub struct BackendSlot(Rc<RefCell<Option<Rc<dyn Any>>>>);
+
+impl BackendSlot {
+    /// What the backend stored, if it is of type `T`.
+    pub fn get<T: 'static>(&self) -> Option<Rc<T>> {
+        let held = self.0.try_borrow().ok()?.clone()?;
+        held.downcast::<T>().ok()
+    }
+
+    /// Stores the backend's form of the key, replacing any other.
+    pub fn set<T: 'static>(&self, value: Rc<T>) {
+        if let Ok(mut slot) = self.0.try_borrow_mut() {
+            *slot = Some(value);
+        }
+    }
+
+    /// Whether two keys are one loaded key (clones of it), not merely equal bytes.
+    pub fn same(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 /// A verification key bound to one algorithm.
@@ -44,6 +127,8 @@ pub struct VerifyingKey {
     material: KeyMaterial,
     /// The JWK's public members, re-served by local pools and shown in diagnostics.
     public_jwk: Map<String, Value>,
+    /// The backend's form of this key, shared by every clone.
+    slot: BackendSlot,
 }
 
 impl fmt::Debug for VerifyingKey {
@@ -77,6 +162,11 @@ impl VerifyingKey {
         &self.public_jwk
     }
 
+    /// Where a signature backend keeps its own form of this key.
+    pub fn slot(&self) -> &BackendSlot {
+        &self.slot
+    }
+
     /// Builds a key from parts the caller has already checked (local pools' own signing keys).
     pub(crate) fn from_parts(
         kid: Option<String>,
@@ -89,6 +179,7 @@ impl VerifyingKey {
             alg,
             material,
             public_jwk,
+            slot: BackendSlot::default(),
         }
     }
 }
@@ -215,6 +306,7 @@ pub fn parse_key(jwk: &Map<String, Value>, allowed: AlgSet) -> Result<VerifyingK
         alg,
         material,
         public_jwk,
+        slot: BackendSlot::default(),
     })
 }
 
@@ -249,34 +341,35 @@ fn bind_algorithm(
 fn load_material(jwk: &Map<String, Value>, family: KeyFamily) -> Result<KeyMaterial, JwkError> {
     let parsed: JsonWebKey<'static> = serde_json::from_value(Value::Object(jwk.clone()))
         .map_err(|err| JwkError::WeakOrInvalid(err.to_string()))?;
-    let weak = |err: &dyn fmt::Display| JwkError::WeakOrInvalid(err.to_string());
-    match family {
-        KeyFamily::Rsa => {
-            let key = RsaPublicKey::try_from(&parsed).map_err(|e| weak(&e))?;
-            // StrongKey enforces RFC 7518's sizes: exactly 2048, 3072 or 4096 bits.
-            let key = StrongKey::try_from(key).map_err(|e| weak(&e))?;
-            let key = key.into_inner();
-            if public_exponent_is_small(&parsed) {
-                return Err(JwkError::WeakOrInvalid("public exponent below 3".into()));
+    let weak = |why: &str| JwkError::WeakOrInvalid(why.to_owned());
+    match (family, &parsed) {
+        (
+            KeyFamily::Rsa,
+            JsonWebKey::Rsa {
+                modulus,
+                public_exponent,
+                ..
+            },
+        ) => rsa_public(modulus, public_exponent).map(KeyMaterial::Rsa),
+        (KeyFamily::P256, JsonWebKey::EllipticCurve { curve, x, y, .. }) => {
+            if curve != "P-256" {
+                return Err(weak("curve is not P-256"));
             }
-            if has_roca_fingerprint(&parsed) {
-                return Err(JwkError::WeakOrInvalid(
-                    "modulus has the ROCA fingerprint (CVE-2017-15361): the key is factorable"
-                        .into(),
-                ));
+            let x: [u8; 32] = x[..].try_into().map_err(|_| weak("x is not 32 bytes"))?;
+            let y: [u8; 32] = y[..].try_into().map_err(|_| weak("y is not 32 bytes"))?;
+            if !on_p256(&x, &y) {
+                return Err(weak("the point is not on the P-256 curve"));
             }
-            Ok(KeyMaterial::Rsa(key))
+            Ok(KeyMaterial::P256(P256Public { x, y }))
         }
-        KeyFamily::P256 => <Es256 as Algorithm>::VerifyingKey::try_from(&parsed)
-            .map(KeyMaterial::P256)
-            .map_err(|e| weak(&e)),
-        KeyFamily::Ed25519 => <Ed25519 as Algorithm>::VerifyingKey::try_from(&parsed)
-            .map(KeyMaterial::Ed25519)
-            .map_err(|e| weak(&e)),
-        KeyFamily::Symmetric => {
-            let JsonWebKey::Symmetric { secret } = &parsed else {
-                return Err(JwkError::BadMember("k"));
-            };
+        (KeyFamily::Ed25519, JsonWebKey::KeyPair { curve, x, .. }) => {
+            if curve != "Ed25519" {
+                return Err(weak("curve is not Ed25519"));
+            }
+            let x: [u8; 32] = x[..].try_into().map_err(|_| weak("x is not 32 bytes"))?;
+            Ok(KeyMaterial::Ed25519(x))
+        }
+        (KeyFamily::Symmetric, JsonWebKey::Symmetric { secret }) => {
             if secret.len() < MIN_HMAC_KEY_BYTES {
                 return Err(JwkError::WeakOrInvalid(format!(
                     "HMAC secret shorter than {MIN_HMAC_KEY_BYTES} bytes"
@@ -284,24 +377,80 @@ fn load_material(jwk: &Map<String, Value>, family: KeyFamily) -> Result<KeyMater
             }
             Ok(KeyMaterial::Hmac(Hs256Key::new(secret)))
         }
+        (KeyFamily::Symmetric, _) => Err(JwkError::BadMember("k")),
+        _ => Err(weak("members do not fit the key type")),
     }
 }
 
-/// RSA with e = 1 "signs" by identity; the rsa crate refuses e < 2 already, this also refuses 2.
-fn public_exponent_is_small(jwk: &JsonWebKey<'_>) -> bool {
-    match jwk {
-        JsonWebKey::Rsa {
-            public_exponent, ..
-        } => {
-            let significant: Vec<u8> = public_exponent
-                .iter()
-                .copied()
-                .skip_while(|b| *b == 0)
-                .collect();
-            matches!(significant.as_slice(), [] | [0..=2])
-        }
-        _ => false,
+/// An RSA public key from its JWK members, if it passes the strength rules: a modulus of
+/// [`RSA_MODULUS_BITS`], odd; an odd exponent from 3 to 2^33 - 1; no ROCA fingerprint.
+pub(crate) fn rsa_public(modulus: &[u8], exponent: &[u8]) -> Result<RsaPublic, JwkError> {
+    let weak = |why: &str| JwkError::WeakOrInvalid(why.to_owned());
+    let n = without_leading_zeros(modulus);
+    let e = without_leading_zeros(exponent);
+    let bits = n
+        .first()
+        .map_or(0, |top| n.len() * 8 - top.leading_zeros() as usize);
+    if !RSA_MODULUS_BITS.contains(&bits) {
+        return Err(weak(
+            "unsupported bit length of RSA modulus; only lengths 2048, 3072 and 4096 are supported",
+        ));
     }
+    if n.last().is_some_and(|low| low % 2 == 0) {
+        return Err(weak("the RSA modulus is even"));
+    }
+    if e.len() > 8 {
+        return Err(weak("public exponent too large"));
+    }
+    let exponent = e
+        .iter()
+        .fold(0u64, |acc, byte| (acc << 8) | u64::from(*byte));
+    // RSA with e = 1 "signs" by identity; the rule refuses 2 as well (RFC 7518 asks e >= 3).
+    if exponent < 3 {
+        return Err(weak("public exponent below 3"));
+    }
+    if exponent % 2 == 0 {
+        return Err(weak("public exponent is even"));
+    }
+    if exponent > MAX_RSA_EXPONENT {
+        return Err(weak("public exponent too large"));
+    }
+    if has_roca_fingerprint(n) {
+        return Err(weak(
+            "modulus has the ROCA fingerprint (CVE-2017-15361): the key is factorable",
+        ));
+    }
+    Ok(RsaPublic {
+        n: n.to_vec(),
+        e: e.to_vec(),
+    })
+}
+
+/// `bytes` without its leading zero bytes (a big-endian integer's minimal form).
+pub(crate) fn without_leading_zeros(bytes: &[u8]) -> &[u8] {
+    let first = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+    bytes.get(first..).unwrap_or_default()
+}
+
+/// The field prime of P-256 and the curve's `b` (SEC 2 §2.4.2; the curve is y² = x³ - 3x + b).
+const P256_P: U256 =
+    U256::from_be_hex("ffffffff00000001000000000000000000000000ffffffffffffffffffffffff");
+const P256_B: U256 =
+    U256::from_be_hex("5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b");
+
+/// Whether (x, y) is a point of P-256: both coordinates below p, and y² = x³ - 3x + b mod p.
+/// (The point at infinity has no affine coordinates, so it cannot be written here.)
+fn on_p256(x: &[u8; 32], y: &[u8; 32]) -> bool {
+    let (x, y) = (U256::from_be_slice(x), U256::from_be_slice(y));
+    if x >= P256_P || y >= P256_P {
+        return false;
+    }
+    let params = DynResidueParams::new(&P256_P);
+    let (x, y) = (DynResidue::new(&x, params), DynResidue::new(&y, params));
+    let three = DynResidue::new(&U256::from_u8(3), params);
+    let b = DynResidue::new(&P256_B, params);
+    let right = x.square() * x - three * x + b;
+    y.square().retrieve() == right.retrieve()
 }
 
 /// The primes of the ROCA fingerprint (Nemec et al., CCS 2017, and their detector).
@@ -313,10 +462,7 @@ const ROCA_PRIMES: [u32; 38] = [
 /// Whether the modulus was made from Infineon RSALib primes (CVE-2017-15361): for every
 /// fingerprint prime p, `n mod p` lies in the subgroup generated by 65537. A random modulus
 /// passes all 38 with probability about 2^-154.
-fn has_roca_fingerprint(jwk: &JsonWebKey<'_>) -> bool {
-    let JsonWebKey::Rsa { modulus, .. } = jwk else {
-        return false;
-    };
+fn has_roca_fingerprint(modulus: &[u8]) -> bool {
     ROCA_PRIMES.iter().all(|&p| {
         let residue = modulus
             .iter()

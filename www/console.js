@@ -382,15 +382,11 @@ async function renderTokens() {
   performance.mark("tokens-shown");
   try {
     const jwks = await jwksFor(session.poolId);
-    const check = (token) => {
-      try {
-        return verifySignature(token, jwks);
-      } catch (err) {
-        return { valid: false, reason: err.message };
-      }
-    };
+    // verifySignature answers a promise: the browser's WebCrypto checks the signature.
+    const check = (token) => verifySignature(token, jwks).catch((err) => ({ valid: false, reason: err.message }));
+    const [access, id] = await Promise.all([check(session.accessToken), check(session.idToken)]);
     if (render !== tokensRender || !session) return;
-    draw({ access: check(session.accessToken), id: check(session.idToken) });
+    draw({ access, id });
   } catch (err) {
     if (render !== tokensRender || !session) return;
     const failed = { valid: false, reason: `the pool's JWKS could not be read (${err.type ?? ""} ${err.message})` };

@@ -19,7 +19,8 @@ async function check(event) {
   try {
     const decoded = decodeToken(token);
     $("decoded").textContent = JSON.stringify({ header: decoded.header, payload: decoded.payload }, null, 2);
-    const result = verifySignature(token, await keySet($("jwks").value));
+    // The browser's WebCrypto checks the signature, so the answer is a promise.
+    const result = await verifySignature(token, await keySet($("jwks").value));
     verdict.className = result.valid ? "valid" : "invalid";
     verdict.textContent = result.valid
       ? `valid signature (${result.alg}, key ${result.kid})`

@@ -3,12 +3,23 @@
 //! Stored as `pbkdf2-sha256$<iterations>$<salt>$<hash>` (base64url), so the iteration count can
 //! be raised for new passwords without breaking old ones. The default count is chosen so one
 //! sign-in stays well inside a Worker's CPU budget: see README, "Local pools".
+//!
+//! The hash runs on the platform's crypto (`crypto::LocalPoolCrypto`: WebCrypto in a Worker).
+//! workerd's WebCrypto runs PBKDF2 up to [`PLATFORM_MAX_ITERATIONS`] and refuses more; a pool
+//! cannot be configured above that (`config`), so every new hash runs natively. A stored hash
+//! with more iterations (written before, or by hand) still verifies: the port answers
+//! `Unsupported` and the hash runs in pure Rust instead (slower, the same answer).
 
 use core::cell::Cell;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
+
+use crate::crypto::{local_pool_crypto, CryptoError};
+
+/// The most PBKDF2 iterations workerd's WebCrypto runs; pools may not ask for more.
+pub const PLATFORM_MAX_ITERATIONS: u32 = 100_000;
 
 /// Salt length, in bytes.
 const SALT_BYTES: usize = 16;
@@ -37,45 +48,63 @@ impl core::fmt::Debug for PasswordHash {
 
 impl PasswordHash {
     /// Hashes `password` with a fresh random salt.
-    pub fn new(password: &str, iterations: u32) -> Result<Self, String> {
+    pub async fn new(password: &str, iterations: u32) -> Result<Self, String> {
         let mut salt = [0u8; SALT_BYTES];
         getrandom::getrandom(&mut salt).map_err(|e| format!("no randomness for a salt: {e}"))?;
-        Ok(Self::with_salt(password, iterations, salt))
+        Self::with_salt(password, iterations, salt).await
     }
 
-    fn with_salt(password: &str, iterations: u32, salt: [u8; SALT_BYTES]) -> Self {
-        let mut hash = [0u8; HASH_BYTES];
-        pbkdf2::pbkdf2_hmac::<Sha256>(password.as_bytes(), &salt, iterations, &mut hash);
+    async fn with_salt(
+        password: &str,
+        iterations: u32,
+        salt: [u8; SALT_BYTES],
+    ) -> Result<Self, String> {
         ITERATIONS_RUN.with(|run| run.set(run.get().saturating_add(u64::from(iterations))));
-        Self {
+        let derived = local_pool_crypto()
+            .pbkdf2_sha256(password.as_bytes(), &salt, iterations)
+            .await;
+        let hash = match derived {
+            Ok(hash) => hash,
+            // Above the platform's count (a hash stored before the cap): pure Rust, same answer.
+            Err(CryptoError::Unsupported(_)) => {
+                let mut hash = [0u8; HASH_BYTES];
+                pbkdf2::pbkdf2_hmac::<Sha256>(password.as_bytes(), &salt, iterations, &mut hash);
+                hash
+            }
+            Err(err) => return Err(format!("hashing a password: {err}")),
+        };
+        Ok(Self {
             iterations,
             salt,
             hash,
-        }
+        })
     }
 
     /// Whether `password` matches `stored`; with no stored hash (an unknown user, or one without
     /// a password) it runs a hash of `iterations` all the same and answers no, so a sign-in
     /// costs the same whether or not the user exists.
-    pub fn verify_or_decoy(stored: Option<&Self>, password: &str, iterations: u32) -> bool {
+    pub async fn verify_or_decoy(stored: Option<&Self>, password: &str, iterations: u32) -> bool {
         match stored {
-            Some(hash) => hash.verify(password),
+            Some(hash) => hash.verify(password).await,
             None => {
                 let decoy = Self {
                     iterations,
                     salt: [0; SALT_BYTES],
                     hash: [0; HASH_BYTES],
                 };
-                core::hint::black_box(decoy.verify(password));
+                core::hint::black_box(decoy.verify(password).await);
                 false
             }
         }
     }
 
-    /// Whether `password` matches, compared in constant time.
-    pub fn verify(&self, password: &str) -> bool {
-        let candidate = Self::with_salt(password, self.iterations, self.salt);
-        bool::from(candidate.hash.ct_eq(&self.hash))
+    /// Whether `password` matches, compared in constant time. A platform that fails to hash
+    /// answers no (fail closed).
+    pub async fn verify(&self, password: &str) -> bool {
+        match Self::with_salt(password, self.iterations, self.salt).await {
+            Ok(candidate) => bool::from(candidate.hash.ct_eq(&self.hash)),
+            Err(_) => false,
+        }
     }
 
     /// The iteration count this hash was made with.
@@ -159,52 +188,50 @@ pub fn check_policy(password: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
+    use pollster::block_on as wait;
+
     use super::*;
+
+    fn decoy(stored: Option<&PasswordHash>, password: &str, iterations: u32) -> bool {
+        wait(PasswordHash::verify_or_decoy(stored, password, iterations))
+    }
 
     #[test]
     fn no_stored_hash_still_costs_one_hash_of_the_given_iterations_and_never_matches() {
-        let hash = PasswordHash::new("Correct-Horse-1", 2_000).unwrap();
+        let hash = wait(PasswordHash::new("Correct-Horse-1", 2_000)).unwrap();
         let before = iterations_run_on_this_thread();
-        assert!(PasswordHash::verify_or_decoy(
-            Some(&hash),
-            "Correct-Horse-1",
-            1_000
-        ));
+        assert!(decoy(Some(&hash), "Correct-Horse-1", 1_000));
         assert_eq!(
             iterations_run_on_this_thread() - before,
             2_000,
             "the stored count"
         );
         let before = iterations_run_on_this_thread();
-        assert!(!PasswordHash::verify_or_decoy(
-            None,
-            "Correct-Horse-1",
-            1_000
-        ));
-        assert!(!PasswordHash::verify_or_decoy(None, "", 1_000));
+        assert!(!decoy(None, "Correct-Horse-1", 1_000));
+        assert!(!decoy(None, "", 1_000));
         assert_eq!(iterations_run_on_this_thread() - before, 2_000);
     }
 
     #[test]
     fn a_hash_verifies_its_password_and_nothing_else() {
-        let hash = PasswordHash::new("Correct-Horse-1", 1_000).unwrap();
-        assert!(hash.verify("Correct-Horse-1"));
-        assert!(!hash.verify("Correct-Horse-2"));
-        assert!(!hash.verify(""));
+        let hash = wait(PasswordHash::new("Correct-Horse-1", 1_000)).unwrap();
+        assert!(wait(hash.verify("Correct-Horse-1")));
+        assert!(!wait(hash.verify("Correct-Horse-2")));
+        assert!(!wait(hash.verify("")));
     }
 
     #[test]
     fn two_hashes_of_one_password_differ_by_salt() {
-        let a = PasswordHash::new("Correct-Horse-1", 1_000).unwrap();
-        let b = PasswordHash::new("Correct-Horse-1", 1_000).unwrap();
+        let a = wait(PasswordHash::new("Correct-Horse-1", 1_000)).unwrap();
+        let b = wait(PasswordHash::new("Correct-Horse-1", 1_000)).unwrap();
         assert_ne!(a.encode(), b.encode());
     }
 
     #[test]
     fn the_stored_form_round_trips_and_refuses_tampering() {
-        let hash = PasswordHash::new("Correct-Horse-1", 1_000).unwrap();
+        let hash = wait(PasswordHash::new("Correct-Horse-1", 1_000)).unwrap();
         let decoded = PasswordHash::decode(&hash.encode()).unwrap();
-        assert!(decoded.verify("Correct-Horse-1"));
+        assert!(wait(decoded.verify("Correct-Horse-1")));
         assert!(PasswordHash::decode("pbkdf2-sha256$1$AAAA$AAAA").is_none());
         assert!(PasswordHash::decode(&hash.encode().replace("1000", "999999999")).is_none());
         assert!(PasswordHash::decode("bcrypt$x").is_none());

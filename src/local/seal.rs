@@ -6,19 +6,16 @@
 //! `auth_time`) is encrypted and authenticated, so nothing needs storing per session and a client
 //! can neither read nor alter it. The AES key is derived with HKDF-SHA256 from the signing key's
 //! private exponent, separately per purpose and key id, so a challenge session cannot be replayed
-//! as a refresh token and rotating the signing key retires old refresh tokens with it.
+//! as a refresh token and rotating the signing key retires old refresh tokens with it. HKDF and
+//! AES-GCM run on the platform's crypto (`crypto::LocalPoolCrypto`: WebCrypto in a Worker).
 
-use aes_gcm::{
-    aead::{Aead, KeyInit, Payload},
-    Aes256Gcm, Nonce,
-};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-use hkdf::Hkdf;
-use rsa::traits::PrivateKeyParts;
 use serde_json::{json, Map, Value};
-use sha2::Sha256;
 
-use crate::signing::{SigningKey, SigningKeys};
+use crate::{
+    crypto::{local_pool_crypto, SealKey},
+    signing::SigningKeys,
+};
 
 /// What a sealed token is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,17 +44,16 @@ impl Purpose {
 /// Longest sealed token read, in bytes (Cognito's TokenModelType has no limit; ours are ~500).
 const MAX_SEALED_BYTES: usize = 4096;
 
-fn cipher(key: &SigningKey, purpose: Purpose) -> Option<Aes256Gcm> {
-    let secret = key.private().d().to_bytes_be();
-    let hkdf = Hkdf::<Sha256>::new(Some(b"edge-revoke seal v1"), &secret);
-    let mut aes_key = [0u8; 32];
-    let info = format!("{}:{}", purpose.label(), key.kid());
-    hkdf.expand(info.as_bytes(), &mut aes_key).ok()?;
-    Aes256Gcm::new_from_slice(&aes_key).ok()
+/// HKDF's salt for every sealing key.
+const SEAL_SALT: &[u8] = b"edge-revoke seal v1";
+
+/// HKDF's info for the sealing key of `purpose` under the signing key `kid`.
+fn info(purpose: Purpose, kid: &str) -> String {
+    format!("{}:{kid}", purpose.label())
 }
 
 /// Seals `claims` with the current signing key.
-pub fn seal(
+pub async fn seal(
     keys: &SigningKeys,
     purpose: Purpose,
     claims: &Map<String, Value>,
@@ -67,18 +63,23 @@ pub fn seal(
     let header_b64 = URL_SAFE_NO_PAD.encode(header.to_string());
     let mut iv = [0u8; 12];
     getrandom::getrandom(&mut iv).map_err(|e| format!("no randomness for an IV: {e}"))?;
-    let cipher = cipher(key, purpose).ok_or("key derivation failed")?;
     let plaintext = Value::Object(claims.clone()).to_string();
-    let sealed = cipher
-        .encrypt(
-            &Nonce::from(iv),
-            Payload {
-                msg: plaintext.as_bytes(),
-                aad: header_b64.as_bytes(),
-            },
+    let info = info(purpose, key.kid());
+    let derivation = SealKey {
+        salt: SEAL_SALT,
+        info: &info,
+    };
+    let sealed = local_pool_crypto()
+        .seal(
+            key,
+            derivation,
+            &iv,
+            plaintext.as_bytes(),
+            header_b64.as_bytes(),
         )
-        .map_err(|_| "encryption failed".to_owned())?;
-    // aes-gcm appends the 16-byte tag to the ciphertext; JWE carries it as its own segment.
+        .await
+        .map_err(|err| err.to_string())?;
+    // AES-GCM appends the 16-byte tag to the ciphertext; JWE carries it as its own segment.
     let (ciphertext, tag) = sealed.split_at(sealed.len().saturating_sub(16));
     Ok(format!(
         "{header_b64}..{}.{}.{}",
@@ -89,7 +90,7 @@ pub fn seal(
 }
 
 /// Opens a sealed token of `purpose`; `None` for anything not sealed by one of `keys` for it.
-pub fn open(keys: &SigningKeys, purpose: Purpose, token: &str) -> Option<Map<String, Value>> {
+pub async fn open(keys: &SigningKeys, purpose: Purpose, token: &str) -> Option<Map<String, Value>> {
     if token.len() > MAX_SEALED_BYTES {
         return None;
     }
@@ -121,15 +122,14 @@ pub fn open(keys: &SigningKeys, purpose: Purpose, token: &str) -> Option<Map<Str
     }
     let mut sealed = URL_SAFE_NO_PAD.decode(ciphertext).ok()?;
     sealed.extend_from_slice(&tag);
-    let plaintext = cipher(key, purpose)?
-        .decrypt(
-            &Nonce::from(iv),
-            Payload {
-                msg: &sealed,
-                aad: header_b64.as_bytes(),
-            },
-        )
-        .ok()?;
+    let info = info(purpose, key.kid());
+    let derivation = SealKey {
+        salt: SEAL_SALT,
+        info: &info,
+    };
+    let plaintext = local_pool_crypto()
+        .open(key, derivation, &iv, &sealed, header_b64.as_bytes())
+        .await?;
     crate::json::parse_object(&plaintext).ok()
 }
 
@@ -153,6 +153,18 @@ pub fn looks_sealed(token: &str) -> bool {
 mod tests {
     use super::*;
     use crate::signing::test_keys::signing_keys_json;
+
+    fn seal(
+        keys: &SigningKeys,
+        purpose: Purpose,
+        claims: &Map<String, Value>,
+    ) -> Result<String, String> {
+        pollster::block_on(super::seal(keys, purpose, claims))
+    }
+
+    fn open(keys: &SigningKeys, purpose: Purpose, token: &str) -> Option<Map<String, Value>> {
+        pollster::block_on(super::open(keys, purpose, token))
+    }
 
     fn keys() -> SigningKeys {
         SigningKeys::parse(&signing_keys_json()).unwrap()

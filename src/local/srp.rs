@@ -386,7 +386,7 @@ impl Verifier {
 
     /// The stored form: sealed with the current signing key (see the module's notes on the
     /// verifier at rest). Never log it, never return it.
-    pub fn seal(&self, keys: &SigningKeys) -> Result<String, SrpError> {
+    pub async fn seal(&self, keys: &SigningKeys) -> Result<String, SrpError> {
         let claims = json!({
             "pool": self.pool_id,
             "user": self.user_id_for_srp,
@@ -396,19 +396,23 @@ impl Verifier {
         let Value::Object(claims) = claims else {
             return Err(internal("verifier claims are not an object"));
         };
-        seal::seal(keys, Purpose::SrpVerifier, &claims).map_err(SrpError::Internal)
+        seal::seal(keys, Purpose::SrpVerifier, &claims)
+            .await
+            .map_err(SrpError::Internal)
     }
 
     /// Reads a stored verifier back, refusing one sealed for another pool or user, altered, or
     /// sealed by a key no longer in `keys`: [`Refusal::StoredVerifier`] or the binding's refusal.
-    pub fn open_sealed(
+    pub async fn open_sealed(
         keys: &SigningKeys,
         sealed: &str,
         pool_id: &str,
         user_id_for_srp: &str,
     ) -> Result<Self, SrpError> {
         let refused = SrpError::Refused(Refusal::StoredVerifier);
-        let claims = seal::open(keys, Purpose::SrpVerifier, sealed).ok_or(refused.clone())?;
+        let claims = seal::open(keys, Purpose::SrpVerifier, sealed)
+            .await
+            .ok_or(refused.clone())?;
         let text = |name: &str| claims.get(name).and_then(Value::as_str);
         if text("pool") != Some(pool_id) {
             return Err(SrpError::Refused(Refusal::OtherPool));
@@ -725,7 +729,7 @@ fn challenge_id(b: &[u8; B_BYTES]) -> String {
 /// InitiateAuth `USER_SRP_AUTH`: validates `SRP_A`, computes B with the caller's fresh random
 /// `b`, and seals the exchange into `SECRET_BLOCK`, bound to the verifier's pool and user and to
 /// `client_id`, for [`SECRET_BLOCK_LIFETIME_S`] from `now_ms`.
-pub fn start(
+pub async fn start(
     keys: &SigningKeys,
     client_id: &str,
     verifier: &Verifier,
@@ -750,7 +754,9 @@ pub fn start(
     let Value::Object(claims) = claims else {
         return Err(internal("challenge claims are not an object"));
     };
-    let sealed = seal::seal(keys, Purpose::SrpChallenge, &claims).map_err(SrpError::Internal)?;
+    let sealed = seal::seal(keys, Purpose::SrpChallenge, &claims)
+        .await
+        .map_err(SrpError::Internal)?;
     Ok(Challenge {
         salt: verifier.salt(),
         srp_b: minimal_hex(&exchange.big_b.to_be_bytes()),
@@ -790,7 +796,7 @@ fn read_integer<const LEN: usize>(claims: &Map<String, Value>, name: &str) -> Op
 /// (`PASSWORD_CLAIM_SECRET_BLOCK`) and checks it was issued for this pool and client less than
 /// [`SECRET_BLOCK_LIFETIME_S`] ago. The caller then consumes [`OpenChallenge::challenge_id`]
 /// whatever the outcome, and calls [`OpenChallenge::verify`].
-pub fn open(
+pub async fn open(
     keys: &SigningKeys,
     secret_block: &str,
     pool_id: &str,
@@ -803,7 +809,9 @@ pub fn open(
     }
     let raw_block = STANDARD.decode(secret_block).map_err(|_| bad.clone())?;
     let sealed = core::str::from_utf8(&raw_block).map_err(|_| bad.clone())?;
-    let claims = seal::open(keys, Purpose::SrpChallenge, sealed).ok_or(bad.clone())?;
+    let claims = seal::open(keys, Purpose::SrpChallenge, sealed)
+        .await
+        .ok_or(bad.clone())?;
     let text = |name: &str| claims.get(name).and_then(Value::as_str);
     let number = |name: &str| claims.get(name).and_then(Value::as_u64);
     let (Some(pool), Some(client), Some(user), Some(id), Some(iat), Some(exp)) = (

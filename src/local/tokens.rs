@@ -1,11 +1,11 @@
 //! Tokens a local pool issues, shaped like Cognito's (reference/cognito.md §4).
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-use jwt_compact::{alg::Rsa, Algorithm, AlgorithmSignature};
 use serde_json::{json, Map, Value};
 
 use crate::{
     config::Pool,
+    crypto::local_pool_crypto,
     error::Error,
     local::{seal, users::User},
     signing::SigningKeys,
@@ -58,7 +58,8 @@ pub fn uuid_v4() -> Result<String, Error> {
     ))
 }
 
-fn sign(keys: &SigningKeys, claims: &Value) -> String {
+/// Signs `claims` with the current key (RS256, on the platform's crypto).
+async fn sign(keys: &SigningKeys, claims: &Value) -> Result<String, Error> {
     let key = keys.current();
     // Cognito's header: kid, then alg; no typ.
     let header = format!(r#"{{"kid":{},"alg":"RS256"}}"#, Value::from(key.kid()));
@@ -67,15 +68,18 @@ fn sign(keys: &SigningKeys, claims: &Value) -> String {
         URL_SAFE_NO_PAD.encode(header),
         URL_SAFE_NO_PAD.encode(claims.to_string())
     );
-    let signature = Rsa::rs256().sign(key.private(), signing_input.as_bytes());
-    format!(
+    let signature = local_pool_crypto()
+        .sign_rs256(key, signing_input.as_bytes())
+        .await
+        .map_err(|err| Error::Internal(format!("signing a token: {err}")))?;
+    Ok(format!(
         "{signing_input}.{}",
-        URL_SAFE_NO_PAD.encode(signature.as_bytes())
-    )
+        URL_SAFE_NO_PAD.encode(signature)
+    ))
 }
 
 /// Issues an access token and an ID token for `session`.
-pub fn issue(
+pub async fn issue(
     pool: &Pool,
     keys: &SigningKeys,
     user: &User,
@@ -123,14 +127,14 @@ pub fn issue(
         id.insert(name.into(), value);
     }
     Ok(Issued {
-        access_token: sign(keys, &access),
-        id_token: sign(keys, &Value::Object(id)),
+        access_token: sign(keys, &access).await?,
+        id_token: sign(keys, &Value::Object(id)).await?,
         expires_in: pool.access_token_validity_s,
     })
 }
 
 /// Seals a refresh token for `session`, valid for the pool's refresh-token lifetime.
-pub fn refresh_token(
+pub async fn refresh_token(
     pool: &Pool,
     keys: &SigningKeys,
     session: &Session,
@@ -148,7 +152,9 @@ pub fn refresh_token(
     let Value::Object(claims) = claims else {
         return Err(Error::Internal("refresh claims are not an object".into()));
     };
-    seal::seal(keys, seal::Purpose::Refresh, &claims).map_err(Error::Internal)
+    seal::seal(keys, seal::Purpose::Refresh, &claims)
+        .await
+        .map_err(Error::Internal)
 }
 
 /// What an opened refresh token says.
@@ -163,8 +169,8 @@ pub struct RefreshClaims {
 }
 
 /// Opens a refresh token sealed by one of `keys`; `None` if it is not one.
-pub fn open_refresh_token(keys: &SigningKeys, token: &str) -> Option<RefreshClaims> {
-    let claims = seal::open(keys, seal::Purpose::Refresh, token)?;
+pub async fn open_refresh_token(keys: &SigningKeys, token: &str) -> Option<RefreshClaims> {
+    let claims = seal::open(keys, seal::Purpose::Refresh, token).await?;
     let string = |name: &str| claims.get(name)?.as_str().map(str::to_owned);
     let number = |name: &str| claims.get(name)?.as_u64();
     Some(RefreshClaims {

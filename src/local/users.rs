@@ -381,7 +381,9 @@ mod tests {
             attributes: vec![("email".into(), email.into())],
             status: UserStatus::Confirmed,
             enabled: true,
-            password: Some(PasswordHash::new("Correct-Horse-1", 1_000).unwrap()),
+            password: Some(
+                pollster::block_on(PasswordHash::new("Correct-Horse-1", 1_000)).unwrap(),
+            ),
             created_ms: 1,
             modified_ms: 1,
         }
@@ -399,7 +401,9 @@ mod tests {
         for name in ["Alice", "alice", "alice@example.com", "s-1"] {
             let found = run(dir.find(name)).unwrap().unwrap();
             assert_eq!(found.sub, "s-1", "{name}");
-            assert!(found.password.as_ref().unwrap().verify("Correct-Horse-1"));
+            assert!(pollster::block_on(
+                found.password.as_ref().unwrap().verify("Correct-Horse-1")
+            ));
         }
         assert!(run(dir.find("bob")).unwrap().is_none());
     }

@@ -121,7 +121,9 @@ pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
         attributes: pairs,
         status: UserStatus::ForceChangePassword,
         enabled: true,
-        password: Some(PasswordHash::new(&password, iterations).map_err(Error::Internal)?),
+        password: Some(PasswordHash::new(&password, iterations)
+                .await
+                .map_err(Error::Internal)?),
         created_ms: now,
         modified_ms: now,
     };

@@ -33,7 +33,9 @@ pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
     let mut user = ctx.user(pool, username).await?;
     check_policy(password).map_err(ApiError::InvalidPassword)?;
     let iterations = pool.password_iterations();
-    user.password = Some(PasswordHash::new(password, iterations).map_err(Error::Internal)?);
+    user.password = Some(PasswordHash::new(password, iterations)
+            .await
+            .map_err(Error::Internal)?);
     user.status = if permanent {
         UserStatus::Confirmed
     } else {

@@ -58,22 +58,25 @@ pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
             let user = ctx.directory(pool)?.find(username).await?;
             let stored = user.as_ref().and_then(|user| user.password.as_ref());
             let matches =
-                PasswordHash::verify_or_decoy(stored, password, pool.password_iterations());
+                PasswordHash::verify_or_decoy(stored, password, pool.password_iterations())
+                    .await;
             let user = user.filter(|_| matches).ok_or_else(refused)?;
             if !user.enabled {
                 return Err(ApiError::NotAuthorized("User is disabled.".into()).into());
             }
             if user.status == UserStatus::ForceChangePassword {
-                return new_password_challenge(ctx, pool.id.as_str(), &client.id, &user);
+                return new_password_challenge(ctx, pool.id.as_str(), &client.id, &user).await;
             }
             let session = new_session(ctx, pool, &user, client).await?;
-            authentication_result(ctx, pool, &user, &session, true)
+            authentication_result(ctx, pool, &user, &session, true).await
         }
         "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => {
             let token = param(&params, "REFRESH_TOKEN").ok_or_else(|| missing("REFRESH_TOKEN"))?;
             let invalid = || ApiError::NotAuthorized("Invalid Refresh Token".into());
             let keys = signing_keys(ctx, pool)?;
-            let opened = tokens::open_refresh_token(keys, token).ok_or_else(invalid)?;
+            let opened = tokens::open_refresh_token(keys, token)
+                .await
+                .ok_or_else(invalid)?;
             let session = opened.session;
             if opened.pool != pool.id || session.client_id != client.id {
                 return Err(invalid().into());
@@ -105,7 +108,7 @@ pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
             if !user.enabled {
                 return Err(ApiError::NotAuthorized("User is disabled.".into()).into());
             }
-            authentication_result(ctx, pool, &user, &session, false)
+            authentication_result(ctx, pool, &user, &session, false).await
         }
         other => Err(ApiError::InvalidParameter(format!(
             "{other} flow not enabled for this client"
@@ -115,7 +118,7 @@ pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
 }
 
 /// Asks a user with a temporary password to choose a new one.
-fn new_password_challenge(
+async fn new_password_challenge(
     ctx: &Ctx<'_>,
     pool_id: &str,
     client_id: &str,
@@ -135,7 +138,9 @@ fn new_password_challenge(
     let Value::Object(claims) = claims else {
         return Err(Error::Internal("session claims are not an object".into()));
     };
-    let session = seal::seal(keys, Purpose::Session, &claims).map_err(Error::Internal)?;
+    let session = seal::seal(keys, Purpose::Session, &claims)
+        .await
+        .map_err(Error::Internal)?;
     let attributes: serde_json::Map<String, Value> = user
         .attributes
         .iter()

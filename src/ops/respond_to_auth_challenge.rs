@@ -55,9 +55,11 @@ pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
     let response = |name: &str| responses.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
     let expired =
         || ApiError::NotAuthorized("Invalid session for the user, session is expired.".into());
-    let opened = session_token
-        .and_then(|token| seal::open(keys, Purpose::Session, token))
-        .ok_or_else(expired)?;
+    let opened = match session_token {
+        Some(token) => seal::open(keys, Purpose::Session, token).await,
+        None => None,
+    }
+    .ok_or_else(expired)?;
     let field = |name: &str| opened.get(name).and_then(Value::as_str);
     let fresh = opened
         .get("exp")
@@ -90,9 +92,11 @@ pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
     }
     check_policy(new_password).map_err(ApiError::InvalidPassword)?;
     let iterations = pool.password_iterations();
-    user.password = Some(PasswordHash::new(new_password, iterations).map_err(Error::Internal)?);
+    user.password = Some(PasswordHash::new(new_password, iterations)
+            .await
+            .map_err(Error::Internal)?);
     user.status = UserStatus::Confirmed;
     directory.save(&user).await?;
     let session = new_session(ctx, pool, &user, client).await?;
-    authentication_result(ctx, pool, &user, &session, true)
+    authentication_result(ctx, pool, &user, &session, true).await
 }

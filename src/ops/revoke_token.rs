@@ -64,7 +64,7 @@ pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
             .into())
         }
     };
-    let Some(opened) = tokens::open_refresh_token(keys, token) else {
+    let Some(opened) = tokens::open_refresh_token(keys, token).await else {
         return Ok(empty());
     };
     if opened.pool != pool.id || opened.session.client_id != client.id {

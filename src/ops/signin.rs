@@ -102,7 +102,7 @@ pub async fn new_session(
 
 /// `{AuthenticationResult, ChallengeParameters}` with tokens for `session`; a refresh token
 /// too when `with_refresh` (sign-in, not refresh).
-pub fn authentication_result(
+pub async fn authentication_result(
     ctx: &Ctx<'_>,
     pool: &Pool,
     user: &User,
@@ -110,7 +110,7 @@ pub fn authentication_result(
     with_refresh: bool,
 ) -> Result<Value, Error> {
     let keys = signing_keys(ctx, pool)?;
-    let issued = tokens::issue(pool, keys, user, session, ctx.io.now_ms)?;
+    let issued = tokens::issue(pool, keys, user, session, ctx.io.now_ms).await?;
     let mut result = json!({
         "AccessToken": issued.access_token,
         "ExpiresIn": issued.expires_in,
@@ -119,7 +119,7 @@ pub fn authentication_result(
     });
     if with_refresh {
         result["RefreshToken"] =
-            Value::from(tokens::refresh_token(pool, keys, session, ctx.io.now_ms)?);
+            Value::from(tokens::refresh_token(pool, keys, session, ctx.io.now_ms).await?);
     }
     Ok(json!({"AuthenticationResult": result, "ChallengeParameters": {}}))
 }

@@ -3,11 +3,8 @@
 //! A private RSA JWK set; the first key signs new tokens, every key verifies (so a key can be
 //! rotated out: put the new key first and keep the old one until its tokens have expired).
 
-use jwt_compact::{
-    alg::{RsaPrivateKey, StrongKey},
-    jwk::JsonWebKey,
-};
-use rsa::traits::PublicKeyParts;
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use jwt_compact::jwk::{JsonWebKey, RsaPrivateParts};
 use serde_json::{Map, Value};
 
 #[cfg(test)]
@@ -15,15 +12,34 @@ pub(crate) mod test_keys;
 
 use crate::{
     alg::Alg,
-    jwk::{KeyMaterial, KeySet, VerifyingKey, MAX_KID_BYTES},
+    jwk::{
+        rsa_public, without_leading_zeros, BackendSlot, KeyMaterial, KeySet, VerifyingKey,
+        MAX_KID_BYTES,
+    },
 };
+
+/// The members of a private RSA JWK, big-endian without leading zeros.
+#[derive(Clone)]
+struct PrivateMembers {
+    d: Vec<u8>,
+    p: Vec<u8>,
+    q: Vec<u8>,
+    dp: Vec<u8>,
+    dq: Vec<u8>,
+    qi: Vec<u8>,
+}
 
 /// One private signing key with its public half.
 #[derive(Clone)]
 pub struct SigningKey {
     kid: String,
-    private: RsaPrivateKey,
+    private: PrivateMembers,
+    /// The key for the native build's pure-Rust signer.
+    #[cfg(not(target_arch = "wasm32"))]
+    rust: jwt_compact::alg::RsaPrivateKey,
     public: VerifyingKey,
+    /// Where a backend keeps its own form of the private key (and of keys derived from it).
+    slot: BackendSlot,
 }
 
 impl core::fmt::Debug for SigningKey {
@@ -40,9 +56,50 @@ impl SigningKey {
         &self.kid
     }
 
-    /// The private key.
-    pub fn private(&self) -> &RsaPrivateKey {
-        &self.private
+    /// The public half, as tokens are verified against it.
+    pub fn public(&self) -> &VerifyingKey {
+        &self.public
+    }
+
+    /// The private exponent `d`, big-endian without leading zeros: the input of the keys that
+    /// seal tokens (`local::seal`).
+    pub fn private_exponent(&self) -> &[u8] {
+        &self.private.d
+    }
+
+    /// The private key as a JWK (`kty`, `n`, `e`, `d`, `p`, `q`, `dp`, `dq`, `qi`), for a
+    /// platform that imports keys from JWKs (WebCrypto). Never log it.
+    pub fn private_jwk(&self) -> Map<String, Value> {
+        let mut jwk = Map::new();
+        let encode = |bytes: &[u8]| Value::String(URL_SAFE_NO_PAD.encode(bytes));
+        jwk.insert("kty".into(), Value::from("RSA"));
+        if let KeyMaterial::Rsa(public) = self.public.material() {
+            jwk.insert("n".into(), encode(public.modulus()));
+            jwk.insert("e".into(), encode(public.exponent()));
+        }
+        let private = &self.private;
+        for (name, value) in [
+            ("d", &private.d),
+            ("p", &private.p),
+            ("q", &private.q),
+            ("dp", &private.dp),
+            ("dq", &private.dq),
+            ("qi", &private.qi),
+        ] {
+            jwk.insert(name.into(), encode(value));
+        }
+        jwk
+    }
+
+    /// Where a backend keeps its own form of this key.
+    pub fn slot(&self) -> &BackendSlot {
+        &self.slot
+    }
+
+    /// The private key for the native build's pure-Rust signer.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn rsa_private_key(&self) -> &jwt_compact::alg::RsaPrivateKey {
+        &self.rust
     }
 }
 
@@ -53,7 +110,7 @@ pub struct SigningKeys {
 }
 
 impl SigningKeys {
-    /// Parses a private JWK set `{"keys": [{kty: RSA, kid, n, e, d, p, q, ...}]}`.
+    /// Parses a private JWK set `{"keys": [{kty: RSA, kid, n, e, d, p, q, dp, dq, qi}]}`.
     pub fn parse(value: &Value) -> Result<Self, String> {
         let list = value
             .as_object()
@@ -111,24 +168,53 @@ fn parse_one(item: &Value) -> Result<SigningKey, String> {
     }
     let jwk: JsonWebKey<'static> =
         serde_json::from_value(item.clone()).map_err(|err| format!("not an RSA JWK: {err}"))?;
-    let private =
-        RsaPrivateKey::try_from(&jwk).map_err(|err| format!("not a private RSA key: {err}"))?;
-    let private = StrongKey::try_from(private)
-        .map_err(|err| format!("refused: {err}"))?
-        .into_inner();
-    let public = private.to_public_key();
-
-    let encode = |bytes: Vec<u8>| {
-        use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-        Value::String(URL_SAFE_NO_PAD.encode(bytes))
+    let JsonWebKey::Rsa {
+        modulus,
+        public_exponent,
+        private_parts: Some(parts),
+    } = &jwk
+    else {
+        return Err("not a private RSA key: it needs d, p, q, dp, dq and qi".into());
     };
+    let RsaPrivateParts {
+        private_exponent,
+        prime_factor_p,
+        prime_factor_q,
+        p_crt_exponent: Some(dp),
+        q_crt_exponent: Some(dq),
+        q_crt_coefficient: Some(qi),
+        other_prime_factors,
+    } = parts
+    else {
+        return Err("not a private RSA key: it needs d, p, q, dp, dq and qi".into());
+    };
+    if !other_prime_factors.is_empty() {
+        return Err("multi-prime keys (oth) are not supported".into());
+    }
+    let public = rsa_public(modulus, public_exponent).map_err(|err| format!("refused: {err}"))?;
+    let minimal = |bytes: &[u8]| without_leading_zeros(bytes).to_vec();
+    let private = PrivateMembers {
+        d: minimal(private_exponent),
+        p: minimal(prime_factor_p),
+        q: minimal(prime_factor_q),
+        dp: minimal(dp),
+        dq: minimal(dq),
+        qi: minimal(qi),
+    };
+    // The native build checks the key's arithmetic here (n = p·q, d and e inverse); WebCrypto
+    // checks it when it imports the key, before the first signature.
+    #[cfg(not(target_arch = "wasm32"))]
+    let rust = jwt_compact::alg::RsaPrivateKey::try_from(&jwk)
+        .map_err(|err| format!("not a private RSA key: {err}"))?;
+
+    let encode = |bytes: &[u8]| Value::String(URL_SAFE_NO_PAD.encode(bytes));
     let mut public_jwk = Map::new();
     public_jwk.insert("kty".into(), Value::from("RSA"));
     public_jwk.insert("kid".into(), Value::from(kid));
     public_jwk.insert("alg".into(), Value::from("RS256"));
     public_jwk.insert("use".into(), Value::from("sig"));
-    public_jwk.insert("n".into(), encode(public.n().to_bytes_be()));
-    public_jwk.insert("e".into(), encode(public.e().to_bytes_be()));
+    public_jwk.insert("n".into(), encode(public.modulus()));
+    public_jwk.insert("e".into(), encode(public.exponent()));
     let verifying = VerifyingKey::from_parts(
         Some(kid.to_owned()),
         Alg::Rs256,
@@ -138,6 +224,9 @@ fn parse_one(item: &Value) -> Result<SigningKey, String> {
     Ok(SigningKey {
         kid: kid.to_owned(),
         private,
+        #[cfg(not(target_arch = "wasm32"))]
+        rust,
         public: verifying,
+        slot: BackendSlot::default(),
     })
 }

@@ -67,6 +67,82 @@ extern "C" {
     #[wasm_bindgen(catch, js_name = fetch)]
     pub fn global_fetch(request: &web_sys::Request) -> Result<Promise, JsValue>;
 
+    /// WebCrypto's `SubtleCrypto` (`crypto.subtle`, in Workers and secure browser contexts).
+    #[derive(Clone)]
+    pub type SubtleCrypto;
+
+    /// `crypto.subtle`, read once per isolate, at first use (never at module load).
+    #[wasm_bindgen(thread_local_v2, js_namespace = crypto, js_name = subtle)]
+    pub static SUBTLE: Option<SubtleCrypto>;
+
+    /// `importKey(format, keyData, algorithm, extractable, usages)` → `Promise<CryptoKey>`.
+    #[wasm_bindgen(method, catch, js_name = importKey)]
+    pub fn import_key(
+        this: &SubtleCrypto,
+        format: &str,
+        key_data: &JsValue,
+        algorithm: &JsValue,
+        extractable: bool,
+        usages: &js_sys::Array,
+    ) -> Result<Promise, JsValue>;
+
+    /// `verify(algorithm, key, signature, data)` → `Promise<boolean>`.
+    #[wasm_bindgen(method, catch)]
+    pub fn verify(
+        this: &SubtleCrypto,
+        algorithm: &JsValue,
+        key: &JsValue,
+        signature: &js_sys::Uint8Array,
+        data: &js_sys::Uint8Array,
+    ) -> Result<Promise, JsValue>;
+
+    /// `sign(algorithm, key, data)` → `Promise<ArrayBuffer>`.
+    #[wasm_bindgen(method, catch)]
+    pub fn sign(
+        this: &SubtleCrypto,
+        algorithm: &JsValue,
+        key: &JsValue,
+        data: &js_sys::Uint8Array,
+    ) -> Result<Promise, JsValue>;
+
+    /// `deriveBits(algorithm, baseKey, length)` → `Promise<ArrayBuffer>`.
+    #[wasm_bindgen(method, catch, js_name = deriveBits)]
+    pub fn derive_bits(
+        this: &SubtleCrypto,
+        algorithm: &JsValue,
+        base_key: &JsValue,
+        length: u32,
+    ) -> Result<Promise, JsValue>;
+
+    /// `deriveKey(algorithm, baseKey, derivedKeyType, extractable, usages)` → `Promise<CryptoKey>`.
+    #[wasm_bindgen(method, catch, js_name = deriveKey)]
+    pub fn derive_key(
+        this: &SubtleCrypto,
+        algorithm: &JsValue,
+        base_key: &JsValue,
+        derived_key_type: &JsValue,
+        extractable: bool,
+        usages: &js_sys::Array,
+    ) -> Result<Promise, JsValue>;
+
+    /// `encrypt(algorithm, key, data)` → `Promise<ArrayBuffer>`.
+    #[wasm_bindgen(method, catch)]
+    pub fn encrypt(
+        this: &SubtleCrypto,
+        algorithm: &JsValue,
+        key: &JsValue,
+        data: &js_sys::Uint8Array,
+    ) -> Result<Promise, JsValue>;
+
+    /// `decrypt(algorithm, key, data)` → `Promise<ArrayBuffer>`.
+    #[wasm_bindgen(method, catch)]
+    pub fn decrypt(
+        this: &SubtleCrypto,
+        algorithm: &JsValue,
+        key: &JsValue,
+        data: &js_sys::Uint8Array,
+    ) -> Result<Promise, JsValue>;
+
     /// `console.log` / `console.error`.
     #[wasm_bindgen(js_namespace = console, js_name = log)]
     pub fn console_log(message: &str);

@@ -11,11 +11,12 @@ use wasm_bindgen::JsValue;
 use super::{
     bindings::{console_error, console_log},
     ports::{Fetch, Kv, Limiter},
+    webcrypto::WebCrypto,
 };
 use crate::{
     app::{App, Io},
     config::{BrokenConfig, Config, SETTING_NAMES},
-    crypto::RustCrypto,
+    crypto::install_local_pool_crypto,
     error::StoreError,
     ports::{LocalFuture, Store},
     revocation::RevocationStore,
@@ -77,6 +78,8 @@ fn same_settings(a: &[JsValue], b: &[JsValue]) -> bool {
 
 /// The isolate's state, with the configuration parsed if the settings changed (or on first use).
 pub fn isolate(env: &JsValue) -> (Rc<App>, ParsedConfig) {
+    // Local pools sign, hash and seal on WebCrypto (a `Cell` write: cheap every call).
+    install_local_pool_crypto(&WebCrypto);
     let raw = raw_settings(env);
     ISOLATE.with(|cell| {
         let Ok(mut isolate) = cell.try_borrow_mut() else {
@@ -165,7 +168,7 @@ impl Call {
             store: &self.store,
             fetcher: &Fetch,
             limiter: &self.limiter,
-            verifier: &RustCrypto,
+            verifier: &WebCrypto,
             now_ms: self.now_ms,
             request_id: &self.request_id,
             log: &*self.log,

@@ -6,8 +6,47 @@ use std::path::PathBuf;
 use crypto_bigint::{U1024, U2048, U4096};
 use serde_json::{Map, Value};
 
+use pollster::block_on;
+
 use super::*;
 use crate::signing::test_keys::signing_keys_json;
+
+// The exchange's sealing steps are async (the platform's crypto); these tests wait for them.
+
+fn start(
+    keys: &SigningKeys,
+    client_id: &str,
+    verifier: &Verifier,
+    srp_a: &str,
+    b: &[u8; B_BYTES],
+    now_ms: u64,
+) -> Result<Challenge, SrpError> {
+    block_on(super::start(keys, client_id, verifier, srp_a, b, now_ms))
+}
+
+fn open(
+    keys: &SigningKeys,
+    secret_block: &str,
+    pool_id: &str,
+    client_id: &str,
+    now_ms: u64,
+) -> Result<OpenChallenge, SrpError> {
+    block_on(super::open(keys, secret_block, pool_id, client_id, now_ms))
+}
+
+mod seal {
+    pub use crate::local::seal::Purpose;
+    use crate::signing::SigningKeys;
+    use serde_json::{Map, Value};
+
+    pub fn seal(
+        keys: &SigningKeys,
+        purpose: Purpose,
+        claims: &Map<String, Value>,
+    ) -> Result<String, String> {
+        pollster::block_on(crate::local::seal::seal(keys, purpose, claims))
+    }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Vector files
@@ -1114,9 +1153,9 @@ fn a_generated_salt_never_needs_a_sign_byte_or_loses_a_leading_zero() {
 fn a_sealed_verifier_opens_to_the_same_verifier_and_hides_it() {
     let keys = keys();
     let verifier = Verifier::generate(POOL, "alice", PASSWORD).unwrap();
-    let sealed = verifier.seal(&keys).unwrap();
+    let sealed = block_on(verifier.seal(&keys)).unwrap();
     assert_eq!(
-        Verifier::open_sealed(&keys, &sealed, POOL, "alice"),
+        block_on(Verifier::open_sealed(&keys, &sealed, POOL, "alice")),
         Ok(verifier.clone())
     );
     let v_hex = hex::encode(verifier.v.to_be_bytes());
@@ -1130,13 +1169,18 @@ fn a_sealed_verifier_opens_to_the_same_verifier_and_hides_it() {
 #[test]
 fn a_sealed_verifier_opens_only_for_its_pool_and_user() {
     let keys = keys();
-    let sealed = alice().seal(&keys).unwrap();
+    let sealed = block_on(alice().seal(&keys)).unwrap();
     assert_eq!(
-        Verifier::open_sealed(&keys, &sealed, POOL, "mallory"),
+        block_on(Verifier::open_sealed(&keys, &sealed, POOL, "mallory")),
         Err(SrpError::Refused(Refusal::OtherUser))
     );
     assert_eq!(
-        Verifier::open_sealed(&keys, &sealed, "us-east-1_Other1", "alice"),
+        block_on(Verifier::open_sealed(
+            &keys,
+            &sealed,
+            "us-east-1_Other1",
+            "alice"
+        )),
         Err(SrpError::Refused(Refusal::OtherPool))
     );
 }
@@ -1144,7 +1188,7 @@ fn a_sealed_verifier_opens_only_for_its_pool_and_user() {
 #[test]
 fn an_altered_or_foreign_sealed_verifier_is_refused() {
     let keys = keys();
-    let sealed = alice().seal(&keys).unwrap();
+    let sealed = block_on(alice().seal(&keys)).unwrap();
     let mut bytes = sealed.clone().into_bytes();
     let at = bytes.len() / 2;
     bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
@@ -1152,7 +1196,7 @@ fn an_altered_or_foreign_sealed_verifier_is_refused() {
     let challenge_sealed = seal::seal(&keys, Purpose::SrpChallenge, &Map::new()).unwrap();
     for wrong in [altered.as_str(), challenge_sealed.as_str(), "", "junk"] {
         assert_eq!(
-            Verifier::open_sealed(&keys, wrong, POOL, "alice"),
+            block_on(Verifier::open_sealed(&keys, wrong, POOL, "alice")),
             Err(SrpError::Refused(Refusal::StoredVerifier))
         );
     }

@@ -232,6 +232,12 @@ impl App {
         }
     }
 
+    /// How many verified tokens this isolate keeps (`crate::verified`), for tests and
+    /// diagnostics.
+    pub fn verified_tokens(&self) -> usize {
+        self.services.verified_tokens()
+    }
+
     /// Verifies a bearer token (signature and claims, not the revocation list): the first half
     /// of what the gate and `verifyToken` check.
     pub async fn authenticate(

@@ -6,14 +6,21 @@
 //! [`Authenticated`] is through `verify`, and the revocation check (`crate::revocation`) takes an
 //! `Authenticated` to make a `NotRevoked`, so an operation that needs a signed-in caller cannot
 //! be written without both checks.
+//!
+//! `verify` is two steps too: the signature ([`Candidate::verify_signature_async`], which makes
+//! a [`Verified`] from the signature's proof and the claims it covers) and the claims checks
+//! that depend on the clock and the caller ([`Verified::accept`]). The verified-token cache
+//! (`crate::verified`) keeps a `Verified`, so a repeat token skips the first step, never the
+//! second.
 
 use crate::{
+    alg::Alg,
     claims::{Claims, TokenUse},
     config::{Config, Pool},
     crypto::{AsyncSignatureVerifier, SignatureVerifier},
     error::{Error, TokenError, TokenKind},
     identity::CaseRule,
-    jwk::KeySet,
+    jwk::{KeySet, VerifyingKey, WeakSlot},
     token::{SignatureValid, UntrustedToken},
 };
 
@@ -109,7 +116,7 @@ impl<'t, 'c> Candidate<'t, 'c> {
             .token
             .verify_signature(keys, self.pool.algorithms, verifier)
             .map_err(|error| self.refuse(error))?;
-        self.accept(&proof, expect, now_ms)
+        self.verified(&proof)?.accept(self.pool, expect, now_ms)
     }
 
     /// [`verify`](Self::verify), awaiting the signature backend: the path the Worker takes.
@@ -120,12 +127,26 @@ impl<'t, 'c> Candidate<'t, 'c> {
         expect: &Expect<'_>,
         now_ms: u64,
     ) -> Result<Authenticated, Error> {
+        self.verify_signature_async(keys, verifier)
+            .await?
+            .accept(self.pool, expect, now_ms)
+    }
+
+    /// The first step of [`verify_async`](Self::verify_async): the signature, then the claims
+    /// it covers read and type-checked. Nothing here depends on the clock or on the caller, so
+    /// the answer may be kept for the token (`crate::verified`); [`Verified::accept`] is the
+    /// second step.
+    pub async fn verify_signature_async(
+        &self,
+        keys: &KeySet,
+        verifier: &dyn AsyncSignatureVerifier,
+    ) -> Result<Verified, Error> {
         let proof = self
             .token
             .verify_signature_async(keys, self.pool.algorithms, verifier)
             .await
             .map_err(|error| self.refuse(error))?;
-        self.accept(&proof, expect, now_ms)
+        self.verified(&proof)
     }
 
     fn refuse(&self, error: TokenError) -> Error {
@@ -135,17 +156,79 @@ impl<'t, 'c> Candidate<'t, 'c> {
         }
     }
 
-    /// The claims checks, on claims read from the signature proof (never from the token).
-    fn accept(
+    /// The claims the signature proof covers (never read from the token itself).
+    fn verified(&self, proof: &SignatureValid<'_, '_>) -> Result<Verified, Error> {
+        let claims = proof.claims().map_err(|error| self.refuse(error))?;
+        let key = proof.key();
+        Ok(Verified {
+            pool_id: self.pool.id.clone(),
+            alg: key.alg(),
+            kid: key.kid().map(str::to_owned),
+            key: key.slot().downgrade(),
+            claims,
+        })
+    }
+}
+
+/// A token whose signature verified with a key of its pool, and whose claims were read from
+/// the signature's proof and type-checked: not yet accepted. Made only by
+/// [`Candidate::verify_signature_async`] (and `verify`), so the claims are claims whose
+/// signature was checked. The verified-token cache keeps these.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    pool_id: String,
+    alg: Alg,
+    kid: Option<String>,
+    /// Which loaded key verified it (a weak handle: the cache never keeps a key alive).
+    key: WeakSlot,
+    claims: Claims,
+}
+
+impl Verified {
+    /// The pool whose key verified the token.
+    pub fn pool_id(&self) -> &str {
+        &self.pool_id
+    }
+
+    /// The algorithm of the key that verified the token.
+    pub fn alg(&self) -> Alg {
+        self.alg
+    }
+
+    /// The `kid` of the key that verified the token.
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+
+    /// Whether `key` is the very key (as loaded, not merely equal bytes) that verified it.
+    pub fn verified_by(&self, key: &VerifyingKey) -> bool {
+        self.key.is(key.slot())
+    }
+
+    /// The verified claims.
+    pub fn claims(&self) -> &Claims {
+        &self.claims
+    }
+
+    /// The kind of token the messages speak of: the one the caller expects, else the token's.
+    fn kind(&self, expect: &Expect<'_>) -> TokenKind {
+        kind(expect.token_use.unwrap_or(self.claims.token_use))
+    }
+
+    /// The claims checks of `pool` for this caller at `now_ms`: issuer, expiry, not-before,
+    /// issue and authentication times not in the future, token use, client.
+    pub fn accept(
         &self,
-        proof: &SignatureValid<'_, '_>,
+        pool: &Pool,
         expect: &Expect<'_>,
         now_ms: u64,
     ) -> Result<Authenticated, Error> {
-        let refuse = |error| self.refuse(error);
-        let pool = self.pool;
-        let claims = proof.claims().map_err(refuse)?;
-        if claims.iss != pool.issuer {
+        let refuse = |error| Error::Token {
+            kind: self.kind(expect),
+            error,
+        };
+        let claims = &self.claims;
+        if self.pool_id != pool.id || claims.iss != pool.issuer {
             return Err(refuse(TokenError::UnknownIssuer));
         }
         if now_ms >= claims.exp.as_millis() {
@@ -185,7 +268,7 @@ impl<'t, 'c> Candidate<'t, 'c> {
             pool_id: pool.id.clone(),
             username_case: pool.username_case,
             client_id,
-            claims,
+            claims: claims.clone(),
         })
     }
 }

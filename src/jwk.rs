@@ -13,7 +13,7 @@
 //! [`BackendSlot`] where a backend keeps its own form of it, made once per isolate.
 
 use core::{any::Any, cell::RefCell, fmt};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use crypto_bigint::{
     modular::runtime_mod::{DynResidue, DynResidueParams},
@@ -116,6 +116,28 @@ impl BackendSlot {
     /// Whether two keys are one loaded key (clones of it), not merely equal bytes.
     pub fn same(&self, other: &Self) -> bool {
         Rc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// A handle that names this key without keeping it (or its backend's form) alive.
+    pub fn downgrade(&self) -> WeakSlot {
+        WeakSlot(Rc::downgrade(&self.0))
+    }
+}
+
+/// Names one loaded key without keeping it alive: see [`BackendSlot::downgrade`].
+#[derive(Clone)]
+pub struct WeakSlot(Weak<RefCell<Option<Rc<dyn Any>>>>);
+
+impl WeakSlot {
+    /// Whether `slot` is the slot of the key this handle names.
+    pub fn is(&self, slot: &BackendSlot) -> bool {
+        Weak::ptr_eq(&self.0, &Rc::downgrade(&slot.0))
+    }
+}
+
+impl fmt::Debug for WeakSlot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WeakSlot")
     }
 }
 

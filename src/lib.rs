@@ -18,7 +18,7 @@
 //!   revocation list with its cache, used SigV4 signatures; `Io` and the `Storage` ports.
 //! - `revocation`: the revocation rule behind the `RevocationStore` port (KV's implementation in
 //!   `revocation::kv`). `replay` accepts each SigV4 signature once. `jwks` caches remote key
-//!   sets. `local` holds local pools: users, passwords, SRP, sealed sessions, issued tokens.
+//!   sets. `verified` caches what the signature step proved for tokens seen before. `local` holds local pools: users, passwords, SRP, sealed sessions, issued tokens.
 //! - `auth` chains `token` (an untrusted compact JWS), `crypto` (the signature step, awaited)
 //!   and `claims` into an `Authenticated` caller.
 //! - `config` parses the environment once into strong types; `iam` evaluates an admin
@@ -66,6 +66,7 @@ pub mod signing;
 pub mod sigv4;
 pub mod token;
 pub mod validate;
+pub mod verified;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;

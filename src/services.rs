@@ -1,5 +1,6 @@
 //! What the front door and the operations call back into: token verification with the JWKS
-//! cache, the revocation list with its cache, the record of used SigV4 signatures.
+//! cache and the verified-token cache, the revocation list with its cache, the record of used
+//! SigV4 signatures.
 //!
 //! [`Services`] is what an isolate keeps between requests; [`Io`] is what one request may use
 //! (storage, fetch, the rate limiter, the signature backend, the clock). Neither knows about
@@ -13,7 +14,7 @@ use std::rc::Rc;
 
 use crate::{
     auth::{Authenticated, Candidate, Expect},
-    config::{Config, PoolKeys},
+    config::{Config, Pool, PoolKeys},
     crypto::AsyncSignatureVerifier,
     error::Error,
     error::StoreError,
@@ -22,6 +23,7 @@ use crate::{
     ports::{Fetcher, LocalFuture, RateLimiter, Store},
     replay::UsedSignatures,
     revocation::{kv::KvRevocations, NotRevoked, RevocationCache, RevocationStore, Revocations},
+    verified::VerifiedTokens,
 };
 
 /// Where the core keeps its records, one port per kind.
@@ -87,6 +89,7 @@ pub struct Io<'a> {
 #[derive(Default)]
 pub struct Services {
     jwks: JwksCache,
+    verified: VerifiedTokens,
     revocations: RevocationCache,
     signatures: UsedSignatures,
 }
@@ -98,6 +101,8 @@ impl Services {
     }
 
     /// Verifies a bearer token: signature with the pool's keys (fetched if remote), then claims.
+    /// A token this isolate has verified before skips the signature while its key is still its
+    /// pool's (`crate::verified`); the claims checks run every time.
     pub async fn authenticate(
         &self,
         config: &Config,
@@ -105,10 +110,39 @@ impl Services {
         expect: &Expect<'_>,
         io: &Io<'_>,
     ) -> Result<Authenticated, Error> {
+        let digest = VerifiedTokens::digest(token);
+        if let Some(digest) = &digest {
+            if let Some(verified) = self.verified.get(digest, io.now_ms) {
+                let pool = config
+                    .pool(verified.pool_id())
+                    .filter(|pool| pool.algorithms.contains(verified.alg()));
+                if let Some(pool) = pool {
+                    let keys = self.keys(pool, verified.kid(), io).await?;
+                    if keys
+                        .find(verified.kid())
+                        .is_some_and(|key| verified.verified_by(key))
+                    {
+                        return verified.accept(pool, expect, io.now_ms);
+                    }
+                }
+                self.verified.remove(digest);
+            }
+        }
         let candidate = Candidate::parse(token, config, expect)?;
         let pool = candidate.pool();
-        let keys: Rc<KeySet> = match &pool.keys {
-            PoolKeys::Inline(keys) | PoolKeys::Local(keys) => keys.clone(),
+        let keys = self.keys(pool, candidate.kid(), io).await?;
+        let verified = candidate.verify_signature_async(&keys, io.verifier).await?;
+        let accepted = verified.accept(pool, expect, io.now_ms);
+        if let Some(digest) = digest {
+            self.verified.put(digest, verified, token.len(), io.now_ms);
+        }
+        accepted
+    }
+
+    /// The key set of `pool` for a token with `kid`: inline or local, or through the JWKS cache.
+    async fn keys(&self, pool: &Pool, kid: Option<&str>, io: &Io<'_>) -> Result<Rc<KeySet>, Error> {
+        match &pool.keys {
+            PoolKeys::Inline(keys) | PoolKeys::Local(keys) => Ok(keys.clone()),
             PoolKeys::Remote(uri) => {
                 let jwks_io = JwksIo {
                     store: io.store.key_sets(),
@@ -116,14 +150,14 @@ impl Services {
                     now_ms: io.now_ms,
                     log: io.log,
                 };
-                self.jwks
-                    .keys(uri, candidate.kid(), pool.algorithms, &jwks_io)
-                    .await?
+                self.jwks.keys(uri, kid, pool.algorithms, &jwks_io).await
             }
-        };
-        candidate
-            .verify_async(&keys, io.verifier, expect, io.now_ms)
-            .await
+        }
+    }
+
+    /// How many verified tokens this isolate keeps (`crate::verified`).
+    pub fn verified_tokens(&self) -> usize {
+        self.verified.len()
     }
 
     /// Verifies a bearer token and checks it against the revocation list.

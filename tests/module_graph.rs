@@ -40,8 +40,8 @@ const FLOORS: &[&[&str]] = &[
     &["ops"],
     // What operations call back into: token checks, the revocation list, used signatures.
     &["services"],
-    // Rules over stored state, each behind its ports.
-    &["revocation", "replay", "jwks", "local"],
+    // Rules over stored state, each behind its ports; the isolate's caches of verified tokens.
+    &["revocation", "replay", "jwks", "local", "verified"],
     // From bearer string to `Authenticated`.
     &["auth"],
     // Settings and what they are made of; tokens, claims, signatures.

@@ -43,6 +43,10 @@ pub const DEFAULT_REVOCATION_CACHE_TTL_S: u64 = 5;
 pub const DEFAULT_KV_CACHE_TTL_S: u64 = 30;
 /// Default PBKDF2-HMAC-SHA256 iterations for local-pool passwords (see README, "Local pools").
 pub const DEFAULT_PASSWORD_ITERATIONS: u32 = 100_000;
+/// The most PBKDF2 iterations a pool may ask for new password hashes: workerd's WebCrypto runs
+/// PBKDF2 up to 100 000 and refuses more, and a slower pure-Rust hash on every sign-in is not a
+/// setting to offer. Stored hashes with more still verify (`local::password`).
+pub const MAX_PASSWORD_ITERATIONS: u32 = 100_000;
 
 /// The whole configuration.
 #[derive(Debug, Clone)]
@@ -739,8 +743,14 @@ fn parse_local(path: &str, value: &Value) -> Result<LocalPool, ConfigError> {
         "password_iterations",
         u64::from(DEFAULT_PASSWORD_ITERATIONS),
         1_000,
-        10_000_000,
-    )?;
+        u64::from(MAX_PASSWORD_ITERATIONS),
+    )
+    .map_err(|mut err| {
+        err.problem.push_str(
+            " (workerd's WebCrypto runs PBKDF2 up to 100000 iterations; hashes stored with more still verify)",
+        );
+        err
+    })?;
     f.finish()?;
     Ok(LocalPool {
         password_iterations: u32::try_from(password_iterations)
@@ -1015,6 +1025,31 @@ mod tests {
             Config::from_env(&vars(pools)).unwrap_err().field,
             "POOLS[0].username_case_sensitive"
         );
+    }
+
+    #[test]
+    fn a_pool_asking_for_more_pbkdf2_iterations_than_workerd_runs_is_refused_by_name() {
+        let local = |iterations: u64| {
+            let pools = json!([{"id":"us-east-1_Local1","local":{"password_iterations": iterations},
+                "issuer":"http://127.0.0.1:8787/us-east-1_Local1","clients":[{"id":"c"}]}]);
+            let mut v = vars(pools);
+            v.insert(
+                "SIGNING_KEYS".into(),
+                crate::signing::test_keys::signing_keys_json(),
+            );
+            Config::from_env(&v)
+        };
+        let at_cap = local(100_000).unwrap();
+        assert_eq!(at_cap.pools[0].password_iterations(), 100_000);
+        let err = local(100_001).unwrap_err();
+        assert_eq!(err.field, "POOLS[0].local.password_iterations");
+        assert!(
+            err.problem.contains("from 1000 to 100000"),
+            "{}",
+            err.problem
+        );
+        assert!(err.problem.contains("workerd"), "{}", err.problem);
+        assert!(local(999).is_err());
     }
 
     #[test]

@@ -5,10 +5,11 @@
 //! sign-in stays well inside a Worker's CPU budget: see README, "Local pools".
 //!
 //! The hash runs on the platform's crypto (`crypto::LocalPoolCrypto`: WebCrypto in a Worker).
-//! workerd's WebCrypto runs PBKDF2 up to [`PLATFORM_MAX_ITERATIONS`] and refuses more; a pool
-//! cannot be configured above that (`config`), so every new hash runs natively. A stored hash
-//! with more iterations (written before, or by hand) still verifies: the port answers
-//! `Unsupported` and the hash runs in pure Rust instead (slower, the same answer).
+//! workerd's WebCrypto runs PBKDF2 up to 100 000 iterations and refuses more; a pool cannot be
+//! configured above that (`config::MAX_PASSWORD_ITERATIONS`), so every new hash runs natively. A
+//! stored hash with more iterations (written when pools could ask up to 10 000 000) still
+//! verifies: the port answers `Unsupported` and the hash runs in pure Rust instead (slower, the
+//! same answer), and the next password set for the user gets the pool's count.
 
 use core::cell::Cell;
 
@@ -17,9 +18,6 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use crate::crypto::{local_pool_crypto, CryptoError};
-
-/// The most PBKDF2 iterations workerd's WebCrypto runs; pools may not ask for more.
-pub const PLATFORM_MAX_ITERATIONS: u32 = 100_000;
 
 /// Salt length, in bytes.
 const SALT_BYTES: usize = 16;
@@ -210,6 +208,82 @@ mod tests {
         assert!(!decoy(None, "Correct-Horse-1", 1_000));
         assert!(!decoy(None, "", 1_000));
         assert_eq!(iterations_run_on_this_thread() - before, 2_000);
+    }
+
+    /// A FAKE of workerd's WebCrypto as far as PBKDF2 goes: RustCrypto's answer up to 100 000
+    /// iterations, `Unsupported` above (workerd's `NotSupportedError`), counting what it ran.
+    struct CappedPbkdf2;
+
+    thread_local! {
+        static PLATFORM_HASHES: core::cell::Cell<u32> = const { core::cell::Cell::new(0) };
+    }
+
+    impl crate::crypto::LocalPoolCrypto for CappedPbkdf2 {
+        fn sign_rs256<'a>(
+            &'a self,
+            key: &'a crate::signing::SigningKey,
+            message: &'a [u8],
+        ) -> crate::ports::LocalFuture<'a, Result<Vec<u8>, CryptoError>> {
+            crate::crypto::RustCrypto.sign_rs256(key, message)
+        }
+
+        fn pbkdf2_sha256<'a>(
+            &'a self,
+            password: &'a [u8],
+            salt: &'a [u8],
+            iterations: u32,
+        ) -> crate::ports::LocalFuture<'a, Result<[u8; 32], CryptoError>> {
+            if iterations > crate::config::MAX_PASSWORD_ITERATIONS {
+                return Box::pin(async move {
+                    Err(CryptoError::Unsupported(format!(
+                        "Pbkdf2 failed: iteration counts above 100000 are not supported (requested {iterations})"
+                    )))
+                });
+            }
+            PLATFORM_HASHES.with(|n| n.set(n.get() + 1));
+            crate::crypto::RustCrypto.pbkdf2_sha256(password, salt, iterations)
+        }
+
+        fn seal<'a>(
+            &'a self,
+            key: &'a crate::signing::SigningKey,
+            derivation: crate::crypto::SealKey<'a>,
+            iv: &'a [u8; 12],
+            plaintext: &'a [u8],
+            aad: &'a [u8],
+        ) -> crate::ports::LocalFuture<'a, Result<Vec<u8>, CryptoError>> {
+            crate::crypto::RustCrypto.seal(key, derivation, iv, plaintext, aad)
+        }
+
+        fn open<'a>(
+            &'a self,
+            key: &'a crate::signing::SigningKey,
+            derivation: crate::crypto::SealKey<'a>,
+            iv: &'a [u8; 12],
+            sealed: &'a [u8],
+            aad: &'a [u8],
+        ) -> crate::ports::LocalFuture<'a, Option<Vec<u8>>> {
+            crate::crypto::RustCrypto.open(key, derivation, iv, sealed, aad)
+        }
+    }
+
+    #[test]
+    fn a_stored_hash_above_workerds_cap_still_verifies_in_pure_rust() {
+        // Written when pools could ask for more, by a platform without the cap.
+        let old = wait(PasswordHash::new("Correct-Horse-1", 150_000)).unwrap();
+        let stored = PasswordHash::decode(&old.encode()).unwrap();
+        crate::crypto::install_local_pool_crypto(&CappedPbkdf2);
+        assert!(wait(stored.verify("Correct-Horse-1")));
+        assert!(!wait(stored.verify("Correct-Horse-2")));
+        assert_eq!(
+            PLATFORM_HASHES.with(core::cell::Cell::get),
+            0,
+            "the platform refused both; pure Rust ran them"
+        );
+        // At the cap, the platform runs it.
+        let at_cap = wait(PasswordHash::new("Correct-Horse-1", 100_000)).unwrap();
+        assert!(wait(at_cap.verify("Correct-Horse-1")));
+        assert_eq!(PLATFORM_HASHES.with(core::cell::Cell::get), 2);
     }
 
     #[test]

@@ -10,10 +10,20 @@
 //! - the JWT layer, `Claims::parse` on the payload of a verified token: none of those payloads
 //!   is a Cognito claims set, so every case must end there in an error (never a panic).
 //!
+//! The backend is RustCrypto through `backend_cases::Recorded`, which can write every question
+//! it answers to a file; the worker tier replays them through the WebCrypto backend the Worker
+//! ships, in real workerd, and expects the same verdicts (`tests/worker/
+//! webcrypto-conformance.test.mjs`).
+//!
 //! Every case gets a verdict. A case whose label we do not follow is listed below with its
 //! reason (README errata, a label conflict found here, an algorithm we deliberately do not
 //! ship, a key refused by policy), and each list's length is asserted, so it cannot grow
 //! silently. Each test collects every unexpected verdict and fails once with all of them.
+
+#[path = "support/backend_cases.rs"]
+mod backend_cases;
+
+use backend_cases::Recorded;
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -23,7 +33,7 @@ use std::path::{Path, PathBuf};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use edge_revoke::{
     claims::Claims,
-    crypto::{RustCrypto, SignatureVerifier},
+    crypto::SignatureVerifier,
     error::TokenError,
     jwk::{parse_key, Alg, AlgSet, BadKeys, JwkError, KeySet, VerifyingKey},
     token::UntrustedToken,
@@ -378,7 +388,7 @@ fn verify_jws(
         Ok(token) => token,
         Err(error) => return (Verdict::TokenRefused(error), None),
     };
-    let verdict = match token.verify_signature(keys, allowed, &RustCrypto) {
+    let verdict = match token.verify_signature(keys, allowed, &Recorded) {
         Ok(_) => Verdict::Accepted,
         Err(error) => Verdict::TokenRefused(error),
     };
@@ -910,7 +920,7 @@ fn every_wycheproof_jwk_case_gets_its_expected_verdict() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Wycheproof primitive suites through `RustCrypto.verify`
+// Wycheproof primitive suites through `RustCrypto.verify` (recorded: `backend_cases`)
 
 fn load_primitive_key(
     suite: &mut Suite,
@@ -940,7 +950,7 @@ fn judge_group(suite: &mut Suite, group: &Value, key: Option<&VerifyingKey>) {
             suite.tally.executed += 1;
             continue;
         };
-        let ok = RustCrypto.verify(
+        let ok = Recorded.verify(
             key,
             &hex_member(case.test, "msg"),
             &hex_member(case.test, "sig"),
@@ -1006,7 +1016,7 @@ fn every_wycheproof_ps256_case_gets_its_expected_verdict() {
                 continue;
             };
             for case in cases(group) {
-                let ok = RustCrypto.verify(
+                let ok = Recorded.verify(
                     &key,
                     &hex_member(case.test, "msg"),
                     &hex_member(case.test, "sig"),
@@ -1065,7 +1075,7 @@ fn no_der_encoded_ecdsa_signature_verifies_as_es256() {
         };
         for case in cases(group) {
             labelled_valid += usize::from(case.label == Label::Valid);
-            let ok = RustCrypto.verify(
+            let ok = Recorded.verify(
                 &key,
                 &hex_member(case.test, "msg"),
                 &hex_member(case.test, "sig"),
@@ -1146,7 +1156,7 @@ fn every_wycheproof_hmac_sha256_case_gets_its_expected_verdict() {
                     continue;
                 }
             };
-            let ok = RustCrypto.verify(&key, &msg, &tag);
+            let ok = Recorded.verify(&key, &msg, &tag);
             if tag_bits == 256 {
                 suite.judge(case.tc_id, case.comment, case.label, ok, &ok);
             } else {

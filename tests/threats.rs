@@ -9,10 +9,19 @@
 //! everything is refused. The rows the catalogue says to accept (18, 21, 25, and 13 by policy)
 //! are accepted.
 //!
+//! The signature backend is RustCrypto through `backend_cases::Recorded`; the worker tier
+//! replays every signature question these rows ask through the WebCrypto backend in real
+//! workerd and expects the same answers (`tests/worker/webcrypto-conformance.test.mjs`).
+//!
 //! Keys are the fixed ones of `../shared/vectors` (RFC 7515 A.1–A.3, RFC 8037 A.4, RFC 7520
 //! "bilbo.baggins", Wycheproof `json_web_key_test.json`), so nothing is generated and every
 //! token is reproducible; tokens are assembled by hand so any header or payload byte can be
 //! chosen. The clock is pinned at [`NOW_MS`].
+
+#[path = "support/backend_cases.rs"]
+mod backend_cases;
+
+use backend_cases::Recorded;
 
 use std::{
     alloc::{GlobalAlloc, Layout, System},
@@ -30,7 +39,7 @@ use edge_revoke::{
     app::{App, Io, Outcome},
     auth::{Authenticated, Candidate, Expect},
     config::{Config, PoolKeys},
-    crypto::{RustCrypto, SignatureVerifier},
+    crypto::SignatureVerifier,
     error::{Error, Surface, TokenError, TokenKind},
     http::{Request, Response},
     jwk::{parse_key, Alg, AlgSet, BadKeys, KeySet, VerifyingKey},
@@ -584,7 +593,7 @@ struct CountingVerifier {
 impl SignatureVerifier for CountingVerifier {
     fn verify(&self, key: &VerifyingKey, message: &[u8], signature: &[u8]) -> bool {
         self.calls.set(self.calls.get() + 1);
-        RustCrypto.verify(key, message, signature)
+        Recorded.verify(key, message, signature)
     }
 }
 
@@ -634,7 +643,7 @@ impl<'a> World<'a> {
             app: App::new(),
             store: MemoryStore::new(),
             fetcher: &NoFetch,
-            verifier: &RustCrypto,
+            verifier: &Recorded,
             now_ms: NOW_MS,
         }
     }
@@ -1788,6 +1797,39 @@ fn malleable_or_malformed_ed25519_signatures_are_refused() {
     }
 }
 
+/// Row 14, the key's side: an Ed25519 key of small order makes a "signature" that verifies for
+/// every message under a cofactorless check (R = the identity, S = 0: [0]B = R + [h]A), which
+/// is what BoringSSL's (WebCrypto's) Ed25519 does. The key loads (a JWK cannot tell), and no
+/// signature under it verifies: `crypto::signature_fits` refuses small-order keys and `R`s
+/// before any arithmetic, in every backend (the worker tier shows plain WebCrypto accepting it).
+#[test]
+fn an_ed25519_key_of_small_order_verifies_no_signature() {
+    let mut pools = pools_json();
+    let identity = {
+        let mut point = [0u8; 32];
+        point[0] = 1;
+        point
+    };
+    for pool in pools.as_array_mut().unwrap() {
+        if pool["id"] == ED_POOL {
+            pool["jwks"]["keys"].as_array_mut().unwrap().push(json!({
+                "kty": "OKP", "crv": "Ed25519", "kid": "ed-small", "x": b64(identity)}));
+        }
+    }
+    let config = Config::from_env(&vars(pools)).unwrap();
+    accepted(authenticate(&config, &ed_access()));
+    let input = format!(
+        "{}.{}",
+        b64(header("EdDSA", "ed-small")),
+        b64(text(&access_claims(ED_POOL)))
+    );
+    let universal = [&identity[..], &[0u8; 32]].concat();
+    refused_as(
+        authenticate(&config, &with_signature(&input, &universal)),
+        TokenError::BadSignature,
+    );
+}
+
 // =======================================================================================
 // Rows 15–16: RSA encodings and lengths
 
@@ -2057,7 +2099,7 @@ fn the_rfc_7515_examples_verify_over_their_exact_bytes_and_then_fail_their_claim
         let jws = rfc_vector(id)["jws"].as_str().unwrap().to_owned();
         let token = UntrustedToken::parse(&jws).unwrap();
         token
-            .verify_signature(inline_keys(&config, pool), AlgSet::only(alg), &RustCrypto)
+            .verify_signature(inline_keys(&config, pool), AlgSet::only(alg), &Recorded)
             .unwrap_or_else(|err| panic!("{id}: {err}"));
         refused_as(authenticate(&config, &jws), TokenError::UnknownIssuer);
         // The same bytes with one payload character changed no longer verify.
@@ -2067,8 +2109,7 @@ fn the_rfc_7515_examples_verify_over_their_exact_bytes_and_then_fail_their_claim
         let tampered = format!("{}{swapped}{}", &input[..at], &input[at + 1..]);
         let tampered = with_signature(&tampered, &signature);
         let token = UntrustedToken::parse(&tampered).unwrap();
-        let err =
-            token.verify_signature(inline_keys(&config, pool), AlgSet::only(alg), &RustCrypto);
+        let err = token.verify_signature(inline_keys(&config, pool), AlgSet::only(alg), &Recorded);
         assert_eq!(err.err(), Some(TokenError::BadSignature), "{id} tampered");
     }
 }
@@ -3291,7 +3332,7 @@ fn candidate_verify_with_the_pool_keys_agrees_with_the_app() {
     let keyset = inline_keys(&config, RS_POOL);
     let verify = |token: &str| {
         Candidate::parse(token, &config, &Expect::default())
-            .and_then(|c| c.verify(keyset, &RustCrypto, &Expect::default(), NOW_MS))
+            .and_then(|c| c.verify(keyset, &Recorded, &Expect::default(), NOW_MS))
     };
     assert_eq!(accepted(verify(&rs_access())).claims().sub, SUB);
     let payload = text(&access_claims(RS_POOL));
@@ -3392,7 +3433,7 @@ fn wycheproof_signature_primitives_agree_with_their_labels() {
                 counted += 1;
                 let verified = match &key {
                     Ok(key) => {
-                        RustCrypto.verify(key, &hex_bytes(&test["msg"]), &hex_bytes(&test["sig"]))
+                        Recorded.verify(key, &hex_bytes(&test["msg"]), &hex_bytes(&test["sig"]))
                     }
                     Err(_) => false,
                 };
@@ -3436,7 +3477,7 @@ fn wycheproof_jws_vectors_fail_closed_at_the_signature_layer() {
             let jws = test["jws"].as_str().unwrap();
             let verified = match &keys {
                 Ok(keys) => UntrustedToken::parse(jws)
-                    .and_then(|t| t.verify_signature(keys, all, &RustCrypto).map(|_| ()))
+                    .and_then(|t| t.verify_signature(keys, all, &Recorded).map(|_| ()))
                     .map_err(|err| err.to_string()),
                 Err(err) => Err(format!("key refused at load: {err}")),
             };

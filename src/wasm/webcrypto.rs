@@ -366,3 +366,29 @@ impl LocalPoolCrypto for WebCrypto {
         })
     }
 }
+
+// -------------------------------------------------------------------------------------------
+// The backend alone, for the conformance suites
+
+/// `__verifyWithBackend(jwk, message, signature)`: loads `jwk` (a JSON string) as a pool's key
+/// is loaded, bound to its `alg`, and answers whether `signature` verifies `message` through
+/// this backend (Rust's checks, then WebCrypto). It lets the worker tier put the conformance
+/// and threat suites' every signature question to the shipped backend in real workerd. Not
+/// part of the API, and not in the `.d.ts`.
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = __verifyWithBackend, skip_typescript)]
+pub async fn verify_with_backend(
+    jwk: String,
+    message: Vec<u8>,
+    signature: Vec<u8>,
+) -> Result<bool, JsValue> {
+    let refused = |why: String| JsValue::from_str(&format!("key refused: {why}"));
+    let jwk = crate::json::parse_object(jwk.as_bytes()).map_err(|e| refused(e.to_string()))?;
+    let alg = jwk
+        .get("alg")
+        .and_then(serde_json::Value::as_str)
+        .and_then(Alg::from_name)
+        .ok_or_else(|| refused("no alg".into()))?;
+    let key = crate::jwk::parse_key(&jwk, crate::alg::AlgSet::only(alg))
+        .map_err(|e| refused(e.to_string()))?;
+    Ok(WebCrypto.verify_async(&key, &message, &signature).await)
+}

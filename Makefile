@@ -17,7 +17,7 @@ VENV := .venv
 PY_REQUIREMENTS := tests/clients/requirements.txt
 
 .PHONY: help dev test build package deploy bench deps test-native test-worker test-clients \
-        test-browser test-package rust-deps node-deps py-deps chromium clean
+        test-browser test-package rust-deps node-deps py-deps chromium wrk clean
 
 help:
 	@echo "make dev     run the Worker locally on http://127.0.0.1:8787 (local KV, demo pool)"
@@ -25,7 +25,7 @@ help:
 	@echo "make build   build the wasm package into pkg/"
 	@echo "make package the npm package edge-revoke, packed into target/npm/ (npm pack)"
 	@echo "make deploy  wrangler deploy (needs a Cloudflare account; see README)"
-	@echo "make bench   latency beside a jose reference, KV reads per request, size: tables and an SVG chart"
+	@echo "make bench   beside a jose reference: per-token cost, latency, load, CPU, cold start, size"
 
 # --- installs -----------------------------------------------------------------------------------
 
@@ -60,6 +60,13 @@ chromium:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# make bench's load generator (gated requests under load, beside the jose reference).
+wrk:
+	@command -v wrk >/dev/null || { \
+	  echo "installing Debian's wrk for make bench"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
 
 deps: rust-deps node-deps
 
@@ -113,7 +120,7 @@ dev: build
 deploy: build
 	npx wrangler deploy
 
-bench: build
+bench: build wrk
 	node bench/run.mjs
 
 # --- tests --------------------------------------------------------------------------------------

@@ -28,36 +28,57 @@ function refuse(message) {
   );
 }
 
+/** The gate's decision for `token`: its claims, or a refusal's message (a 503 if KV fails). */
+async function check(token, env) {
+  let claims;
+  try {
+    ({ payload: claims } = await jwtVerify(token, pool.keys, { issuer: pool.issuer, algorithms: pool.algorithms }));
+  } catch {
+    return { refused: "Invalid Access Token" };
+  }
+  if (claims.token_use !== "access" || claims.client_id !== pool.client_id) return { refused: "Invalid Access Token" };
+
+  const userKey = `rev/v1/u/${pool.id}/${await keyComponent(claims.sub)}`;
+  const keys = [userKey];
+  if (typeof claims.origin_jti === "string") keys.push(`rev/v1/s/${pool.id}/${await keyComponent(claims.origin_jti)}`);
+  let entries;
+  try {
+    entries = await env.REVOCATIONS.get(keys, { type: "json", cacheTtl: 30 });
+  } catch {
+    return { fault: true };
+  }
+  const authenticatedAtMs = (claims.auth_time ?? claims.iat) * 1000;
+  const user = entries.get(userKey);
+  if (user && authenticatedAtMs <= user.revoked_at) return { refused: "Access Token has been revoked" };
+  if (keys.length > 1 && entries.get(keys[1]) != null) return { refused: "Access Token has been revoked" };
+  return { claims };
+}
+
+/** `check` on every token of the body, one after another (the bench's in-isolate loop). */
+async function checkAll(request, env) {
+  const { tokens } = await request.json();
+  let ok = 0;
+  let refused = 0;
+  for (const token of tokens) {
+    if ((await check(token, env)).claims) ok += 1;
+    else refused += 1;
+  }
+  return Response.json({ ok, refused });
+}
+
 export default {
   async fetch(request, env) {
     if (!pool) {
       const config = JSON.parse(env.JOSE_POOL);
       pool = { ...config, keys: createLocalJWKSet(config.jwks) };
     }
+    if (new URL(request.url).pathname === "/__bench/verify") return checkAll(request, env);
     const token = request.headers.get("authorization")?.match(/^Bearer (\S+)$/)?.[1];
     if (!token) return refuse("Access Token is missing");
-
-    let claims;
-    try {
-      ({ payload: claims } = await jwtVerify(token, pool.keys, { issuer: pool.issuer, algorithms: pool.algorithms }));
-    } catch {
-      return refuse("Invalid Access Token");
-    }
-    if (claims.token_use !== "access" || claims.client_id !== pool.client_id) return refuse("Invalid Access Token");
-
-    const userKey = `rev/v1/u/${pool.id}/${await keyComponent(claims.sub)}`;
-    const keys = [userKey];
-    if (typeof claims.origin_jti === "string") keys.push(`rev/v1/s/${pool.id}/${await keyComponent(claims.origin_jti)}`);
-    let entries;
-    try {
-      entries = await env.REVOCATIONS.get(keys, { type: "json", cacheTtl: 30 });
-    } catch {
+    const outcome = await check(token, env);
+    if (outcome.fault) {
       return Response.json({ __type: "InternalErrorException", message: "Internal server error." }, { status: 503 });
     }
-    const authenticatedAtMs = (claims.auth_time ?? claims.iat) * 1000;
-    const user = entries.get(userKey);
-    if (user && authenticatedAtMs <= user.revoked_at) return refuse("Access Token has been revoked");
-    if (keys.length > 1 && entries.get(keys[1]) != null) return refuse("Access Token has been revoked");
-    return Response.json(claims);
+    return outcome.claims ? Response.json(outcome.claims) : refuse(outcome.refused);
   },
 };

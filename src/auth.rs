@@ -13,6 +13,8 @@
 //! (`crate::verified`) keeps a `Verified`, so a repeat token skips the first step, never the
 //! second.
 
+use std::rc::Rc;
+
 use crate::{
     alg::Alg,
     claims::{Claims, TokenUse},
@@ -165,7 +167,7 @@ impl<'t, 'c> Candidate<'t, 'c> {
             alg: key.alg(),
             kid: key.kid().map(str::to_owned),
             key: key.slot().downgrade(),
-            claims,
+            claims: Rc::new(claims),
         })
     }
 }
@@ -181,7 +183,7 @@ pub struct Verified {
     kid: Option<String>,
     /// Which loaded key verified it (a weak handle: the cache never keeps a key alive).
     key: WeakSlot,
-    claims: Claims,
+    claims: Rc<Claims>,
 }
 
 impl Verified {
@@ -268,7 +270,7 @@ impl Verified {
             pool_id: pool.id.clone(),
             username_case: pool.username_case,
             client_id,
-            claims: claims.clone(),
+            claims: self.claims.clone(),
         })
     }
 }
@@ -280,7 +282,7 @@ pub struct Authenticated {
     pool_id: String,
     username_case: CaseRule,
     client_id: String,
-    claims: Claims,
+    claims: Rc<Claims>,
 }
 
 impl Authenticated {
@@ -313,7 +315,7 @@ impl Authenticated {
     /// Mutable claims, for tests that need a shape no real token has.
     #[cfg(test)]
     pub(crate) fn claims_mut_for_tests(&mut self) -> &mut Claims {
-        &mut self.claims
+        Rc::make_mut(&mut self.claims)
     }
 
     /// The same caller, refused for `error` (e.g. a missing scope), worded for its kind.

@@ -45,17 +45,22 @@ pub struct Issued {
 pub fn uuid_v4() -> Result<String, Error> {
     let mut bytes = [0u8; 16];
     getrandom::getrandom(&mut bytes).map_err(|e| Error::Internal(format!("no randomness: {e}")))?;
+    Ok(uuid_from(bytes))
+}
+
+/// The UUID v4 made of 16 random bytes (the version and variant bits are set here).
+pub fn uuid_from(mut bytes: [u8; 16]) -> String {
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     let hex = hex::encode(bytes);
-    Ok(format!(
+    format!(
         "{}-{}-{}-{}-{}",
         &hex[0..8],
         &hex[8..12],
         &hex[12..16],
         &hex[16..20],
         &hex[20..32]
-    ))
+    )
 }
 
 /// Signs `claims` with the current key (RS256, on the platform's crypto).

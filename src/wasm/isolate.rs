@@ -62,18 +62,11 @@ fn to_settings(raw: &[JsValue]) -> Map<String, Value> {
     settings
 }
 
-/// The same settings as last time? Strings compare by value, objects by identity: the
-/// environment's values are the same objects request after request, so the common case costs
-/// no conversion at all.
+/// The same settings as last time? `Object.is`: strings by value, objects by identity. The
+/// environment's values are the same request after request, and nothing is copied into wasm
+/// to tell.
 fn same_settings(a: &[JsValue], b: &[JsValue]) -> bool {
-    a.len() == b.len()
-        && a.iter()
-            .zip(b)
-            .all(|(x, y)| match (x.as_string(), y.as_string()) {
-                (Some(x), Some(y)) => x == y,
-                (None, None) => js_sys::Object::is(x, y),
-                _ => false,
-            })
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| js_sys::Object::is(x, y))
 }
 
 /// The isolate's state, with the configuration parsed if the settings changed (or on first use).
@@ -176,8 +169,29 @@ impl Call {
     }
 }
 
-/// A fresh request id (a UUID v4 from `crypto.getRandomValues`, only ever called in a request).
+thread_local! {
+    /// Random bytes for request ids, drawn from `crypto.getRandomValues` 4 KiB at a time (a
+    /// call into JavaScript per request cost more than the rest of a cached `verifyToken`).
+    static ID_BYTES: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A fresh request id: a UUID v4 (only ever called in a request, never at module load). Ids
+/// need to be unique, not secret; tokens' own ids (`jti`, `origin_jti`) draw their bytes anew.
 fn request_id() -> String {
-    crate::local::tokens::uuid_v4()
-        .unwrap_or_else(|_| format!("req-{}", js_sys::Date::now() as u64))
+    let bytes = ID_BYTES.with(|pool| {
+        let mut pool = pool.try_borrow_mut().ok()?;
+        if pool.len() < 16 {
+            let mut fresh = vec![0u8; 4096];
+            getrandom::getrandom(&mut fresh).ok()?;
+            *pool = fresh;
+        }
+        let at = pool.len() - 16;
+        let bytes: [u8; 16] = pool.get(at..)?.try_into().ok()?;
+        pool.truncate(at);
+        Some(bytes)
+    });
+    match bytes {
+        Some(bytes) => crate::local::tokens::uuid_from(bytes),
+        None => format!("req-{}", js_sys::Date::now() as u64),
+    }
 }

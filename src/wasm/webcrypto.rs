@@ -91,8 +91,31 @@ async fn call(promise: Result<js_sys::Promise, JsValue>) -> Result<JsValue, Cryp
 /// import it (the answer for that key is then always `false`; keys do not change).
 struct Imported(Option<JsValue>);
 
+thread_local! {
+    /// The algorithm objects of each `Alg`, made once per isolate (they are never mutated).
+    static ALGORITHMS: RefCell<Vec<(Alg, JsValue, JsValue)>> = const { RefCell::new(Vec::new()) };
+}
+
 /// How WebCrypto names `alg`: the import algorithm and the verify algorithm.
 fn algorithms(alg: Alg) -> (JsValue, JsValue) {
+    let cached = ALGORITHMS.with(|cache| {
+        let cache = cache.try_borrow().ok()?;
+        let (_, import_as, verify_as) = cache.iter().find(|(a, _, _)| *a == alg)?;
+        Some((import_as.clone(), verify_as.clone()))
+    });
+    if let Some(pair) = cached {
+        return pair;
+    }
+    let (import_as, verify_as) = make_algorithms(alg);
+    ALGORITHMS.with(|cache| {
+        if let Ok(mut cache) = cache.try_borrow_mut() {
+            cache.push((alg, import_as.clone(), verify_as.clone()));
+        }
+    });
+    (import_as, verify_as)
+}
+
+fn make_algorithms(alg: Alg) -> (JsValue, JsValue) {
     let name = |name: &str| ("name", JsValue::from_str(name));
     let hash = |hash: &str| ("hash", JsValue::from_str(hash));
     let salt = |bytes: u32| ("saltLength", JsValue::from(bytes));

@@ -12,6 +12,8 @@
 //!   - `ports` declares the traits the core reaches the outside through (KV, fetch, rate limits),
 //!     with in-memory fakes for tests; `jwks` caches remote key sets.
 //!   - `local` holds local pools: signing keys, users and the tokens this Worker issues.
+//!   - `ssf` receives OpenID Shared Signals: Security Event Tokens from CAEP and RISC
+//!     transmitters, verified like access tokens, turned into revocation actions.
 //! - `wasm`: the only module that touches wasm-bindgen, js-sys and web-sys. It reads the
 //!   environment, wraps the KV binding and `fetch`, converts Workers requests and responses, and
 //!   exports the JavaScript API.
@@ -41,6 +43,7 @@ pub mod ops;
 pub mod ports;
 pub mod revocation;
 pub mod sigv4;
+pub mod ssf;
 pub mod token;
 pub mod validate;
 

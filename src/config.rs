@@ -380,7 +380,10 @@ impl Config {
 }
 
 /// A JSON-valued setting: a JSON string is parsed, a structured value is taken as is.
-fn json_setting(vars: &Map<String, Value>, name: &str) -> Result<Option<Value>, ConfigError> {
+pub(crate) fn json_setting(
+    vars: &Map<String, Value>,
+    name: &str,
+) -> Result<Option<Value>, ConfigError> {
     match vars.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) if text.trim().is_empty() => Ok(None),
@@ -452,14 +455,15 @@ fn whole_number(n: &serde_json::Number) -> Option<u64> {
 }
 
 /// Reads one JSON object's fields, remembering which were read so leftovers can be refused.
-struct Fields<'a> {
+/// Shared with `crate::ssf::config`, so `SSF_TRANSMITTERS` reads fields the same way.
+pub(crate) struct Fields<'a> {
     path: String,
     map: &'a Map<String, Value>,
     read: Vec<&'static str>,
 }
 
 impl<'a> Fields<'a> {
-    fn new(path: &str, value: &'a Value) -> Result<Self, ConfigError> {
+    pub(crate) fn new(path: &str, value: &'a Value) -> Result<Self, ConfigError> {
         let map = value
             .as_object()
             .ok_or_else(|| ConfigError::new(path, "must be a JSON object"))?;
@@ -470,20 +474,20 @@ impl<'a> Fields<'a> {
         })
     }
 
-    fn field(&self, name: &str) -> String {
+    pub(crate) fn field(&self, name: &str) -> String {
         format!("{}.{}", self.path, name)
     }
 
-    fn error(&self, name: &str, problem: impl Into<String>) -> ConfigError {
+    pub(crate) fn error(&self, name: &str, problem: impl Into<String>) -> ConfigError {
         ConfigError::new(self.field(name), problem)
     }
 
-    fn get(&mut self, name: &'static str) -> Option<&'a Value> {
+    pub(crate) fn get(&mut self, name: &'static str) -> Option<&'a Value> {
         self.read.push(name);
         self.map.get(name).filter(|v| !v.is_null())
     }
 
-    fn string(&mut self, name: &'static str) -> Result<Option<&'a str>, ConfigError> {
+    pub(crate) fn string(&mut self, name: &'static str) -> Result<Option<&'a str>, ConfigError> {
         match self.get(name) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
@@ -491,7 +495,7 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn required_string(&mut self, name: &'static str) -> Result<&'a str, ConfigError> {
+    pub(crate) fn required_string(&mut self, name: &'static str) -> Result<&'a str, ConfigError> {
         self.string(name)?
             .ok_or_else(|| self.error(name, "missing"))
     }
@@ -521,7 +525,10 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn strings(&mut self, name: &'static str) -> Result<Option<Vec<&'a str>>, ConfigError> {
+    pub(crate) fn strings(
+        &mut self,
+        name: &'static str,
+    ) -> Result<Option<Vec<&'a str>>, ConfigError> {
         match self.get(name) {
             None => Ok(None),
             Some(Value::Array(items)) => items
@@ -535,7 +542,7 @@ impl<'a> Fields<'a> {
     }
 
     /// Refuses fields that were never read: a misspelt field must not be ignored.
-    fn finish(self) -> Result<(), ConfigError> {
+    pub(crate) fn finish(self) -> Result<(), ConfigError> {
         match self.map.keys().find(|k| !self.read.contains(&k.as_str())) {
             Some(unknown) => Err(ConfigError::new(
                 format!(
@@ -865,7 +872,7 @@ fn parse_prefixes(text: &str) -> Result<Vec<String>, ConfigError> {
 }
 
 /// An absolute http(s) URL. Plain http only for loopback hosts (local development and tests).
-fn parse_url<'a>(field: &str, url: &'a str) -> Result<&'a str, ConfigError> {
+pub(crate) fn parse_url<'a>(field: &str, url: &'a str) -> Result<&'a str, ConfigError> {
     let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
         .iter()
         .any(|prefix| {

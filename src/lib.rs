@@ -19,6 +19,8 @@
 //! - `revocation`: the revocation rule behind the `RevocationStore` port (KV's implementation in
 //!   `revocation::kv`). `replay` accepts each SigV4 signature once. `jwks` caches remote key
 //!   sets. `local` holds local pools: users, passwords, SRP, sealed sessions, issued tokens.
+//!   `ssf` receives OpenID Shared Signals: Security Event Tokens from CAEP and RISC transmitters,
+//!   verified like access tokens, turned into revocation actions.
 //! - `auth` chains `token` (an untrusted compact JWS), `crypto` (the signature step, awaited)
 //!   and `claims` into an `Authenticated` caller.
 //! - `config` parses the environment once into strong types; `iam` evaluates an admin
@@ -64,6 +66,7 @@ pub mod revocation;
 pub mod services;
 pub mod signing;
 pub mod sigv4;
+pub mod ssf;
 pub mod token;
 pub mod validate;
 

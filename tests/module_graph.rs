@@ -41,7 +41,7 @@ const FLOORS: &[&[&str]] = &[
     // What operations call back into: token checks, the revocation list, used signatures.
     &["services"],
     // Rules over stored state, each behind its ports.
-    &["revocation", "replay", "jwks", "local"],
+    &["revocation", "replay", "jwks", "local", "ssf"],
     // From bearer string to `Authenticated`.
     &["auth"],
     // Settings and what they are made of; tokens, claims, signatures.

@@ -6,7 +6,7 @@
 //! routes or operations: `app` and `api` sit above this module, `ops` calls into it.
 //!
 //! [`Storage`] gives each kind of record its own port: the revocation list, local users,
-//! copies of fetched key sets, used signatures. A KV namespace is all of them at once; an
+//! copies of fetched key sets, used signatures, learnt refresh tokens. A KV namespace is all of them at once; an
 //! adapter that keeps one kind elsewhere implements `Storage` for its own bindings.
 
 use std::rc::Rc;
@@ -35,6 +35,9 @@ pub trait Storage {
     fn key_sets(&self) -> &dyn Store;
     /// SigV4 signatures already accepted (`replay`).
     fn signatures(&self) -> &dyn Store;
+    /// What the proxy learnt of upstream refresh tokens: SHA-256(token) → session
+    /// (`proxy::memory`).
+    fn refresh_tokens(&self) -> &dyn Store;
     /// One read, to tell whether storage answers (`/healthz`).
     fn probe(&self) -> LocalFuture<'_, Result<(), StoreError>>;
 }
@@ -54,6 +57,10 @@ impl<T: Store> Storage for T {
     }
 
     fn signatures(&self) -> &dyn Store {
+        self
+    }
+
+    fn refresh_tokens(&self) -> &dyn Store {
         self
     }
 

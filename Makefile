@@ -113,8 +113,10 @@ dev: build
 deploy: build
 	npx wrangler deploy
 
-bench: build
+# The proxy's table needs moto from the venv.
+bench: build py-deps
 	node bench/run.mjs
+	node bench/proxy.mjs
 
 # --- tests --------------------------------------------------------------------------------------
 
@@ -130,7 +132,8 @@ test-worker: node-deps
 	node --test --test-concurrency=1 "tests/worker/*.test.mjs" "tests/bench/*.test.mjs"
 
 # boto3 and the AWS SDK for JavaScript v3, unmodified, against the Worker (Miniflare via
-# tests/clients/serve.mjs, and once through scripts/dev.mjs, exactly as `make dev` runs it).
+# tests/clients/serve.mjs, and once through scripts/dev.mjs, exactly as `make dev` runs it);
+# proxied pools against moto's Cognito (tests/clients/moto_upstream.py, from the venv).
 test-clients: py-deps node-deps
 	$(VENV)/bin/pytest -q -p no:cacheprovider tests/clients
 	node --test --test-concurrency=1 "tests/clients/*.test.mjs"

@@ -138,8 +138,9 @@ test-clients: py-deps node-deps
 	$(VENV)/bin/pytest -q -p no:cacheprovider tests/clients
 	node --test --test-concurrency=1 "tests/clients/*.test.mjs"
 
-# The console in Debian's Chromium (playwright-core) against the Worker as `make dev` runs it.
-test-browser: chromium node-deps
+# The console in Debian's Chromium (playwright-core) against the Worker as `make dev` runs it,
+# and with a proxied pool in front of moto (from the venv).
+test-browser: chromium node-deps py-deps
 	node --test --test-concurrency=1 "tests/browser/*.test.mjs"
 
 # The packed tarball installed into the examples, bundled by wrangler and run in workerd; the

@@ -171,7 +171,10 @@ impl App {
             Route::Health => Outcome::Respond(self.health(config, io).await),
             Route::Api => Outcome::Respond(api::handle(&self.services, config, request, io).await),
             Route::Gate => gate::handle(&self.services, config, request, io).await,
-            Route::WellKnown => Outcome::Respond(discovery(config, &request.path)),
+            Route::WellKnown => Outcome::Respond(match upstream_jwks(config, &request.path) {
+                Some(pool) => self.proxied_keys(pool, io).await,
+                None => discovery(config, &request.path),
+            }),
             Route::OAuth => {
                 Outcome::Respond(proxy::oauth::handle(&self.services, config, request, io).await)
             }
@@ -305,6 +308,19 @@ impl App {
         Response::json(500, &body)
     }
 
+    /// A proxied pool's public keys, as this Worker verifies its tokens with them (the JWKS
+    /// cache's copy of its `jwks_uri`).
+    async fn proxied_keys(&self, pool: &crate::config::Pool, io: &Io<'_>) -> Response {
+        match self.services.pool_keys(pool, io).await {
+            Ok(keys) => Response::json(200, &keys.to_public_jwks())
+                .with_header("cache-control", "public, max-age=300"),
+            Err(err) => {
+                (io.log)(&format!("keys of pool {}: {err}", pool.id));
+                Response::aws_error(&err, Surface::Api, "application/json")
+            }
+        }
+    }
+
     /// One KV read, to tell whether KV answers.
     async fn probe_kv(&self, io: &Io<'_>) -> Result<(), ()> {
         match io.store.probe().await {
@@ -339,6 +355,14 @@ impl App {
             ),
         }
     }
+}
+
+/// The pool with an upstream whose key set `path` asks for (`/<poolId>/.well-known/jwks.json`):
+/// the console checks a proxied pool's token signatures with it, as it does a local pool's.
+fn upstream_jwks<'c>(config: &'c Config, path: &str) -> Option<&'c crate::config::Pool> {
+    let (pool_id, document) = well_known(path)?;
+    let pool = config.pool(pool_id)?;
+    (document == "jwks.json" && pool.upstream.is_some()).then_some(pool)
 }
 
 /// Adds the headers every answer carries: the request id, unless the answer is an upstream's

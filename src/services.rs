@@ -13,7 +13,7 @@ use std::rc::Rc;
 
 use crate::{
     auth::{Authenticated, Candidate, Expect},
-    config::{Config, PoolKeys},
+    config::{Config, Pool, PoolKeys},
     crypto::AsyncSignatureVerifier,
     error::Error,
     error::StoreError,
@@ -131,6 +131,23 @@ impl Services {
         candidate
             .verify_async(&keys, io.verifier, expect, io.now_ms)
             .await
+    }
+
+    /// A pool's verification keys: inline or local ones as configured, remote ones through the
+    /// JWKS cache (fetched if the isolate has none).
+    pub async fn pool_keys(&self, pool: &Pool, io: &Io<'_>) -> Result<Rc<KeySet>, Error> {
+        match &pool.keys {
+            PoolKeys::Inline(keys) | PoolKeys::Local(keys) => Ok(keys.clone()),
+            PoolKeys::Remote(uri) => {
+                let jwks_io = JwksIo {
+                    store: io.store.key_sets(),
+                    fetcher: io.fetcher,
+                    now_ms: io.now_ms,
+                    log: io.log,
+                };
+                self.jwks.keys(uri, None, pool.algorithms, &jwks_io).await
+            }
+        }
     }
 
     /// Verifies a bearer token and checks it against the revocation list.

@@ -1204,3 +1204,28 @@ fn nothing_the_worker_logs_or_sends_back_carries_the_upstream_secret() {
         .any(|l| l.contains(UP_SECRET) || l.contains("Signature=")));
     let _ = App::new();
 }
+
+#[test]
+fn a_proxied_pools_key_set_is_served_for_the_console_without_its_secrets() {
+    let p = Proxied::new();
+    let reply = p.send(&Request {
+        method: "GET".into(),
+        path: format!("/{UP}/.well-known/jwks.json"),
+        ..Request::default()
+    });
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        reply.body,
+        json!({"keys": []}),
+        "the pool's only key is an HMAC secret"
+    );
+    let reply = p.send(&Request {
+        method: "GET".into(),
+        path: format!("/{EXT}/.well-known/jwks.json"),
+        ..Request::default()
+    });
+    assert_eq!(
+        reply.status, 404,
+        "a pool without an upstream is not served"
+    );
+}

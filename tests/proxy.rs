@@ -1229,3 +1229,30 @@ fn a_proxied_pools_key_set_is_served_for_the_console_without_its_secrets() {
         "a pool without an upstream is not served"
     );
 }
+
+#[test]
+fn delete_user_signs_the_caller_out_at_the_edge_then_forwards() {
+    let p = Proxied::new();
+    let token = up_access(T0_S - 60, "sess-D");
+    p.call("DeleteUser", json!({"AccessToken": token})).fine();
+    assert_eq!(p.upstream.targets(), ["DeleteUser"]);
+    assert_eq!(p.user_entry(SUB).unwrap()["reason"], "DeleteUser");
+}
+
+#[test]
+fn a_sign_out_with_a_token_cognito_would_refuse_writes_nothing_and_goes_nowhere() {
+    let p = Proxied::new();
+    let mut claims = json!({"sub": SUB, "iss": UP_ISSUER, "client_id": UP_CLIENT, "token_use": "access",
+        "scope": "openid", "auth_time": T0_S - 60, "iat": T0_S - 60, "exp": T0_S + 3600, "username": NAME});
+    p.call("GlobalSignOut", json!({"AccessToken": up_token(&claims)}))
+        .refused(
+            "NotAuthorizedException",
+            "Access Token does not have required scopes",
+        );
+    claims["scope"] = Value::from(ADMIN_SCOPE);
+    claims["client_id"] = Value::from("someoneelse");
+    p.call("GlobalSignOut", json!({"AccessToken": up_token(&claims)}))
+        .refused("NotAuthorizedException", "Invalid Access Token");
+    assert!(p.upstream.seen.borrow().is_empty());
+    assert!(p.world.revocations().is_empty());
+}

@@ -113,8 +113,10 @@ dev: build
 deploy: build
 	npx wrangler deploy
 
-bench: build
+# The proxy's table needs moto from the venv.
+bench: build py-deps
 	node bench/run.mjs
+	node bench/proxy.mjs
 
 # --- tests --------------------------------------------------------------------------------------
 
@@ -130,13 +132,15 @@ test-worker: node-deps
 	node --test --test-concurrency=1 "tests/worker/*.test.mjs" "tests/bench/*.test.mjs"
 
 # boto3 and the AWS SDK for JavaScript v3, unmodified, against the Worker (Miniflare via
-# tests/clients/serve.mjs, and once through scripts/dev.mjs, exactly as `make dev` runs it).
+# tests/clients/serve.mjs, and once through scripts/dev.mjs, exactly as `make dev` runs it);
+# proxied pools against moto's Cognito (tests/clients/moto_upstream.py, from the venv).
 test-clients: py-deps node-deps
 	$(VENV)/bin/pytest -q -p no:cacheprovider tests/clients
 	node --test --test-concurrency=1 "tests/clients/*.test.mjs"
 
-# The console in Debian's Chromium (playwright-core) against the Worker as `make dev` runs it.
-test-browser: chromium node-deps
+# The console in Debian's Chromium (playwright-core) against the Worker as `make dev` runs it,
+# and with a proxied pool in front of moto (from the venv).
+test-browser: chromium node-deps py-deps
 	node --test --test-concurrency=1 "tests/browser/*.test.mjs"
 
 # The packed tarball installed into the examples, bundled by wrangler and run in workerd; the

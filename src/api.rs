@@ -16,6 +16,7 @@ use crate::{
     error::{ApiError, Error, Surface},
     http::{Request, Response},
     ops::{self, Auth, Caller, Ctx, Operation},
+    proxy,
     services::{Io, Services},
     sigv4::{self, RequestParts},
 };
@@ -38,7 +39,8 @@ pub async fn handle(
 ) -> Response {
     let target = request.header("x-amz-target").unwrap_or_default();
     match call(services, config, request, target, io).await {
-        Ok(output) => Response::json_with(200, CONTENT_TYPE, &output),
+        Ok(Answer::Local(output)) => Response::json_with(200, CONTENT_TYPE, &output),
+        Ok(Answer::Upstream(response)) => response,
         Err(err) => {
             let wire = err.wire(Surface::Api);
             let operation = target.strip_prefix(TARGET_PREFIX).unwrap_or(target);
@@ -56,24 +58,37 @@ pub async fn handle(
     }
 }
 
+/// What a call answers: an operation's output, or a pool's upstream's answer as it came.
+enum Answer {
+    Local(Value),
+    Upstream(Response),
+}
+
 async fn call(
     services: &Services,
     config: &Config,
     request: &Request,
     target: &str,
     io: &Io<'_>,
-) -> Result<Value, Error> {
-    let operation = target
-        .strip_prefix(TARGET_PREFIX)
-        .and_then(Operation::from_name)
-        .ok_or_else(|| ApiError::UnknownOperation(target.to_owned()))?;
-    let admin = match operation.auth() {
-        Auth::SigV4 { .. } => {
-            let (credential, verified) = authenticate_admin(config, request, io)?;
-            first_use_of_signature(services, request, &verified, io).await?;
-            Some((credential, verified.region))
+) -> Result<Answer, Error> {
+    let unknown = || ApiError::UnknownOperation(target.to_owned());
+    let name = target.strip_prefix(TARGET_PREFIX).ok_or_else(unknown)?;
+    let operation = Operation::from_name(name);
+    // A Cognito operation this Worker does not serve itself may still be forwarded to a pool's
+    // upstream; it is authenticated as Cognito would before its body says where it goes.
+    let signed = match (operation, proxy::operations::lookup(name)) {
+        (Some(operation), _) => matches!(operation.auth(), Auth::SigV4 { .. }),
+        (None, Some((_, signing))) if proxy::any_upstream(config) => {
+            signing == proxy::Signing::Signed
         }
-        Auth::AccessToken | Auth::AppClient => None,
+        (None, _) => return Err(unknown().into()),
+    };
+    let admin = if signed {
+        let (credential, verified) = authenticate_admin(config, request, io)?;
+        first_use_of_signature(services, request, &verified, io).await?;
+        Some((credential, verified.region))
+    } else {
+        None
     };
     let caller = match &admin {
         Some((credential, region)) => Caller::Admin {
@@ -93,16 +108,40 @@ async fn call(
         return Err(ApiError::TooManyRequests.into());
     }
     let body = parse_body(&request.body)?;
-    invoke(services, config, operation, &body, caller, io).await
+    if let Some(route) = proxy::route(config, name, &body) {
+        return proxy::forward(services, config, &route, caller, &request.body, &body, io)
+            .await
+            .map(Answer::Upstream);
+    }
+    let operation = operation.ok_or_else(unknown)?;
+    run_here(services, config, operation, &body, caller, io)
+        .await
+        .map(Answer::Local)
 }
 
 /// Runs `operation` on `body` for `caller`, whose credential has been checked as far as the
 /// operation's [`Auth`] asks before the body is read (a SigV4 signature, or nothing: a trusted
 /// caller, or a token or client the operation checks itself).
 ///
-/// Every call of an operation passes here with its operation and input in hand, so a decision
-/// to forward a pool's calls to an upstream instead of running them belongs here.
+/// Every call of an operation passes here with its operation and input in hand, and this is
+/// where a call addressed to a pool with an upstream is forwarded instead of run (`proxy`).
+/// HTTP calls make that decision a step earlier, in [`handle`], to pass Cognito's answer on
+/// as it came; the JavaScript API's calls make it here.
 pub async fn invoke(
+    services: &Services,
+    config: &Config,
+    operation: Operation,
+    body: &Map<String, Value>,
+    caller: Caller<'_>,
+    io: &Io<'_>,
+) -> Result<Value, Error> {
+    if let (Some(route), Caller::Trusted) = (proxy::route(config, operation.name(), body), caller) {
+        return proxy::forward_trusted(services, config, &route, body, io).await;
+    }
+    run_here(services, config, operation, body, caller, io).await
+}
+
+async fn run_here(
     services: &Services,
     config: &Config,
     operation: Operation,

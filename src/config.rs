@@ -21,9 +21,10 @@ use crate::{
 };
 
 /// The settings the Worker reads from its environment, by name.
-pub const SETTING_NAMES: [&str; 9] = [
+pub const SETTING_NAMES: [&str; 10] = [
     "POOLS",
     "ADMIN_CREDENTIALS",
+    "UPSTREAM_CREDENTIALS",
     "SIGNING_KEYS",
     "ALLOWED_ORIGINS",
     "PROTECTED_PREFIXES",
@@ -51,6 +52,9 @@ pub struct Config {
     pub pools: Vec<Pool>,
     /// Credentials accepted on SigV4-signed admin operations.
     pub admin_credentials: Vec<AdminCredential>,
+    /// The Worker's own AWS credentials, which sign what it forwards to pools' upstreams
+    /// (`UPSTREAM_CREDENTIALS`); required when a pool has an upstream.
+    pub upstream_credentials: Option<UpstreamCredentials>,
     /// Private keys local pools sign with; `None` when no pool is local.
     pub signing_keys: Option<SigningKeys>,
     /// Origins allowed to call from a browser (CORS), exact.
@@ -140,6 +144,59 @@ pub struct Pool {
     /// username itself (`username_may_be_email_or_phone`). By default it is taken for an alias,
     /// which this Worker cannot tie to a token, and refused.
     pub username_may_be_email_or_phone: bool,
+    /// External pools: the real user pool every Cognito call for this pool is forwarded to
+    /// (`upstream`); see `crate::proxy`.
+    pub upstream: Option<Upstream>,
+}
+
+/// Where an external pool's Cognito calls are forwarded (`upstream: {endpoint?, domain?}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upstream {
+    /// Cognito's API endpoint, scheme and authority only, default port left out (so it is the
+    /// `host` that is signed and the one `fetch` sends): by default
+    /// `https://cognito-idp.<region>.amazonaws.com`.
+    pub endpoint: String,
+    /// The pool's hosted-UI domain (`https://<prefix>.auth.<region>.amazoncognito.com` or a
+    /// custom one), whose `/oauth2/token` and `/oauth2/revoke` the Worker serves under
+    /// `/<pool id>/oauth2/`; `None`: those paths answer 404 for this pool.
+    pub domain: Option<String>,
+}
+
+impl Upstream {
+    /// The `host` header of the endpoint (authority as `fetch` sends it).
+    pub fn endpoint_host(&self) -> &str {
+        authority_of(&self.endpoint)
+    }
+}
+
+/// The authority (`host[:port]`) of a URL normalised by [`parse_upstream_url`].
+fn authority_of(url: &str) -> &str {
+    url.split_once("://").map_or(url, |(_, rest)| rest)
+}
+
+/// The Worker's own AWS credentials for its upstreams (`UPSTREAM_CREDENTIALS`). Never logged,
+/// never sent anywhere but into a signature: `Debug` shows the access key id only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UpstreamCredentials {
+    /// The access key id.
+    pub access_key_id: String,
+    /// The secret access key.
+    pub secret_access_key: String,
+    /// A session token, for temporary credentials.
+    pub session_token: Option<String>,
+}
+
+impl core::fmt::Debug for UpstreamCredentials {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("UpstreamCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"<redacted>")
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
 }
 
 impl Pool {
@@ -283,14 +340,16 @@ impl Config {
                 for client in clients {
                     // InitiateAuth and RevokeToken find a local pool by client id, so a local
                     // pool's client must be nobody else's. External pools may share ids.
-                    let clash = pools.iter().find(|p| {
-                        p.client(&client.id).is_some()
-                            && (p.local.is_some() || pool.local.is_some())
-                    });
+                    // A pool with an upstream is found by client id for calls that name no pool
+                    // (InitiateAuth, SignUp, …), so its clients must be nobody else's either.
+                    let routed = |p: &Pool| p.local.is_some() || p.upstream.is_some();
+                    let clash = pools
+                        .iter()
+                        .find(|p| p.client(&client.id).is_some() && (routed(p) || routed(&pool)));
                     if let Some(other) = clash {
                         return Err(ConfigError::new(
                             format!("{path}.clients"),
-                            format!("client id {} is also a client of pool {}, and one of them is local", client.id, other.id),
+                            format!("client id {} is also a client of pool {}, and one of them is local or has an upstream", client.id, other.id),
                         ));
                     }
                 }
@@ -308,6 +367,18 @@ impl Config {
             Some(value) => parse_admin_credentials(&value)?,
             None => Vec::new(),
         };
+        let upstream_credentials = match json_setting(vars, "UPSTREAM_CREDENTIALS")? {
+            Some(value) => Some(parse_upstream_credentials(&value)?),
+            None => None,
+        };
+        if let Some(index) = pools.iter().position(|p| p.upstream.is_some()) {
+            if upstream_credentials.is_none() {
+                return Err(ConfigError::new(
+                    "UPSTREAM_CREDENTIALS",
+                    format!("missing: POOLS[{index}] has an upstream, and what the Worker forwards is signed with these ({{\"access_key_id\", \"secret_access_key\", \"session_token\"?}})"),
+                ));
+            }
+        }
         let allowed_origins = match text_setting(vars, "ALLOWED_ORIGINS")? {
             Some(text) => parse_origins(&text)?,
             None => Vec::new(),
@@ -339,6 +410,7 @@ impl Config {
         Ok(Self {
             pools,
             admin_credentials,
+            upstream_credentials,
             signing_keys,
             allowed_origins,
             protected_prefixes,
@@ -721,6 +793,22 @@ fn parse_pool(
         )),
         value => value.unwrap_or(false),
     };
+    let upstream = match f.get("upstream") {
+        None => None,
+        Some(_) if is_local.is_some() => {
+            return Err(f.error(
+                "upstream",
+                "only for external pools: a local pool's users live in this Worker",
+            ))
+        }
+        Some(_) if matches!(clients, Clients::Any) => {
+            return Err(f.error(
+                "upstream",
+                "a pool with an upstream must list its clients: calls that name no pool (InitiateAuth, SignUp, …) are routed by client id",
+            ))
+        }
+        Some(value) => Some(parse_upstream(&f.field("upstream"), value, &region)?),
+    };
     f.finish()?;
     Ok(Pool {
         id: id.to_owned(),
@@ -737,6 +825,102 @@ fn parse_pool(
         local: is_local,
         username_case,
         username_may_be_email_or_phone,
+        upstream,
+    })
+}
+
+fn parse_upstream(path: &str, value: &Value, region: &str) -> Result<Upstream, ConfigError> {
+    let mut f = Fields::new(path, value)?;
+    let endpoint = match f.string("endpoint")? {
+        Some(url) => parse_upstream_url(&f.field("endpoint"), url)?,
+        None => format!("https://cognito-idp.{region}.amazonaws.com"),
+    };
+    let domain = match f.string("domain")? {
+        Some(url) => Some(parse_upstream_url(&f.field("domain"), url)?),
+        None => None,
+    };
+    f.finish()?;
+    Ok(Upstream { endpoint, domain })
+}
+
+/// An upstream's base URL: `https://host[:port]`, or `http://` for a loopback host only; no
+/// user info, path, query or fragment (a trailing `/` is dropped), the default port left out.
+/// Host names are letters, digits, `-` and `.` (or `[::1]`), so nothing can smuggle another
+/// authority past the check (`http://127.0.0.1:80@evil.example`).
+pub fn parse_upstream_url(field: &str, url: &str) -> Result<String, ConfigError> {
+    let bad = || {
+        ConfigError::new(
+            field,
+            "must be https://host[:port] with no path (http:// only for 127.0.0.1, localhost or [::1])",
+        )
+    };
+    let (scheme, rest) = url.split_once("://").ok_or_else(bad)?;
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    // `host[:port]`; an IPv6 literal only as `[::1]`.
+    let (host, port) = match authority.strip_prefix("[::1]") {
+        Some("") => ("[::1]", None),
+        Some(after) => ("[::1]", Some(after.strip_prefix(':').ok_or_else(bad)?)),
+        None => match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    let port = match port {
+        None => None,
+        Some(digits)
+            if (1..=5).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            Some(digits.parse::<u16>().map_err(|_| bad())?)
+        }
+        Some(_) => return Err(bad()),
+    };
+    let host_ok = host == "[::1]"
+        || (!host.is_empty()
+            && host.len() <= 253
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+            && !host.starts_with(['.', '-']));
+    if !host_ok {
+        return Err(bad());
+    }
+    let loopback = matches!(host, "127.0.0.1" | "localhost" | "[::1]");
+    let default_port = match scheme {
+        "https" => 443,
+        "http" if loopback => 80,
+        _ => return Err(bad()),
+    };
+    let host = host.to_ascii_lowercase();
+    Ok(match port {
+        Some(port) if port != default_port => format!("{scheme}://{host}:{port}"),
+        _ => format!("{scheme}://{host}"),
+    })
+}
+
+fn parse_upstream_credentials(value: &Value) -> Result<UpstreamCredentials, ConfigError> {
+    let mut f = Fields::new("UPSTREAM_CREDENTIALS", value)?;
+    let access_key_id = f.required_string("access_key_id")?;
+    if !(16..=128).contains(&access_key_id.len())
+        || !access_key_id.chars().all(|c| c.is_ascii_alphanumeric())
+    {
+        return Err(f.error("access_key_id", "must be 16 to 128 letters and digits"));
+    }
+    let secret_access_key = f.required_string("secret_access_key")?;
+    if secret_access_key.len() < 16 || !secret_access_key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(f.error(
+            "secret_access_key",
+            "must be at least 16 printable characters",
+        ));
+    }
+    let session_token = f.string("session_token")?;
+    if session_token.is_some_and(|t| t.is_empty() || !t.bytes().all(|b| b.is_ascii_graphic())) {
+        return Err(f.error("session_token", "must be printable ASCII"));
+    }
+    f.finish()?;
+    Ok(UpstreamCredentials {
+        access_key_id: access_key_id.to_owned(),
+        secret_access_key: secret_access_key.to_owned(),
+        session_token: session_token.map(str::to_owned),
     })
 }
 

@@ -31,7 +31,7 @@ pub fn is_preflight(request: &Request) -> bool {
 
 /// Whether CORS applies to this path: the API and the gated paths.
 pub fn applies(config: &Config, path: &str) -> bool {
-    path == "/" || config.is_protected(path)
+    path == "/" || config.is_protected(path) || crate::proxy::oauth::endpoint(path).is_some()
 }
 
 /// The answer to a preflight: 204 with the allowances for a listed origin, 403 with no CORS

@@ -177,6 +177,16 @@ pub enum ApiError {
     PayloadTooLarge,
     /// The pool is not one whose users this Worker owns (local-pool operations on an external pool).
     NotLocalPool(String),
+    /// A pool's upstream (the real Cognito) refused a call forwarded for the JavaScript API:
+    /// its status, its exception (one of Cognito's names) and its message.
+    Upstream {
+        /// The upstream's HTTP status.
+        status: u16,
+        /// Cognito's exception name.
+        error_type: &'static str,
+        /// Cognito's message.
+        message: String,
+    },
 }
 
 impl fmt::Display for ApiError {
@@ -248,6 +258,11 @@ impl ApiError {
                     truncate(id, 64)
                 ),
             ),
+            Self::Upstream {
+                status,
+                error_type,
+                message,
+            } => (*status, error_type, truncate(message, 512).to_owned()),
         }
     }
 }

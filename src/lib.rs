@@ -12,7 +12,8 @@
 //!   trusted caller through the same paths.
 //! - `api`: `POST /`, Cognito's AWS JSON 1.1 protocol (target, SigV4, rate limit, body), and
 //!   `api::invoke`, the one way into the operations. `gate`: bearer tokens in front of the
-//!   origin. `cors`: preflights and response headers.
+//!   origin. `cors`: preflights and response headers. `proxy`: a pool with an `upstream` has
+//!   its Cognito calls forwarded to the real user pool, sign-outs done on both sides.
 //! - `ops`: one file per Cognito operation, declared in one table with its `Auth`.
 //! - `services`: what operations call back into: token verification with the JWKS cache, the
 //!   revocation list with its cache, used SigV4 signatures; `Io` and the `Storage` ports.
@@ -61,6 +62,7 @@ pub mod jwks;
 pub mod local;
 pub mod ops;
 pub mod ports;
+pub mod proxy;
 pub mod replay;
 pub mod revocation;
 pub mod services;

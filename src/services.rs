@@ -6,14 +6,14 @@
 //! routes or operations: `app` and `api` sit above this module, `ops` calls into it.
 //!
 //! [`Storage`] gives each kind of record its own port: the revocation list, local users,
-//! copies of fetched key sets, used signatures. A KV namespace is all of them at once; an
+//! copies of fetched key sets, used signatures, learnt refresh tokens. A KV namespace is all of them at once; an
 //! adapter that keeps one kind elsewhere implements `Storage` for its own bindings.
 
 use std::rc::Rc;
 
 use crate::{
     auth::{Authenticated, Candidate, Expect},
-    config::{Config, PoolKeys},
+    config::{Config, Pool, PoolKeys},
     crypto::AsyncSignatureVerifier,
     error::Error,
     error::StoreError,
@@ -35,6 +35,9 @@ pub trait Storage {
     fn key_sets(&self) -> &dyn Store;
     /// SigV4 signatures already accepted (`replay`).
     fn signatures(&self) -> &dyn Store;
+    /// What the proxy learnt of upstream refresh tokens: SHA-256(token) → session
+    /// (`proxy::memory`).
+    fn refresh_tokens(&self) -> &dyn Store;
     /// One read, to tell whether storage answers (`/healthz`).
     fn probe(&self) -> LocalFuture<'_, Result<(), StoreError>>;
 }
@@ -54,6 +57,10 @@ impl<T: Store> Storage for T {
     }
 
     fn signatures(&self) -> &dyn Store {
+        self
+    }
+
+    fn refresh_tokens(&self) -> &dyn Store {
         self
     }
 
@@ -124,6 +131,23 @@ impl Services {
         candidate
             .verify_async(&keys, io.verifier, expect, io.now_ms)
             .await
+    }
+
+    /// A pool's verification keys: inline or local ones as configured, remote ones through the
+    /// JWKS cache (fetched if the isolate has none).
+    pub async fn pool_keys(&self, pool: &Pool, io: &Io<'_>) -> Result<Rc<KeySet>, Error> {
+        match &pool.keys {
+            PoolKeys::Inline(keys) | PoolKeys::Local(keys) => Ok(keys.clone()),
+            PoolKeys::Remote(uri) => {
+                let jwks_io = JwksIo {
+                    store: io.store.key_sets(),
+                    fetcher: io.fetcher,
+                    now_ms: io.now_ms,
+                    log: io.log,
+                };
+                self.jwks.keys(uri, None, pool.algorithms, &jwks_io).await
+            }
+        }
     }
 
     /// Verifies a bearer token and checks it against the revocation list.

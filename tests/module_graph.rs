@@ -35,7 +35,7 @@ const FLOORS: &[&[&str]] = &[
     // The front door: routes each request once; the JavaScript API enters here too.
     &["app"],
     // What the front door routes to: the Cognito wire protocol, the gate, CORS.
-    &["api", "gate", "cors"],
+    &["api", "gate", "cors", "proxy"],
     // One file per operation, declared in one table with its auth.
     &["ops"],
     // What operations call back into: token checks, the revocation list, used signatures.

@@ -165,26 +165,10 @@ impl Ctx<'_> {
     /// `pool_id`'s (a regional endpoint answers for its own region only); an admin whose IAM
     /// policy excludes the action on `pool_id`. Like IAM, before the pool is looked up.
     pub fn require_permission(&self, pool_id: &str) -> Result<(), Error> {
-        match (self.operation.auth(), self.caller) {
-            (Auth::SigV4 { .. }, Caller::Anonymous) => {
-                Err(SigV4Error::MissingAuthenticationToken.into())
-            }
-            (Auth::SigV4 { .. }, Caller::Admin { region, .. }) if region != region_of(pool_id) => {
-                Err(SigV4Error::WrongRegion {
-                    region: region.to_owned(),
-                }
-                .into())
-            }
-            (Auth::SigV4 { action }, Caller::Admin { credential, .. }) => {
-                if iam::permits(credential, action, pool_id) {
-                    Ok(())
-                } else {
-                    Err(ApiError::AccessDenied(iam::denial(credential, action, pool_id)).into())
-                }
-            }
-            (Auth::SigV4 { .. }, Caller::Trusted) => Ok(()),
+        match self.operation.auth() {
+            Auth::SigV4 { action } => permit_signed(self.caller, action, pool_id),
             // The token or client in the body is the credential; the operation checks it.
-            (Auth::AccessToken | Auth::AppClient, _) => Ok(()),
+            Auth::AccessToken | Auth::AppClient => Ok(()),
         }
     }
 
@@ -232,6 +216,30 @@ impl Ctx<'_> {
             .find(username)
             .await?
             .ok_or_else(|| ApiError::UserNotFound.into())
+    }
+}
+
+/// Refuses `caller` the IAM `action` on `pool_id` as [`Ctx::require_permission`] does for a
+/// SigV4 operation (also for the Cognito operations the proxy forwards without a file here):
+/// an unsigned caller; a signature scoped to another region than the pool's; an IAM policy that
+/// excludes the action on the pool. A trusted caller passes.
+pub fn permit_signed(caller: Caller<'_>, action: &str, pool_id: &str) -> Result<(), Error> {
+    match caller {
+        Caller::Anonymous => Err(SigV4Error::MissingAuthenticationToken.into()),
+        Caller::Admin { region, .. } if region != region_of(pool_id) => {
+            Err(SigV4Error::WrongRegion {
+                region: region.to_owned(),
+            }
+            .into())
+        }
+        Caller::Admin { credential, .. } => {
+            if iam::permits(credential, action, pool_id) {
+                Ok(())
+            } else {
+                Err(ApiError::AccessDenied(iam::denial(credential, action, pool_id)).into())
+            }
+        }
+        Caller::Trusted => Ok(()),
     }
 }
 

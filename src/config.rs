@@ -1057,24 +1057,28 @@ fn parse_prefixes(text: &str) -> Result<Vec<String>, ConfigError> {
 
 /// An absolute http(s) URL. Plain http only for loopback hosts (local development and tests).
 pub(crate) fn parse_url<'a>(field: &str, url: &'a str) -> Result<&'a str, ConfigError> {
-    let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
-        .iter()
-        .any(|prefix| {
-            url.strip_prefix(prefix).is_some_and(|rest| {
-                rest.is_empty() || rest.starts_with(':') || rest.starts_with('/')
-            })
-        });
-    let https = url
-        .strip_prefix("https://")
-        .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
-    if (https || loopback) && !url.chars().any(char::is_whitespace) {
-        Ok(url)
-    } else {
-        Err(ConfigError::new(
+    let bad = || {
+        ConfigError::new(
             field,
-            "must be an https:// URL (http:// only for localhost)",
-        ))
+            "must be an https:// URL (http:// only for localhost), with no user info",
+        )
+    };
+    if url
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == '\\')
+    {
+        return Err(bad());
     }
+    // The scheme and authority are held to the upstream rule (host names only, no user info),
+    // so `http://127.0.0.1:80@evil.example` cannot pass as a loopback URL.
+    let authority_at = url.find("://").ok_or_else(bad)? + 3;
+    let end = url
+        .get(authority_at..)
+        .and_then(|rest| rest.find(['/', '?', '#']))
+        .map_or(url.len(), |at| authority_at + at);
+    let base = url.get(..end).ok_or_else(bad)?;
+    parse_upstream_url(field, base).map_err(|_| bad())?;
+    Ok(url)
 }
 
 #[cfg(test)]
@@ -1090,6 +1094,34 @@ mod tests {
 
     fn external() -> Value {
         json!([{"id":"us-east-1_AbC123","clients":[{"id":"client1"}]}])
+    }
+
+    #[test]
+    fn a_url_with_user_info_or_another_authority_trick_is_refused() {
+        for url in [
+            "http://127.0.0.1:80@evil.example/jwks.json",
+            "http://localhost@evil.example",
+            "https://user:pass@issuer.example/jwks.json",
+            "https://issuer.example\\@evil.example/",
+            "http://127.0.0.1.evil.example/",
+            "http://[::1]@evil.example/",
+            "https://",
+            "https:///jwks.json",
+            "ftp://issuer.example/",
+            "https://issuer.example /jwks.json",
+        ] {
+            assert!(parse_url("POOLS[0].jwks_uri", url).is_err(), "{url}");
+        }
+        for url in [
+            "https://issuer.example/jwks.json",
+            "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_A1/.well-known/jwks.json",
+            "https://issuer.example:8443/a?b=c@d",
+            "http://127.0.0.1:8787/us-east-1_DemoPool",
+            "http://localhost/jwks.json",
+            "http://[::1]:9000/x",
+        ] {
+            assert_eq!(parse_url("POOLS[0].jwks_uri", url).ok(), Some(url), "{url}");
+        }
     }
 
     #[test]

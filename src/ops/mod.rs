@@ -13,6 +13,11 @@
 //! operation names its pool through [`admin_target`] or [`Ctx::require_permission`]; an
 //! access-token operation gets its caller from [`signed_in_caller`], a `NotRevoked` that only
 //! the token and revocation checks can make.
+//!
+//! What several operations share lives beside them, not in the table: `signin` (clients,
+//! SECRET_HASH, password sign-in, what follows a proof, sessions and tokens), `srp_flow` (the
+//! SRP exchange's I/O), `refresh` (both refreshes, rotation) and `account` (setting a password
+//! with its verifier, the signed-in user, codes and where they go, ending sessions).
 
 mod account;
 mod input;

@@ -60,6 +60,7 @@ export function createApp({ endpoint, userPoolId, userPoolClientId }) {
     forgotPassword: (username) => plain(() => resetPassword({ username })),
     confirmForgotPassword: (username, code, newPassword) =>
       plain(() => confirmResetPassword({ username, confirmationCode: code, newPassword })),
+    signOut: () => plain(() => signOut()),
     signOutGlobally: () => plain(() => signOut({ global: true })),
     deleteUser: () => plain(() => deleteUser()),
   };

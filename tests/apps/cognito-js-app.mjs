@@ -103,6 +103,11 @@ export function createApp({ endpoint, userPoolId, userPoolClientId }) {
             user(username).confirmPassword(code, newPassword, { onSuccess: () => resolve("SUCCESS"), onFailure: reject });
           }),
       ),
+    signOut: () =>
+      plain(async () => {
+        const { signedIn } = await session();
+        return new Promise((resolve, reject) => signedIn.signOut((err) => (err ? reject(err) : resolve({}))));
+      }),
     signOutGlobally: () =>
       plain(async () => {
         const { signedIn } = await session();

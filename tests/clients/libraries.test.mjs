@@ -143,3 +143,22 @@ test("Amplify's choice-based sign-in (USER_AUTH) works with PASSWORD_SRP and PAS
     assert.ok(!(await app.signOutGlobally()).error);
   }
 });
+
+test("each library's default sign-out revokes its session at the edge (RevokeToken), the other sessions live", async () => {
+  for (const library of Object.keys(APPS)) {
+    const { createApp } = await import(APPS[library]);
+    const app = createApp({ endpoint, userPoolId: POOL, userPoolClientId: CLIENT });
+    await app.signOutGlobally(); // whoever an earlier test left signed in
+    const username = `signout-${library.split("-")[0]}-${randomBytes(3).toString("hex")}`;
+    await admin(endpoint, ADMIN, "AdminCreateUser", { UserPoolId: POOL, Username: username, MessageAction: "SUPPRESS" });
+    await admin(endpoint, ADMIN, "AdminSetUserPassword", { UserPoolId: POOL, Username: username, Password: "Sign-Out-1", Permanent: true });
+    const elsewhere = await cognito(endpoint, "InitiateAuth", { AuthFlow: "USER_PASSWORD_AUTH", ClientId: CLIENT, AuthParameters: { USERNAME: username, PASSWORD: "Sign-Out-1" } });
+    assert.ok(!(await app.signIn(username, "Sign-Out-1")).error, library);
+    const { access } = await app.tokens();
+    assert.ok(!(await app.signOut()).error, library);
+    const gate = await fetch(`${endpoint}/api/me`, { headers: { authorization: `Bearer ${access}` } });
+    assert.deepEqual([gate.status, await gate.json()], [401, { __type: "NotAuthorizedException", message: "Access Token has been revoked" }], library);
+    const other = await fetch(`${endpoint}/api/me`, { headers: { authorization: `Bearer ${elsewhere.body.AuthenticationResult.AccessToken}` } });
+    assert.equal(other.status, 200, `${library}: a session on another device lives`);
+  }
+});

@@ -71,7 +71,7 @@ async fn call(
     target: &str,
     io: &Io<'_>,
 ) -> Result<Answer, Error> {
-    let unknown = || ApiError::UnknownOperation(target.to_owned());
+    let unknown = || ApiError::UnknownOperation(unknown_operation(target));
     let name = target.strip_prefix(TARGET_PREFIX).ok_or_else(unknown)?;
     let operation = Operation::from_name(name);
     // A Cognito operation this Worker does not serve itself may still be forwarded to a pool's
@@ -217,6 +217,60 @@ async fn first_use_of_signature(
         .await
 }
 
+/// Cognito operations this endpoint does not serve, each with what to use instead. A name
+/// here is answered UnknownOperationException all the same (the SDKs read it as "not served"),
+/// with a message a developer can act on.
+const NOT_SERVED: &[(&str, &str)] = &[
+    ("AdminInitiateAuth", "sign in with InitiateAuth (USER_SRP_AUTH, USER_PASSWORD_AUTH or USER_AUTH)"),
+    ("AdminRespondToAuthChallenge", "answer challenges with RespondToAuthChallenge"),
+    ("AdminResetUserPassword", "set a password with AdminSetUserPassword, or let the user call ForgotPassword"),
+    ("AdminUpdateUserAttributes", "users update their own attributes with UpdateUserAttributes"),
+    ("AdminDeleteUserAttributes", "users update their own attributes with UpdateUserAttributes"),
+    ("DeleteUserAttributes", "set attributes with UpdateUserAttributes"),
+    ("ListUsers", "read one user with AdminGetUser"),
+    ("AdminListGroupsForUser", "local pools have no groups"),
+    ("AdminAddUserToGroup", "local pools have no groups"),
+    ("AdminRemoveUserFromGroup", "local pools have no groups"),
+    ("ConfirmDevice", "local pools do not track devices (no NewDeviceMetadata is issued, so the libraries never call this)"),
+    ("ForgetDevice", "local pools do not track devices"),
+    ("GetDevice", "local pools do not track devices"),
+    ("ListDevices", "local pools do not track devices"),
+    ("UpdateDeviceStatus", "local pools do not track devices"),
+    ("AdminListDevices", "local pools do not track devices"),
+    ("AdminForgetDevice", "local pools do not track devices"),
+    ("AssociateSoftwareToken", "local pools have no MFA"),
+    ("VerifySoftwareToken", "local pools have no MFA"),
+    ("SetUserMFAPreference", "local pools have no MFA"),
+    ("AdminSetUserMFAPreference", "local pools have no MFA"),
+    ("GetUserAuthFactors", "local pools offer PASSWORD and PASSWORD_SRP (USER_AUTH)"),
+    ("StartWebAuthnRegistration", "local pools have no passkeys"),
+    ("ListWebAuthnCredentials", "local pools have no passkeys"),
+    ("DescribeUserPool", "pools are configured in POOLS"),
+    ("DescribeUserPoolClient", "app clients are configured in POOLS"),
+    ("ListUserPools", "pools are configured in POOLS"),
+    ("CreateUserPool", "pools are configured in POOLS"),
+    ("CreateUserPoolClient", "app clients are configured in POOLS"),
+    ("UpdateUserPoolClient", "app clients are configured in POOLS"),
+];
+
+/// UnknownOperationException's message for `target`: the target, and for a Cognito operation
+/// not served here, that it is not, what to use instead, and what is served.
+pub fn unknown_operation(target: &str) -> String {
+    let shown: String = target.chars().take(128).collect();
+    let name = target.strip_prefix(TARGET_PREFIX).unwrap_or_default();
+    match NOT_SERVED.iter().find(|(op, _)| *op == name) {
+        Some((op, instead)) => {
+            let served: Vec<&str> = Operation::ALL.iter().map(|op| op.name()).collect();
+            format!(
+                "Unknown operation: {shown}. {op} is a Cognito operation this endpoint does not \
+                 serve: {instead}. Served here: {}.",
+                served.join(", ")
+            )
+        }
+        None => format!("Unknown operation: {shown}"),
+    }
+}
+
 /// The request body as a JSON object. Smithy: servers must accept an empty body as `{}`.
 fn parse_body(body: &[u8]) -> Result<Map<String, Value>, Error> {
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -225,14 +279,37 @@ fn parse_body(body: &[u8]) -> Result<Map<String, Value>, Error> {
     match crate::json::parse_value(body) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(Value::Null) => Ok(Map::new()),
-        Ok(_) => Err(ApiError::Serialization("Expected map or null").into()),
-        Err(_) => Err(ApiError::Serialization("Could not parse request body into json").into()),
+        Ok(_) => Err(ApiError::Serialization("Expected map or null".into()).into()),
+        Err(_) => {
+            Err(ApiError::Serialization("Could not parse request body into json".into()).into())
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cognito_operation_not_served_says_what_to_use_instead() {
+        let message = unknown_operation("AWSCognitoIdentityProviderService.AdminInitiateAuth");
+        assert!(message.starts_with(
+            "Unknown operation: AWSCognitoIdentityProviderService.AdminInitiateAuth. "
+        ));
+        assert!(message.contains("InitiateAuth (USER_SRP_AUTH"), "{message}");
+        assert!(message.contains("GetTokensFromRefreshToken"), "{message}");
+        assert_eq!(
+            unknown_operation("AWSCognitoIdentityProviderService.NoSuchOp"),
+            "Unknown operation: AWSCognitoIdentityProviderService.NoSuchOp"
+        );
+    }
+
+    #[test]
+    fn no_operation_said_to_be_not_served_is_served() {
+        for (name, _) in NOT_SERVED {
+            assert_eq!(Operation::from_name(name), None, "{name}");
+        }
+    }
 
     #[test]
     fn an_empty_body_is_an_empty_object() {

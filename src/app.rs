@@ -163,6 +163,12 @@ impl App {
             }
         };
         if cors::is_preflight(request) && cors::applies(config, &request.path) {
+            if let Some(why) = cors::refusal(config, request) {
+                (io.log)(&format!(
+                    "CORS preflight for {} refused: {why}",
+                    request.path
+                ));
+            }
             return Outcome::Respond(finish(cors::preflight(config, request), io));
         }
         // Every answer below gets the request id and the caller's CORS headers, here, once.

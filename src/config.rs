@@ -101,6 +101,10 @@ pub struct Client {
     pub secret: Option<String>,
     /// Whether RevokeToken is enabled for this client (Cognito's EnableTokenRevocation).
     pub token_revocation: bool,
+    /// Refresh-token rotation (Cognito's `RefreshTokenRotation`), local pools only: when set,
+    /// GetTokensFromRefreshToken answers a new refresh token and honours the one it replaces
+    /// for this many seconds more (0 to 60, Cognito's `RetryGracePeriodSeconds`).
+    pub refresh_token_rotation_grace_s: Option<u64>,
 }
 
 /// A local pool's own settings.
@@ -108,6 +112,13 @@ pub struct Client {
 pub struct LocalPool {
     /// PBKDF2-HMAC-SHA256 iterations for new password hashes.
     pub password_iterations: u32,
+    /// SignUp confirms the user at once (`auto_confirm_sign_up`; default false): no code, as a
+    /// Cognito pool whose pre-sign-up trigger sets `autoConfirmUser`.
+    pub auto_confirm_sign_up: bool,
+    /// ChangePassword, ConfirmForgotPassword and AdminSetUserPassword also sign the user out
+    /// everywhere (`sign_out_on_password_change`; default false, as Cognito, which ends no
+    /// session when a password changes).
+    pub sign_out_on_password_change: bool,
 }
 
 /// A user pool.
@@ -747,6 +758,17 @@ fn parse_pool(
         }
         (Some(list), false) => Clients::Listed(parse_clients(&f.field("clients"), list)?),
     };
+    if let (None, Clients::Listed(listed)) = (&is_local, &clients) {
+        if let Some(index) = listed
+            .iter()
+            .position(|c| c.refresh_token_rotation_grace_s.is_some())
+        {
+            return Err(ConfigError::new(
+                format!("{}[{index}].refresh_token_rotation", f.field("clients")),
+                "only for local pools: an external pool's refresh tokens are rotated by its issuer",
+            ));
+        }
+    }
 
     let (mut accept_access_tokens, mut accept_id_tokens) = (false, false);
     match f.strings("token_use")? {
@@ -932,10 +954,14 @@ fn parse_local(path: &str, value: &Value) -> Result<LocalPool, ConfigError> {
         1_000,
         10_000_000,
     )?;
+    let auto_confirm_sign_up = f.bool("auto_confirm_sign_up")?.unwrap_or(false);
+    let sign_out_on_password_change = f.bool("sign_out_on_password_change")?.unwrap_or(false);
     f.finish()?;
     Ok(LocalPool {
         password_iterations: u32::try_from(password_iterations)
             .unwrap_or(DEFAULT_PASSWORD_ITERATIONS),
+        auto_confirm_sign_up,
+        sign_out_on_password_change,
     })
 }
 
@@ -966,11 +992,21 @@ fn parse_clients(path: &str, value: &Value) -> Result<Vec<Client>, ConfigError> 
             }
         }
         let token_revocation = f.bool("token_revocation")?.unwrap_or(true);
+        let refresh_token_rotation_grace_s = match f.get("refresh_token_rotation") {
+            None => None,
+            Some(rotation) => {
+                let mut r = Fields::new(&f.field("refresh_token_rotation"), rotation)?;
+                let grace = r.int("retry_grace_period_s", 0, 0, 60)?;
+                r.finish()?;
+                Some(grace)
+            }
+        };
         f.finish()?;
         clients.push(Client {
             id: id.to_owned(),
             secret: secret.map(str::to_owned),
             token_revocation,
+            refresh_token_rotation_grace_s,
         });
     }
     Ok(clients)

@@ -19,7 +19,8 @@
 //!   revocation list with its cache, used SigV4 signatures; `Io` and the `Storage` ports.
 //! - `revocation`: the revocation rule behind the `RevocationStore` port (KV's implementation in
 //!   `revocation::kv`). `replay` accepts each SigV4 signature once. `jwks` caches remote key
-//!   sets. `local` holds local pools: users, passwords, SRP, sealed sessions, issued tokens.
+//!   sets. `local` holds local pools: users, passwords, SRP, codes, sealed sessions, issued
+//!   tokens.
 //!   `ssf` receives OpenID Shared Signals: Security Event Tokens from CAEP and RISC transmitters,
 //!   verified like access tokens, turned into revocation actions.
 //! - `auth` chains `token` (an untrusted compact JWS), `crypto` (the signature step, awaited)

@@ -29,7 +29,8 @@ pub trait Storage {
     /// The revocation list's entries, read and raised by `revocation` (KV's implementation
     /// takes its edge cache lifetime from `config`).
     fn revocations<'a>(&'a self, config: &Config) -> Box<dyn RevocationStore + 'a>;
-    /// Local pools' users (`local::users`).
+    /// Local pools' users (`local::users`) and their sign-in state: codes waiting to be entered
+    /// (`local::codes`), used SRP challenges and refresh-token generations (`ops`).
     fn users(&self) -> &dyn Store;
     /// Copies of fetched key sets, for isolates that start cold (`jwks`).
     fn key_sets(&self) -> &dyn Store;

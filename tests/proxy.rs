@@ -627,14 +627,17 @@ fn the_worker_is_no_open_relay() {
         reply.header("x-amzn-errortype"),
         Some("UnknownOperationException")
     );
+    // SignUp is served here for local pools; an external pool without an upstream has no
+    // users here to sign up, and nothing goes out.
     let reply = p.call(
         "SignUp",
         json!({"ClientId": EXT_CLIENT, "Username": "x", "Password": "y"}),
     );
     assert_eq!(
         reply.header("x-amzn-errortype"),
-        Some("UnknownOperationException")
+        Some("InvalidParameterException")
     );
+    assert!(reply.text.contains("is not a local pool"), "{}", reply.text);
     assert!(p.upstream.seen.borrow().is_empty());
     // The control: a Cognito operation for the proxied pool goes out.
     p.call(

@@ -524,8 +524,8 @@ fn differential() {
         (4, 0),
         (5, 0),
         (6, 0),
-        (9, 0),
-        (12, 1),
+        (20, 0),
+        (34, 1),
     ];
     for (i, (slot, set)) in slots.iter().enumerate() {
         for op in 0..12u8 {
@@ -562,14 +562,14 @@ fn differential() {
     ];
     for header in headers {
         seeds.add(join_fields(&[
-            &[12, 1, 0, 0, 0],
+            &[34, 1, 0, 0, 0],
             header.as_bytes(),
             payload.as_bytes(),
             b"",
         ]));
     }
     seeds.add(join_fields(&[
-        &[9, 0, 0, 0, 0],
+        &[20, 0, 0, 0, 0],
         r#"{"alg":"EdDSA","kid":"fuzz-EdDSA"}"#.as_bytes(),
         b"not json",
         b"",

@@ -184,10 +184,9 @@ test-package: package chromium
 # A crash, a failed check or an input slower than 10 s stops the run with the input saved in
 # fuzz/artifacts/<target>/. FUZZ_SANITIZER=address adds ASan (about half the speed; the crate
 # and the fuzz harness have no unsafe code). One process each: the machine is shared.
-# The Shared Signals receiver's SETs get a target here (`ssf`) once src/ssf/ is on main.
 FUZZ_SECONDS ?= 60
 FUZZ_SANITIZER ?= none
-FUZZ_TARGETS := jws jwks sigv4 api config refresh_jwe srp differential # ssf
+FUZZ_TARGETS := jws jwks sigv4 api config refresh_jwe srp differential ssf
 FUZZ := cargo +$(FUZZ_TOOLCHAIN) fuzz
 
 fuzz: fuzz-deps

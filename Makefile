@@ -149,8 +149,10 @@ test: package
 	$(MAKE) --no-print-directory test-deps test-native test-worker test-clients test-browser test-package
 	@echo "all test tiers passed"
 
+# The fuzz targets are checked to compile (stable is enough for that) so they follow the crate.
 test-native:
 	cargo test --quiet
+	cargo check --quiet --manifest-path fuzz/Cargo.toml --bins --examples
 
 # Licences, duplicate versions and sources of every dependency (deny.toml). Advisories need the
 # RustSec database from GitHub, which this machine cannot reach: see deny.toml.

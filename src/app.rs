@@ -24,6 +24,7 @@ use crate::{
     gate,
     http::{Request, Response},
     ops::{Caller, Operation},
+    proxy,
     services::Services,
     sigv4::{self, RequestParts},
 };
@@ -74,10 +75,13 @@ pub enum TrustedCall<'a> {
 pub enum Route {
     /// `GET /healthz`.
     Health,
-    /// `POST /`: the Cognito API. The only route whose body the Worker reads.
+    /// `POST /`: the Cognito API. Its body is read (capped), as `OAuth`'s is.
     Api,
     /// `GET /<poolId>/.well-known/jwks.json` or `…/openid-configuration`.
     WellKnown,
+    /// `POST /<poolId>/oauth2/token` or `…/revoke`: a pool's hosted-UI endpoints, forwarded
+    /// to its upstream domain (`proxy::oauth`).
+    OAuth,
     /// A path under a protected prefix.
     Gate,
     /// Anything else: static assets.
@@ -87,7 +91,7 @@ pub enum Route {
 impl Route {
     /// Whether the adapter must read the body for this route.
     pub fn needs_body(self) -> bool {
-        self == Route::Api
+        matches!(self, Route::Api | Route::OAuth)
     }
 }
 
@@ -101,6 +105,9 @@ pub fn route(config: Option<&Config>, method: &str, path: &str) -> Route {
     }
     if method == "GET" && well_known(path).is_some() {
         return Route::WellKnown;
+    }
+    if method == "POST" && proxy::oauth::endpoint(path).is_some() {
+        return Route::OAuth;
     }
     let protected = match config {
         Some(config) => config.is_protected(path),
@@ -156,6 +163,12 @@ impl App {
             }
         };
         if cors::is_preflight(request) && cors::applies(config, &request.path) {
+            if let Some(why) = cors::refusal(config, request) {
+                (io.log)(&format!(
+                    "CORS preflight for {} refused: {why}",
+                    request.path
+                ));
+            }
             return Outcome::Respond(finish(cors::preflight(config, request), io));
         }
         // Every answer below gets the request id and the caller's CORS headers, here, once.
@@ -164,7 +177,13 @@ impl App {
             Route::Health => Outcome::Respond(self.health(config, io).await),
             Route::Api => Outcome::Respond(api::handle(&self.services, config, request, io).await),
             Route::Gate => gate::handle(&self.services, config, request, io).await,
-            Route::WellKnown => Outcome::Respond(discovery(config, &request.path)),
+            Route::WellKnown => Outcome::Respond(match upstream_jwks(config, &request.path) {
+                Some(pool) => self.proxied_keys(pool, io).await,
+                None => discovery(config, &request.path),
+            }),
+            Route::OAuth => {
+                Outcome::Respond(proxy::oauth::handle(&self.services, config, request, io).await)
+            }
             Route::Assets => Outcome::Assets,
         };
         match outcome {
@@ -301,6 +320,19 @@ impl App {
         Response::json(500, &body)
     }
 
+    /// A proxied pool's public keys, as this Worker verifies its tokens with them (the JWKS
+    /// cache's copy of its `jwks_uri`).
+    async fn proxied_keys(&self, pool: &crate::config::Pool, io: &Io<'_>) -> Response {
+        match self.services.pool_keys(pool, io).await {
+            Ok(keys) => Response::json(200, &keys.to_public_jwks())
+                .with_header("cache-control", "public, max-age=300"),
+            Err(err) => {
+                (io.log)(&format!("keys of pool {}: {err}", pool.id));
+                Response::aws_error(&err, Surface::Api, "application/json")
+            }
+        }
+    }
+
     /// One KV read, to tell whether KV answers.
     async fn probe_kv(&self, io: &Io<'_>) -> Result<(), ()> {
         match io.store.probe().await {
@@ -337,8 +369,20 @@ impl App {
     }
 }
 
-/// Adds the headers every answer carries.
+/// The pool with an upstream whose key set `path` asks for (`/<poolId>/.well-known/jwks.json`):
+/// the console checks a proxied pool's token signatures with it, as it does a local pool's.
+fn upstream_jwks<'c>(config: &'c Config, path: &str) -> Option<&'c crate::config::Pool> {
+    let (pool_id, document) = well_known(path)?;
+    let pool = config.pool(pool_id)?;
+    (document == "jwks.json" && pool.upstream.is_some()).then_some(pool)
+}
+
+/// Adds the headers every answer carries: the request id, unless the answer is an upstream's
+/// and carries Cognito's own (passed on as it came; the log ties the two together).
 fn finish(response: Response, io: &Io<'_>) -> Response {
+    if response.header("x-amzn-requestid").is_some() {
+        return response;
+    }
     response.with_header("x-amzn-requestid", io.request_id)
 }
 
@@ -435,5 +479,14 @@ mod tests {
         );
         assert_eq!(route(None, "DELETE", "/api/x"), Route::Gate);
         assert!(Route::Api.needs_body() && !Route::Gate.needs_body());
+        assert_eq!(
+            route(None, "POST", "/us-east-1_A1/oauth2/token"),
+            Route::OAuth
+        );
+        assert_eq!(
+            route(None, "GET", "/us-east-1_A1/oauth2/token"),
+            Route::Assets
+        );
+        assert!(Route::OAuth.needs_body());
     }
 }

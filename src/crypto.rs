@@ -140,15 +140,18 @@ fn ed25519_canonical_scalar(s: &[u8]) -> bool {
 /// The checks that run before any signature arithmetic, in every backend: the signature has the
 /// one length the key's algorithm allows (an RSA signature is exactly as long as the modulus,
 /// RFC 8017 §8.2.2; ES256 is the 64-byte `R || S` of RFC 7518 §3.4, never DER; Ed25519 is 64
-/// bytes; HS256 the full 32-byte MAC); an Ed25519 signature has a canonical `S` (RFC 8032
-/// §5.1.7), and its key and `R` are canonical encodings of points not of small order. The key must be the kind its algorithm
+/// bytes; HS256 the full 32-byte MAC); an RSA signature's representative is below the modulus
+/// (RSAVP1, RFC 8017 §5.2.2 step 1: otherwise `s + n` would verify as `s` wherever a library
+/// skips the check, as the `rsa` crate does on the PSS path, a second spelling of a signed
+/// token); an Ed25519 signature has a canonical `S` (RFC 8032 §5.1.7), and its key and `R` are
+/// canonical encodings of points not of small order. The key must be the kind its algorithm
 /// needs (bound when loaded, so a mismatch is a bug, refused).
 pub fn signature_fits(key: &VerifyingKey, signature: &[u8]) -> bool {
     match (key.alg(), key.material()) {
         (
             Alg::Rs256 | Alg::Rs384 | Alg::Rs512 | Alg::Ps256 | Alg::Ps384 | Alg::Ps512,
             KeyMaterial::Rsa(public),
-        ) => signature.len() == public.size(),
+        ) => signature.len() == public.size() && signature < public.modulus(),
         (Alg::Es256, KeyMaterial::P256(_)) => signature.len() == 64,
         (Alg::EdDsa, KeyMaterial::Ed25519(public)) => {
             signature.len() == 64

@@ -12,9 +12,9 @@ export type { Claims, EdgeRevokeEnv, GlobalSignOutInput, RevokeTokenInput, Verif
 
 /** The verified claims of a token that is not revoked; rejects with Cognito's exception name and message. */
 export function verifyToken(env: EdgeRevokeEnv, token: string, options?: VerifyOptions): Promise<Claims>;
-/** AdminUserGlobalSignOut for trusted Worker code (no SigV4): every earlier session of the user ends. */
+/** AdminUserGlobalSignOut for trusted Worker code (no SigV4): every earlier session of the user ends (for a proxied pool, at Cognito too). */
 export function globalSignOut(env: EdgeRevokeEnv, input: GlobalSignOutInput): Promise<{}>;
-/** RevokeToken for trusted Worker code: one session ends (local pools). */
+/** RevokeToken for trusted Worker code: one session ends (local pools; for a proxied pool, at Cognito and, for a refresh token the Worker saw, at the edge). */
 export function revokeToken(env: EdgeRevokeEnv, input: RevokeTokenInput): Promise<{}>;
 /** The Worker's fetch handler: the Cognito API on POST /, the gate, discovery documents, /healthz. */
 export function handleRequest(request: Request, env: EdgeRevokeEnv, ctx?: unknown): Promise<Response>;

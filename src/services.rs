@@ -7,7 +7,7 @@
 //! routes or operations: `app` and `api` sit above this module, `ops` calls into it.
 //!
 //! [`Storage`] gives each kind of record its own port: the revocation list, local users,
-//! copies of fetched key sets, used signatures. A KV namespace is all of them at once; an
+//! copies of fetched key sets, used signatures, learnt refresh tokens. A KV namespace is all of them at once; an
 //! adapter that keeps one kind elsewhere implements `Storage` for its own bindings.
 
 use std::rc::Rc;
@@ -31,12 +31,16 @@ pub trait Storage {
     /// The revocation list's entries, read and raised by `revocation` (KV's implementation
     /// takes its edge cache lifetime from `config`).
     fn revocations<'a>(&'a self, config: &Config) -> Box<dyn RevocationStore + 'a>;
-    /// Local pools' users (`local::users`).
+    /// Local pools' users (`local::users`) and their sign-in state: codes waiting to be entered
+    /// (`local::codes`), used SRP challenges and refresh-token generations (`ops`).
     fn users(&self) -> &dyn Store;
     /// Copies of fetched key sets, for isolates that start cold (`jwks`).
     fn key_sets(&self) -> &dyn Store;
     /// SigV4 signatures already accepted (`replay`).
     fn signatures(&self) -> &dyn Store;
+    /// What the proxy learnt of upstream refresh tokens: SHA-256(token) → session
+    /// (`proxy::memory`).
+    fn refresh_tokens(&self) -> &dyn Store;
     /// One read, to tell whether storage answers (`/healthz`).
     fn probe(&self) -> LocalFuture<'_, Result<(), StoreError>>;
 }
@@ -56,6 +60,10 @@ impl<T: Store> Storage for T {
     }
 
     fn signatures(&self) -> &dyn Store {
+        self
+    }
+
+    fn refresh_tokens(&self) -> &dyn Store {
         self
     }
 
@@ -158,6 +166,23 @@ impl Services {
     /// How many verified tokens this isolate keeps (`crate::verified`).
     pub fn verified_tokens(&self) -> usize {
         self.verified.len()
+    }
+
+    /// A pool's verification keys: inline or local ones as configured, remote ones through the
+    /// JWKS cache (fetched if the isolate has none).
+    pub async fn pool_keys(&self, pool: &Pool, io: &Io<'_>) -> Result<Rc<KeySet>, Error> {
+        match &pool.keys {
+            PoolKeys::Inline(keys) | PoolKeys::Local(keys) => Ok(keys.clone()),
+            PoolKeys::Remote(uri) => {
+                let jwks_io = JwksIo {
+                    store: io.store.key_sets(),
+                    fetcher: io.fetcher,
+                    now_ms: io.now_ms,
+                    log: io.log,
+                };
+                self.jwks.keys(uri, None, pool.algorithms, &jwks_io).await
+            }
+        }
     }
 
     /// Verifies a bearer token and checks it against the revocation list.

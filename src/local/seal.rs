@@ -10,7 +10,10 @@
 //! AES-GCM run on the platform's crypto (`crypto::LocalPoolCrypto`: WebCrypto in a Worker).
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use hkdf::Hkdf;
+use hmac::{Hmac, Mac};
 use serde_json::{json, Map, Value};
+use sha2::Sha256;
 
 use crate::{
     crypto::{local_pool_crypto, SealKey},
@@ -28,6 +31,8 @@ pub enum Purpose {
     SrpChallenge,
     /// A user's SRP salt and verifier, as stored beside the password hash.
     SrpVerifier,
+    /// A confirmation or verification code waiting to be entered (`local::codes`).
+    Code,
 }
 
 impl Purpose {
@@ -37,6 +42,7 @@ impl Purpose {
             Purpose::Session => "session",
             Purpose::SrpChallenge => "srp-challenge",
             Purpose::SrpVerifier => "srp-verifier",
+            Purpose::Code => "code",
         }
     }
 }
@@ -50,6 +56,26 @@ const SEAL_SALT: &[u8] = b"edge-revoke seal v1";
 /// HKDF's info for the sealing key of `purpose` under the signing key `kid`.
 fn info(purpose: Purpose, kid: &str) -> String {
     format!("{}:{kid}", purpose.label())
+}
+
+/// A keyed pseudonym: HMAC-SHA256, under a key derived from the current signing key for this
+/// use alone, of `parts` (each length-prefixed, so no two lists collide). Stable for the same
+/// parts while the signing key stays current, unpredictable without it: what stands in for a
+/// user who does not exist (an SRP salt and verifier, an id), so that they are answered exactly
+/// as one who does. HKDF and HMAC run in Rust in every build: short inputs, no promise per call.
+pub fn pseudonym(keys: &SigningKeys, parts: &[&[u8]]) -> Result<[u8; 32], String> {
+    let current = keys.current();
+    let hkdf = Hkdf::<Sha256>::new(Some(SEAL_SALT), current.private_exponent());
+    let mut key = [0u8; 32];
+    hkdf.expand(format!("stand-in:{}", current.kid()).as_bytes(), &mut key)
+        .map_err(|_| "key derivation failed".to_owned())?;
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key)
+        .map_err(|_| "HMAC refused a 32-byte key".to_owned())?;
+    for part in parts {
+        mac.update(&(part.len() as u64).to_be_bytes());
+        mac.update(part);
+    }
+    Ok(mac.finalize().into_bytes().into())
 }
 
 /// Seals `claims` with the current signing key.

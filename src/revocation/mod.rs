@@ -725,6 +725,8 @@ mod tests {
         let mut pool = config().pool(POOL).unwrap().clone();
         pool.local = Some(crate::config::LocalPool {
             password_iterations: 1000,
+            auto_confirm_sign_up: false,
+            sign_out_on_password_change: false,
         });
         pool
     }

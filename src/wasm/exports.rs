@@ -28,6 +28,7 @@ export interface EdgeRevokeEnv {
   POOLS: string | object[];
   ADMIN_CREDENTIALS?: string | object[];
   SIGNING_KEYS?: string | object;
+  UPSTREAM_CREDENTIALS?: string | { access_key_id: string; secret_access_key: string; session_token?: string };
   ALLOWED_ORIGINS?: string;
   PROTECTED_PREFIXES?: string;
   ORIGIN_URL?: string;

@@ -125,6 +125,10 @@ impl Storage for Bindings {
         &self.kv
     }
 
+    fn refresh_tokens(&self) -> &dyn Store {
+        &self.kv
+    }
+
     fn probe(&self) -> LocalFuture<'_, Result<(), StoreError>> {
         self.kv.probe()
     }

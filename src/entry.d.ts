@@ -21,7 +21,9 @@ export function handleRequest(request: Request, env: EdgeRevokeEnv, ctx?: unknow
 
 /** The Worker's scheduled handler (Cron Trigger): polls every Shared Signals transmitter configured with a poll stream; resolves to one log line per transmitter. */
 export function handleScheduled(controller: unknown, env: EdgeRevokeEnv, ctx?: unknown): Promise<string[]>;
+/** The Worker's `scheduled` export: handleScheduled, its lines logged. */
+export function scheduled(controller: unknown, env: EdgeRevokeEnv, ctx?: unknown): Promise<void>;
 
 /** The edge-revoke Worker: `export { default } from "edge-revoke"` deploys it as it is. */
-declare const worker: { fetch: typeof handleRequest; scheduled: typeof handleScheduled };
+declare const worker: { fetch: typeof handleRequest; scheduled: typeof scheduled };
 export default worker;

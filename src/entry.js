@@ -13,6 +13,10 @@ const handle = guard(wasm, wasm.handleRequest);
 // The Cron Trigger: polls the Shared Signals transmitters configured with a poll stream.
 export const handleScheduled = guard(wasm, wasm.handleScheduled);
 
+export async function scheduled(controller, env, ctx) {
+  for (const line of await handleScheduled(controller, env, ctx)) console.log(`edge-revoke ${line}`);
+}
+
 export async function handleRequest(request, env, ctx) {
   try {
     return await handle(request, env, ctx);
@@ -22,4 +26,4 @@ export async function handleRequest(request, env, ctx) {
   }
 }
 
-export default { fetch: handleRequest, scheduled: handleScheduled };
+export default { fetch: handleRequest, scheduled };

@@ -21,7 +21,7 @@ use crate::{
 };
 
 /// The settings the Worker reads from its environment, by name.
-pub const SETTING_NAMES: [&str; 10] = [
+pub const SETTING_NAMES: [&str; 11] = [
     "POOLS",
     "ADMIN_CREDENTIALS",
     "UPSTREAM_CREDENTIALS",
@@ -32,6 +32,7 @@ pub const SETTING_NAMES: [&str; 10] = [
     "REVOCATION_CACHE_TTL_S",
     "KV_CACHE_TTL_S",
     "DEV_MODE",
+    "SSF_TRANSMITTERS",
 ];
 
 /// Default lifetime of access and ID tokens (Cognito's default), in seconds.

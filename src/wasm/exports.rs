@@ -36,6 +36,7 @@ export interface EdgeRevokeEnv {
   REVOCATION_CACHE_TTL_S?: string | number;
   KV_CACHE_TTL_S?: string | number;
   DEV_MODE?: string | boolean;
+  SSF_TRANSMITTERS?: string | object[];
   RATE_LIMITER?: { limit(options: { key: string }): Promise<{ success: boolean }> };
   ASSETS?: { fetch(request: Request): Promise<Response> };
 }

@@ -300,9 +300,10 @@ impl App {
         }
     }
 
-    /// Runs the scheduled Shared Signals poll (RFC 8936): every transmitter with a `poll`
-    /// stream is asked for its SETs, which are applied as pushed ones are and acknowledged only
-    /// once applied. Answers one line per transmitter.
+    /// Runs the scheduled Shared Signals work: verification requests that are due (SSF
+    /// §8.1.4.2), then the poll (RFC 8936): every transmitter with a `poll` stream is asked for
+    /// its SETs, which are applied as pushed ones are and acknowledged only once applied.
+    /// Answers one line per request and per polled transmitter.
     pub async fn poll(
         &self,
         config: Result<&Config, &BrokenConfig>,
@@ -311,10 +312,10 @@ impl App {
         let config = config.map_err(|broken| Error::Config(broken.error.clone()))?;
         let transmitters = self.transmitters();
         let revocations = self.services.revocations(config, io);
-        Ok(self
-            .receiver(config, &transmitters, &revocations, io)
-            .poll_all()
-            .await)
+        let receiver = self.receiver(config, &transmitters, &revocations, io);
+        let mut lines = receiver.request_verifications().await;
+        lines.extend(receiver.poll_all().await);
+        Ok(lines)
     }
 
     /// `POST /ssf/events/<transmitter id>`.
@@ -491,10 +492,15 @@ impl App {
     }
 }
 
-/// Whether a transmitter's status record shows an error later than its last event.
+/// Whether a transmitter's status record shows an error later than its last event, or a
+/// verification that failed or went unanswered.
 fn is_failing(status: &Value) -> bool {
     let at = |name: &str| status.get(name).and_then(Value::as_u64).unwrap_or(0);
-    status.get("last_error").is_some() && at("last_error_ms") >= at("last_event_ms")
+    let unverified = matches!(
+        status.get("verification").and_then(Value::as_str),
+        Some("unanswered" | "invalid_state" | "request_failed")
+    );
+    unverified || (status.get("last_error").is_some() && at("last_error_ms") >= at("last_event_ms"))
 }
 
 /// Checks that `request` is SigV4-signed (service `cognito-idp`, any region) by a key

@@ -592,7 +592,7 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn int(
+    pub(crate) fn int(
         &mut self,
         name: &'static str,
         default: u64,

@@ -157,6 +157,10 @@ operations! {
     /// Cognito operation (local pools only).
     AdminGetConfirmationCodes => admin_get_confirmation_codes,
         Auth::SigV4 { action: "cognito-idp:AdminGetConfirmationCodes" };
+    /// Lists a pool's latest revocations with who wrote each and why (the console's admin
+    /// panel). Not a Cognito operation.
+    AdminListRevocations => admin_list_revocations,
+        Auth::SigV4 { action: "cognito-idp:AdminListRevocations" };
 }
 
 impl Operation {

@@ -15,7 +15,10 @@
 
 use serde_json::{json, Value};
 
-use super::{Decision, Entry, Raise, RevocationStore};
+use super::{
+    listing::{Kind, Listed, RecentRevocations, READ_KEYS, SCAN_KEYS},
+    Decision, Entry, Raise, RevocationStore,
+};
 use crate::{
     error::StoreError,
     json,
@@ -76,6 +79,54 @@ impl RevocationStore for KvRevocations<'_> {
                     Ok(entry)
                 }
             }
+        })
+    }
+
+    fn recent<'b>(
+        &'b self,
+        pool_id: &'b str,
+        limit: usize,
+    ) -> LocalFuture<'b, Result<RecentRevocations, StoreError>> {
+        Box::pin(async move {
+            // KV lists in key order: scan a page of each kind, keep the latest to expire.
+            let mut listed: Vec<(Kind, String, Option<u64>)> = Vec::new();
+            let mut complete = true;
+            for kind in [Kind::User, Kind::Session] {
+                let prefix = kind.prefix(pool_id);
+                let page = self.kv.list(&prefix, SCAN_KEYS).await?;
+                complete &= page.complete;
+                listed.extend(
+                    page.keys
+                        .into_iter()
+                        .map(|key| (kind, key.name, key.expiration_s)),
+                );
+            }
+            listed.sort_by_key(|(_, _, expiration_s)| core::cmp::Reverse(*expiration_s));
+            // Read more than asked (one bulk read's worth): expirations rank writes only
+            // roughly (pools' lifetimes differ by kind of entry, and a fake store has none).
+            listed.truncate(READ_KEYS.max(limit));
+            let keys: Vec<String> = listed.iter().map(|(_, key, _)| key.clone()).collect();
+            let values = if keys.is_empty() {
+                Vec::new()
+            } else {
+                self.kv.get_many(&keys, None).await?
+            };
+            let mut entries = Vec::with_capacity(keys.len());
+            for ((kind, key, _), text) in listed.into_iter().zip(values) {
+                // Expired between the list and the read: nothing to show.
+                let Some(text) = text else { continue };
+                let entry = decode(&key, &text)?;
+                let subject = key
+                    .strip_prefix(kind.prefix(pool_id).as_str())
+                    .unwrap_or_default()
+                    .to_owned();
+                entries.push(Listed {
+                    kind,
+                    subject,
+                    entry,
+                });
+            }
+            Ok(RecentRevocations::latest_first(entries, limit, complete))
         })
     }
 }

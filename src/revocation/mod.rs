@@ -45,8 +45,10 @@
 
 mod cache;
 pub mod kv;
+pub mod listing;
 
 pub use cache::{RevocationCache, CACHE_CAPACITY};
+pub use listing::{Listed, RecentRevocations};
 
 use crate::{
     auth::Authenticated,
@@ -87,6 +89,21 @@ pub trait RevocationStore {
         key: &'a str,
         raise: &'a Raise,
     ) -> LocalFuture<'a, Result<Entry, StoreError>>;
+
+    /// The latest entries of `pool_id`, at most `limit`, latest first, for an administrator
+    /// ([`listing`]). A store that cannot list says so: an error, never an empty list.
+    fn recent<'a>(
+        &'a self,
+        pool_id: &'a str,
+        limit: usize,
+    ) -> LocalFuture<'a, Result<RecentRevocations, StoreError>> {
+        let _ = (pool_id, limit);
+        Box::pin(async {
+            Err(StoreError::Read(
+                "this store cannot list its entries".into(),
+            ))
+        })
+    }
 }
 
 impl<S: RevocationStore + ?Sized> RevocationStore for &S {
@@ -103,6 +120,14 @@ impl<S: RevocationStore + ?Sized> RevocationStore for &S {
         raise: &'a Raise,
     ) -> LocalFuture<'a, Result<Entry, StoreError>> {
         (**self).raise(key, raise)
+    }
+
+    fn recent<'a>(
+        &'a self,
+        pool_id: &'a str,
+        limit: usize,
+    ) -> LocalFuture<'a, Result<RecentRevocations, StoreError>> {
+        (**self).recent(pool_id, limit)
     }
 }
 
@@ -297,6 +322,12 @@ impl Revocations<'_> {
             .flatten()
             .any(|e| authenticated_at_ms <= e.revoked_at_ms)
             || entries[users..].iter().any(Option::is_some))
+    }
+
+    /// The latest entries of `pool`, at most `limit`, latest first, read from the store (never
+    /// the isolate's cache), for an administrator.
+    pub async fn recent(&self, pool: &Pool, limit: usize) -> Result<RecentRevocations, Error> {
+        Ok(self.store.recent(&pool.id, limit).await?)
     }
 
     /// The last sign-out of a user, if any (read through the caches).

@@ -16,6 +16,7 @@ use crate::{
     error::{ApiError, Error, Surface},
     http::{Request, Response},
     ops::{self, Auth, Caller, Ctx, Operation},
+    revocation::Receipt,
     services::{Io, Services},
     sigv4::{self, RequestParts},
 };
@@ -28,6 +29,20 @@ pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 pub const SIGV4_SKEW_MS: u64 = 15 * 60 * 1000;
 /// The SigV4 service name of Cognito user pools.
 pub const SIGV4_SERVICE: &str = "cognito-idp";
+/// The header of every answer that wrote a revocation: when every location refuses the
+/// revoked tokens, in ms since the epoch. The body stays Cognito's.
+pub const ENFORCED_BY_HEADER: &str = "x-edge-revoke-enforced-by";
+
+/// What an operation answered, and when the revocations it wrote (if any) are enforced in
+/// every location.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// The operation's output, Cognito's body.
+    pub output: Value,
+    /// When every location refuses what it revoked, ms since the epoch; `None`: it revoked
+    /// nothing.
+    pub enforced_by_ms: Option<u64>,
+}
 
 /// Handles one `POST /` call.
 pub async fn handle(
@@ -38,7 +53,12 @@ pub async fn handle(
 ) -> Response {
     let target = request.header("x-amz-target").unwrap_or_default();
     match call(services, config, request, target, io).await {
-        Ok(output) => Response::json_with(200, CONTENT_TYPE, &output),
+        Ok(Answer {
+            output,
+            enforced_by_ms: Some(enforced_by_ms),
+        }) => Response::json_with(200, CONTENT_TYPE, &output)
+            .with_header(ENFORCED_BY_HEADER, enforced_by_ms.to_string()),
+        Ok(Answer { output, .. }) => Response::json_with(200, CONTENT_TYPE, &output),
         Err(err) => {
             let wire = err.wire(Surface::Api);
             let operation = target.strip_prefix(TARGET_PREFIX).unwrap_or(target);
@@ -62,7 +82,7 @@ async fn call(
     request: &Request,
     target: &str,
     io: &Io<'_>,
-) -> Result<Value, Error> {
+) -> Result<Answer, Error> {
     let operation = target
         .strip_prefix(TARGET_PREFIX)
         .and_then(Operation::from_name)
@@ -109,15 +129,20 @@ pub async fn invoke(
     body: &Map<String, Value>,
     caller: Caller<'_>,
     io: &Io<'_>,
-) -> Result<Value, Error> {
+) -> Result<Answer, Error> {
     let ctx = Ctx {
         operation,
         services,
         config,
         io,
         caller,
+        receipt: Receipt::new(),
     };
-    ops::dispatch(body, &ctx).await
+    let output = ops::dispatch(body, &ctx).await?;
+    Ok(Answer {
+        output,
+        enforced_by_ms: ctx.receipt.enforced_by_ms(),
+    })
 }
 
 /// Verifies the SigV4 signature of an admin call and returns the credential that made it.

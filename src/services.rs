@@ -21,7 +21,11 @@ use crate::{
     jwks::{JwksCache, JwksIo},
     ports::{Fetcher, LocalFuture, RateLimiter, Store},
     replay::UsedSignatures,
-    revocation::{kv::KvRevocations, NotRevoked, RevocationCache, RevocationStore, Revocations},
+    revocation::{
+        authority::{seed_of, Authority, AuthorityPorts, FeedSettings},
+        kv::KvRevocations,
+        Enforcement, NotRevoked, RecentSet, RevocationCache, RevocationStore, Revocations,
+    },
 };
 
 /// Where the core keeps its records, one port per kind.
@@ -37,6 +41,11 @@ pub trait Storage {
     fn signatures(&self) -> &dyn Store;
     /// One read, to tell whether storage answers (`/healthz`).
     fn probe(&self) -> LocalFuture<'_, Result<(), StoreError>>;
+    /// The revocation authority and the location's shared copy of its feed, if one is bound
+    /// (`REVOCATION_AUTHORITY`). `None`: revocations are written to and read from KV alone.
+    fn authority(&self) -> Option<AuthorityPorts<'_>> {
+        None
+    }
 }
 
 /// A KV namespace keeps every kind of record.
@@ -88,6 +97,7 @@ pub struct Io<'a> {
 pub struct Services {
     jwks: JwksCache,
     revocations: RevocationCache,
+    recent: RecentSet,
     signatures: UsedSignatures,
 }
 
@@ -138,14 +148,33 @@ impl Services {
         self.revocations(config, io).check(auth).await
     }
 
-    /// The revocation list as this request sees it.
+    /// The revocation list as this request sees it: KV, the isolate's caches, and the
+    /// revocation authority if one is bound.
     pub fn revocations<'a>(&'a self, config: &Config, io: &Io<'a>) -> Revocations<'a> {
+        let authority = io.store.authority().map(|ports| Authority {
+            ports,
+            recent: &self.recent,
+            settings: FeedSettings::of(config),
+            now_ms: io.now_ms,
+            seed: seed_of(io.request_id),
+            log: io.log,
+        });
         Revocations {
             store: io.store.revocations(config),
             cache: &self.revocations,
             cache_ttl_s: config.revocation_cache_ttl_s,
             now_ms: io.now_ms,
+            recent: &self.recent,
+            authority,
+            kv_window_ms: config.kv_timings().window_ms(),
+            receipt: None,
+            log: io.log,
         }
+    }
+
+    /// How revocations are enforced from this isolate (`/healthz`).
+    pub async fn enforcement(&self, config: &Config, io: &Io<'_>) -> Enforcement {
+        self.revocations(config, io).enforcement().await
     }
 
     /// The SigV4 signatures this isolate has accepted (each is accepted once).

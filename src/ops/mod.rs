@@ -30,7 +30,7 @@ use crate::{
         tokens::ADMIN_SCOPE,
         users::{Directory, User},
     },
-    revocation::{Actor, NotRevoked, Revocations},
+    revocation::{Actor, NotRevoked, Receipt, Revocations},
     services::{Io, Services},
     sigv4::SigV4Error,
     validate::Violations,
@@ -157,6 +157,9 @@ pub struct Ctx<'a> {
     pub io: &'a Io<'a>,
     /// Who is calling.
     pub caller: Caller<'a>,
+    /// When the revocations this call writes are enforced everywhere (the answer's
+    /// `x-edge-revoke-enforced-by`).
+    pub receipt: Receipt,
 }
 
 impl Ctx<'_> {
@@ -195,9 +198,12 @@ impl Ctx<'_> {
             .ok_or_else(|| ApiError::PoolNotFound(pool_id.to_owned()).into())
     }
 
-    /// The revocation list.
+    /// The revocation list; its writes note this call's receipt.
     pub fn revocations(&self) -> Revocations<'_> {
-        self.services.revocations(self.config, self.io)
+        Revocations {
+            receipt: Some(&self.receipt),
+            ..self.services.revocations(self.config, self.io)
+        }
     }
 
     /// The user directory of a local pool.
@@ -336,6 +342,7 @@ mod tests {
                     config: &config,
                     io: &io,
                     caller,
+                    receipt: Receipt::new(),
                 };
                 let refused = matches!(
                     ctx.require_permission("us-east-1_A1"),

@@ -17,7 +17,8 @@ VENV := .venv
 PY_REQUIREMENTS := tests/clients/requirements.txt
 
 .PHONY: help dev test build package deploy bench freshness deps test-native test-worker test-clients \
-        test-browser test-package rust-deps node-deps py-deps chromium clean
+        test-browser test-package test-deps rust-deps node-deps py-deps chromium deny-deps \
+        fuzz fuzz-deps fuzz-corpus clean
 
 help:
 	@echo "make dev     run the Worker locally on http://127.0.0.1:8787 (local KV, demo pool)"
@@ -27,6 +28,8 @@ help:
 	@echo "make deploy  wrangler deploy (needs a Cloudflare account; see README)"
 	@echo "make bench   latency beside a jose reference, KV reads per request, size, freshness: tables and SVG charts"
 	@echo "make freshness  the multi-location harness: how fast every location refuses a signed-out token"
+	@echo "make fuzz    every fuzz target for FUZZ_SECONDS each (default 60); fails on a crash"
+	@echo "make fuzz-corpus  regenerate the fuzz seeds and minimise them, with what runs found, into fuzz/corpus/"
 
 # --- installs -----------------------------------------------------------------------------------
 
@@ -63,6 +66,27 @@ chromium:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 deps: rust-deps node-deps
+
+# cargo-deny for the dependency check in `make test`. `--locked` first; without it if a locked
+# dependency cannot be had.
+CARGO_DENY_VERSION := 0.20.2
+deny-deps:
+	@if ! cargo deny --version 2>/dev/null | grep -qx "cargo-deny $(CARGO_DENY_VERSION)"; then \
+	  echo "installing cargo-deny $(CARGO_DENY_VERSION) (a few minutes, once)"; \
+	  cargo install cargo-deny --version $(CARGO_DENY_VERSION) --locked \
+	    || cargo install cargo-deny --version $(CARGO_DENY_VERSION); \
+	fi
+
+# Only `make fuzz` needs these: a nightly toolchain (libFuzzer's instrumentation) and cargo-fuzz.
+FUZZ_TOOLCHAIN := nightly
+CARGO_FUZZ_VERSION := 0.13.2
+fuzz-deps:
+	@rustup toolchain list | grep -q '^$(FUZZ_TOOLCHAIN)-' || rustup toolchain install $(FUZZ_TOOLCHAIN) --profile minimal
+	@if ! cargo fuzz --version 2>/dev/null | grep -qx "cargo-fuzz $(CARGO_FUZZ_VERSION)"; then \
+	  echo "installing cargo-fuzz $(CARGO_FUZZ_VERSION) (a minute, once)"; \
+	  cargo install cargo-fuzz --version $(CARGO_FUZZ_VERSION) --locked \
+	    || cargo install cargo-fuzz --version $(CARGO_FUZZ_VERSION); \
+	fi
 
 # --- build --------------------------------------------------------------------------------------
 
@@ -114,8 +138,10 @@ dev: build
 deploy: build
 	npx wrangler deploy
 
-bench: build
+# The proxy's table needs moto from the venv.
+bench: build py-deps
 	node bench/run.mjs
+	node bench/proxy.mjs
 
 # 3 simulated locations × 2 isolates in real workerd, KV lagging 60 s, one revocation authority
 # (killed mid-run), then KV alone: how long after a sign-out every isolate refuses (~4 minutes).
@@ -126,29 +152,76 @@ freshness: build
 
 test: package
 	@node -p '`tool chain: node $${process.version}, wrangler $${require("wrangler/package.json").version}, workerd $${require("workerd/package.json").version}`'
-	$(MAKE) --no-print-directory test-native test-worker test-clients test-browser test-package
+	$(MAKE) --no-print-directory test-deps test-native test-worker test-clients test-browser test-package
 	@echo "all test tiers passed"
 
+# The fuzz targets are checked to compile (stable is enough for that) so they follow the crate.
 test-native:
 	cargo test --quiet
+	cargo check --quiet --manifest-path fuzz/Cargo.toml --bins --examples
+
+# Licences, duplicate versions and sources of every dependency (deny.toml). Advisories need the
+# RustSec database from GitHub, which this machine cannot reach: see deny.toml.
+test-deps: deny-deps
+	cargo deny --locked check bans licenses sources
 
 test-worker: node-deps
 	node --test --test-concurrency=1 "tests/worker/*.test.mjs" "tests/bench/*.test.mjs" "tests/freshness/*.test.mjs"
 
 # boto3 and the AWS SDK for JavaScript v3, unmodified, against the Worker (Miniflare via
-# tests/clients/serve.mjs, and once through scripts/dev.mjs, exactly as `make dev` runs it).
+# tests/clients/serve.mjs, and once through scripts/dev.mjs, exactly as `make dev` runs it);
+# proxied pools against moto's Cognito (tests/clients/moto_upstream.py, from the venv).
 test-clients: py-deps node-deps
 	$(VENV)/bin/pytest -q -p no:cacheprovider tests/clients
 	node --test --test-concurrency=1 "tests/clients/*.test.mjs"
 
-# The console in Debian's Chromium (playwright-core) against the Worker as `make dev` runs it.
-test-browser: chromium node-deps
+# The console in Debian's Chromium (playwright-core) against the Worker as `make dev` runs it,
+# and with a proxied pool in front of moto (from the venv).
+test-browser: chromium node-deps py-deps
 	node --test --test-concurrency=1 "tests/browser/*.test.mjs"
 
 # The packed tarball installed into the examples, bundled by wrangler and run in workerd; the
 # browser example in Chromium.
 test-package: package chromium
 	node --test --test-concurrency=1 "tests/package/*.test.mjs"
+
+# --- fuzzing ------------------------------------------------------------------------------------
+
+# cargo fuzz (libFuzzer) targets in fuzz/, one after another, each for FUZZ_SECONDS, from the
+# minimised corpus in fuzz/corpus/<target>/ (read only; what a run finds goes to fuzz/work/).
+# A crash, a failed check or an input slower than 10 s stops the run with the input saved in
+# fuzz/artifacts/<target>/. FUZZ_SANITIZER=address adds ASan (about half the speed; the crate
+# and the fuzz harness have no unsafe code). One process each: the machine is shared.
+FUZZ_SECONDS ?= 60
+FUZZ_SANITIZER ?= none
+FUZZ_TARGETS := jws jwks sigv4 api config refresh_jwe srp differential ssf
+FUZZ := cargo +$(FUZZ_TOOLCHAIN) fuzz
+
+fuzz: fuzz-deps
+	$(FUZZ) build -s $(FUZZ_SANITIZER)
+	@for target in $(FUZZ_TARGETS); do \
+	  echo "fuzz: $$target for $(FUZZ_SECONDS) s"; \
+	  mkdir -p fuzz/work/$$target; \
+	  if ! $(FUZZ) run -s $(FUZZ_SANITIZER) $$target fuzz/work/$$target fuzz/corpus/$$target -- \
+	      -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 \
+	      > fuzz/work/$$target.log 2>&1; then \
+	    tail -n 40 fuzz/work/$$target.log; echo "fuzz: $$target failed (log: fuzz/work/$$target.log)"; exit 1; \
+	  fi; \
+	  grep -E '^stat::(number_of_executed_units|average_exec_per_sec)' fuzz/work/$$target.log; \
+	done
+	@echo "every fuzz target ran $(FUZZ_SECONDS) s without a crash"
+
+# The seeds (fuzz/examples/seed.rs: ../shared/vectors and the test fixtures), the committed
+# corpus and what runs found in fuzz/work/, merged and minimised into fuzz/corpus/.
+fuzz-corpus: fuzz-deps
+	cargo +$(FUZZ_TOOLCHAIN) run --release --manifest-path fuzz/Cargo.toml --example seed
+	@for target in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$target fuzz/work/$$target; \
+	  find fuzz/seeds/$$target fuzz/work/$$target -type f -exec cp -n -t fuzz/corpus/$$target {} +; \
+	  $(FUZZ) cmin -s $(FUZZ_SANITIZER) $$target fuzz/corpus/$$target -- -timeout=10 > fuzz/work/$$target-cmin.log 2>&1 \
+	    || { tail -n 20 fuzz/work/$$target-cmin.log; exit 1; }; \
+	  echo "$$target: $$(ls fuzz/corpus/$$target | wc -l) inputs, $$(du -sh fuzz/corpus/$$target | cut -f1)"; \
+	done
 
 clean:
 	rm -rf pkg www/pkg target/wasm32-unknown-unknown target/npm .wrangler tests/output \

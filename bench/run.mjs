@@ -16,7 +16,13 @@ import {
   AdminSetUserPasswordCommand,
   AdminUserGlobalSignOutCommand,
   InitiateAuthCommand,
+  RespondToAuthChallengeCommand,
+  GetTokensFromRefreshTokenCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
+// The SRP client side: amazon-cognito-identity-js's own helper (its BigInteger is not exported).
+import cognitoJs from "amazon-cognito-identity-js";
+import cognitoBigInteger from "amazon-cognito-identity-js/lib/BigInteger.js";
+import { createHmac } from "node:crypto";
 import {
   ROOT, COMPATIBILITY_DATE, PRODUCT_MODULES, manifest, varBindings,
   keyFor, pool, accessClaims, sign, bearer, signingKeys, now, AUTHORITY_EXPORTS, authorityBinding,
@@ -43,7 +49,10 @@ const external = pool(EXTERNAL, [rs256, es256]);
 const ours = (extra) => varBindings({
   POOLS: JSON.stringify([
     external,
-    { id: LOCAL, issuer: `http://127.0.0.1/${LOCAL}`, local: {}, clients: [{ id: "benchclient" }] },
+    { id: LOCAL, issuer: `http://127.0.0.1/${LOCAL}`, local: {}, clients: [
+      { id: "benchclient" },
+      { id: "rotating", refresh_token_rotation: { retry_grace_period_s: 0 } },
+    ] },
   ]),
   SIGNING_KEYS: signingKeys("bench"),
   ADMIN_CREDENTIALS: JSON.stringify([ADMIN]),
@@ -193,6 +202,63 @@ try {
   rows.push(["sign-in, local pool (PBKDF2 100 000 + 2 RS256 signatures)", percentiles(signIn), ""]);
   const refresh = await timed(50, () => client.send(new InitiateAuthCommand({ AuthFlow: "REFRESH_TOKEN_AUTH", ClientId: "benchclient", AuthParameters: { REFRESH_TOKEN: refreshToken } })));
   rows.push(["refresh, local pool (2 RS256 signatures)", percentiles(refresh), ""]);
+  const g0 = await kvCounts(base.ours);
+  const getTokens = await timed(50, () => client.send(new GetTokensFromRefreshTokenCommand({ ClientId: "benchclient", RefreshToken: refreshToken })));
+  const g1 = await kvCounts(base.ours);
+  rows.push(["GetTokensFromRefreshToken (Amplify's refresh)", percentiles(getTokens), `${((g1.get - g0.get) / 50).toFixed(2)} reads/call`]);
+  let rotating = (await client.send(new InitiateAuthCommand({ AuthFlow: "USER_PASSWORD_AUTH", ClientId: "rotating", AuthParameters: { USERNAME: "bench", PASSWORD: "Bench-Pass-1" } }))).AuthenticationResult.RefreshToken;
+  const r0 = await kvCounts(base.ours);
+  const rotated = await timed(50, async () => {
+    const out = await client.send(new GetTokensFromRefreshTokenCommand({ ClientId: "rotating", RefreshToken: rotating }));
+    rotating = out.AuthenticationResult.RefreshToken;
+  });
+  const r1 = await kvCounts(base.ours);
+  rows.push(["GetTokensFromRefreshToken, rotating client (+ a sealed refresh token)", percentiles(rotated), `${((r1.get - r0.get) / 50).toFixed(2)} reads + ${((r1.put - r0.put) / 50).toFixed(2)} writes/call`]);
+
+  // SRP sign-in (USER_SRP_AUTH → PASSWORD_VERIFIER), the browser libraries' default. The client's
+  // work (amazon-cognito-identity-js's helper) happens between the timed calls.
+  const { AuthenticationHelper, DateHelper } = cognitoJs;
+  const BigInteger = cognitoBigInteger.default;
+  const poolName = LOCAL.split("_")[1];
+  const srpRound = async (username, password) => {
+    const helper = new AuthenticationHelper(poolName);
+    const a = await new Promise((resolve, reject) => helper.getLargeAValue((err, value) => (err ? reject(err) : resolve(value))));
+    const t0 = performance.now();
+    const challenge = await client.send(new InitiateAuthCommand({ AuthFlow: "USER_SRP_AUTH", ClientId: "benchclient", AuthParameters: { USERNAME: username, SRP_A: a.toString(16) } }));
+    const initiate = performance.now() - t0;
+    const p = challenge.ChallengeParameters;
+    const key = await new Promise((resolve, reject) =>
+      helper.getPasswordAuthenticationKey(p.USER_ID_FOR_SRP, password, new BigInteger(p.SRP_B, 16), new BigInteger(p.SALT, 16), (err, k) => (err ? reject(err) : resolve(k))));
+    const timestamp = new DateHelper().getNowString();
+    const message = Buffer.concat([Buffer.from(poolName), Buffer.from(p.USER_ID_FOR_SRP), Buffer.from(p.SECRET_BLOCK, "base64"), Buffer.from(timestamp)]);
+    const signature = createHmac("sha256", Buffer.from(key)).update(message).digest("base64");
+    const t1 = performance.now();
+    let outcome = "signed in";
+    try {
+      await client.send(new RespondToAuthChallengeCommand({
+        ChallengeName: "PASSWORD_VERIFIER",
+        ClientId: "benchclient",
+        ChallengeResponses: { USERNAME: p.USER_ID_FOR_SRP, PASSWORD_CLAIM_SECRET_BLOCK: p.SECRET_BLOCK, TIMESTAMP: timestamp, PASSWORD_CLAIM_SIGNATURE: signature },
+      }));
+    } catch (err) {
+      outcome = err.name;
+    }
+    return { initiate, respond: performance.now() - t1, outcome };
+  };
+  for (const [label, username, password, expected] of [
+    ["SRP", "bench", "Bench-Pass-1", "signed in"],
+    ["SRP, a wrong password", "bench", "Wrong-Pass-1", "NotAuthorizedException"],
+    ["SRP, a name nobody has", "nobody-at-all", "Bench-Pass-1", "NotAuthorizedException"],
+  ]) {
+    const c0 = await kvCounts(base.ours);
+    const rounds = [];
+    for (let i = 0; i < 20; i += 1) rounds.push(await srpRound(username, password));
+    const c1 = await kvCounts(base.ours);
+    if (rounds.some((r) => r.outcome !== expected)) throw new Error(`${label}: ${rounds.map((r) => r.outcome)}`);
+    const perRound = `${((c1.get - c0.get) / 20).toFixed(1)} reads + ${((c1.put - c0.put) / 20).toFixed(1)} writes per sign-in`;
+    rows.push([`${label}: InitiateAuth USER_SRP_AUTH (1 exponentiation, 3072-bit)`, percentiles(rounds.map((r) => r.initiate)), perRound]);
+    rows.push([`${label}: RespondToAuthChallenge PASSWORD_VERIFIER (2 exponentiations${expected === "signed in" ? " + 2 RS256 signatures" : ", refused"})`, percentiles(rounds.map((r) => r.respond)), ""]);
+  }
 } finally {
   await mf.dispose();
 }

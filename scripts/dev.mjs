@@ -145,6 +145,8 @@ console.log(`
 
   demo pool    ${POOL}   app client ${CLIENT}
   demo users   ${DEMO_USERS.map((u) => `${u.username} / ${u.password}`).join("    ")}
+  allowed origins (CORS)  ${origins.join(", ")}   (add an app's with DEV_EXTRA_ORIGINS=...)
+  sign-up and reset codes are printed in this log (DEV_MODE: ... code for ...)
 
   DEV-ONLY admin keys (SigV4, service cognito-idp; from .dev.vars):
     AWS_ACCESS_KEY_ID=${credential.access_key_id}

@@ -11,6 +11,8 @@
 //! The adapter turns the [`Outcome`] into a Workers `Response`, a proxied `fetch`, or a
 //! static-asset lookup.
 
+use std::{cell::RefCell, rc::Rc};
+
 use serde_json::{json, Map, Value};
 
 pub use crate::http::Outcome;
@@ -24,9 +26,16 @@ use crate::{
     gate,
     http::{Request, Response},
     ops::{Caller, Operation},
+    proxy,
     revocation::{authority::FeedState, Enforcement},
     services::Services,
     sigv4::{self, RequestParts},
+    ssf::{
+        self,
+        push::{self as ssf_push, PushRequest},
+        receive::Receiver,
+        SsfError, Transmitters,
+    },
 };
 
 /// The console's Content-Security-Policy: its own script, style, images and wasm (compiling
@@ -51,6 +60,8 @@ pub const ASSET_HEADERS: [(&str, &str); 3] = [
 #[derive(Default)]
 pub struct App {
     services: Services,
+    /// `SSF_TRANSMITTERS`, parsed with the configuration by [`App::load`].
+    transmitters: RefCell<Rc<Transmitters>>,
 }
 
 /// A call of the JavaScript API by code in the same Worker: trusted (no SigV4, no rate limit),
@@ -79,10 +90,16 @@ pub enum TrustedCall<'a> {
 pub enum Route {
     /// `GET /healthz`.
     Health,
-    /// `POST /`: the Cognito API. The only route whose body the Worker reads.
+    /// `POST /`: the Cognito API. Its body is read (capped), as `OAuth`'s is.
     Api,
     /// `GET /<poolId>/.well-known/jwks.json` or `…/openid-configuration`.
     WellKnown,
+    /// `POST /<poolId>/oauth2/token` or `…/revoke`: a pool's hosted-UI endpoints, forwarded
+    /// to its upstream domain (`proxy::oauth`).
+    OAuth,
+    /// `/ssf/events/<transmitter id>`: Shared Signals push delivery (RFC 8935). Its body is
+    /// read (capped) too.
+    SsfPush,
     /// A path under a protected prefix.
     Gate,
     /// Anything else: static assets.
@@ -92,7 +109,7 @@ pub enum Route {
 impl Route {
     /// Whether the adapter must read the body for this route.
     pub fn needs_body(self) -> bool {
-        self == Route::Api
+        matches!(self, Route::Api | Route::OAuth | Route::SsfPush)
     }
 }
 
@@ -106,6 +123,12 @@ pub fn route(config: Option<&Config>, method: &str, path: &str) -> Route {
     }
     if method == "GET" && well_known(path).is_some() {
         return Route::WellKnown;
+    }
+    if method == "POST" && proxy::oauth::endpoint(path).is_some() {
+        return Route::OAuth;
+    }
+    if path.starts_with(ssf::push::PATH_PREFIX) {
+        return Route::SsfPush;
     }
     let protected = match config {
         Some(config) => config.is_protected(path),
@@ -122,6 +145,32 @@ impl App {
     /// A fresh isolate's state.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Parses the settings: the configuration, then `SSF_TRANSMITTERS` against it (kept here
+    /// for the push route and the scheduled poll). Either failing is a broken configuration.
+    pub fn load(&self, vars: &Map<String, Value>) -> Result<Config, BrokenConfig> {
+        let config = Config::load(vars)?;
+        match Transmitters::from_env(vars, &config) {
+            Ok(transmitters) => {
+                if let Ok(mut held) = self.transmitters.try_borrow_mut() {
+                    *held = Rc::new(transmitters);
+                }
+                Ok(config)
+            }
+            Err(error) => Err(BrokenConfig {
+                error,
+                admin_credentials: config.admin_credentials,
+            }),
+        }
+    }
+
+    /// The Shared Signals transmitters of the last [`App::load`].
+    pub fn transmitters(&self) -> Rc<Transmitters> {
+        self.transmitters
+            .try_borrow()
+            .map(|held| held.clone())
+            .unwrap_or_default()
     }
 
     /// Routes and answers one request whose body (if its route needs one) is read.
@@ -161,15 +210,28 @@ impl App {
             }
         };
         if cors::is_preflight(request) && cors::applies(config, &request.path) {
+            if let Some(why) = cors::refusal(config, request) {
+                (io.log)(&format!(
+                    "CORS preflight for {} refused: {why}",
+                    request.path
+                ));
+            }
             return Outcome::Respond(finish(cors::preflight(config, request), io));
         }
         // Every answer below gets the request id and the caller's CORS headers, here, once.
         let cors = cors::response_headers(config, request);
         let outcome = match route {
-            Route::Health => Outcome::Respond(self.health(config, io).await),
+            Route::Health => Outcome::Respond(self.health(config, request, io).await),
             Route::Api => Outcome::Respond(api::handle(&self.services, config, request, io).await),
             Route::Gate => gate::handle(&self.services, config, request, io).await,
-            Route::WellKnown => Outcome::Respond(discovery(config, &request.path)),
+            Route::WellKnown => Outcome::Respond(match upstream_jwks(config, &request.path) {
+                Some(pool) => self.proxied_keys(pool, io).await,
+                None => discovery(config, &request.path),
+            }),
+            Route::OAuth => {
+                Outcome::Respond(proxy::oauth::handle(&self.services, config, request, io).await)
+            }
+            Route::SsfPush => Outcome::Respond(self.ssf_push(config, request, io).await),
             Route::Assets => Outcome::Assets,
         };
         match outcome {
@@ -196,10 +258,16 @@ impl App {
         error: &Error,
         io: &Io<'_>,
     ) -> Response {
-        let mut response = finish(
-            Response::aws_error(error, Surface::Api, api::CONTENT_TYPE),
-            io,
-        );
+        let refused = if route(config.ok(), &request.method, &request.path) == Route::SsfPush {
+            // A push whose body could not be read is the sender's problem, never a 5xx.
+            ssf_push::rejected(&match error {
+                Error::Api(crate::error::ApiError::PayloadTooLarge) => SsfError::BodyTooLarge,
+                _ => SsfError::InvalidRequest("the body could not be read"),
+            })
+        } else {
+            Response::aws_error(error, Surface::Api, api::CONTENT_TYPE)
+        };
+        let mut response = finish(refused, io);
         if let Ok(config) = config {
             response
                 .headers
@@ -240,6 +308,56 @@ impl App {
                 let caller = self.services.authorize(config, token, &expect, io).await?;
                 Ok(Value::Object(caller.auth().claims().all.clone()))
             }
+        }
+    }
+
+    /// Runs the scheduled Shared Signals poll (RFC 8936): every transmitter with a `poll`
+    /// stream is asked for its SETs, which are applied as pushed ones are and acknowledged only
+    /// once applied. Answers one line per transmitter.
+    pub async fn poll(
+        &self,
+        config: Result<&Config, &BrokenConfig>,
+        io: &Io<'_>,
+    ) -> Result<Vec<String>, Error> {
+        let config = config.map_err(|broken| Error::Config(broken.error.clone()))?;
+        let transmitters = self.transmitters();
+        let revocations = self.services.revocations(config, io);
+        Ok(self
+            .receiver(config, &transmitters, &revocations, io)
+            .poll_all()
+            .await)
+    }
+
+    /// `POST /ssf/events/<transmitter id>`.
+    async fn ssf_push(&self, config: &Config, request: &Request, io: &Io<'_>) -> Response {
+        let transmitters = self.transmitters();
+        let revocations = self.services.revocations(config, io);
+        let id = ssf_push::transmitter_id(&request.path).unwrap_or_default();
+        self.receiver(config, &transmitters, &revocations, io)
+            .push(id, &PushRequest::from_http(request))
+            .await
+    }
+
+    fn receiver<'r>(
+        &'r self,
+        config: &'r Config,
+        transmitters: &'r Transmitters,
+        revocations: &'r crate::revocation::Revocations<'r>,
+        io: &'r Io<'r>,
+    ) -> Receiver<'r> {
+        Receiver {
+            config,
+            transmitters,
+            revocations,
+            key_cache: self.services.key_cache(),
+            key_sets: io.store.key_sets(),
+            users: io.store.users(),
+            streams: io.store.streams(),
+            fetcher: io.fetcher,
+            verifier: io.verifier,
+            now_ms: io.now_ms,
+            request_id: io.request_id,
+            log: io.log,
         }
     }
 
@@ -306,6 +424,19 @@ impl App {
         Response::json(500, &body)
     }
 
+    /// A proxied pool's public keys, as this Worker verifies its tokens with them (the JWKS
+    /// cache's copy of its `jwks_uri`).
+    async fn proxied_keys(&self, pool: &crate::config::Pool, io: &Io<'_>) -> Response {
+        match self.services.pool_keys(pool, io).await {
+            Ok(keys) => Response::json(200, &keys.to_public_jwks())
+                .with_header("cache-control", "public, max-age=300"),
+            Err(err) => {
+                (io.log)(&format!("keys of pool {}: {err}", pool.id));
+                Response::aws_error(&err, Surface::Api, "application/json")
+            }
+        }
+    }
+
     /// One KV read, to tell whether KV answers.
     async fn probe_kv(&self, io: &Io<'_>) -> Result<(), ()> {
         match io.store.probe().await {
@@ -322,7 +453,7 @@ impl App {
     /// seconds a sign-out answered now is refused everywhere). A feed that cannot be refreshed
     /// makes the status `degraded` (KV decides, with KV's window); one past
     /// `FEED_FAIL_CLOSED_AFTER_S` makes it `error` and 503, as every token is refused then.
-    async fn health(&self, config: &Config, io: &Io<'_>) -> Response {
+    async fn health(&self, config: &Config, request: &Request, io: &Io<'_>) -> Response {
         let kv = self.probe_kv(io).await;
         let enforcement = self.services.enforcement(config, io).await;
         let pools: Vec<Value> = config
@@ -341,12 +472,41 @@ impl App {
             ) => (200, "degraded"),
             (Ok(()), _) => (200, "ok"),
         };
-        let kv = if kv.is_ok() { "ok" } else { "unreachable" };
-        let mut body = json!({"status": word, "config": "ok", "kv": kv, "pools": pools,
+        let kv_word = if kv.is_ok() { "ok" } else { "unreachable" };
+        let mut body = json!({"status": word, "config": "ok", "kv": kv_word, "pools": pools,
                               "revocation": enforcement_json(&enforcement)});
         // `dev_mode` tells the console it may take admin keys from its link (make dev).
-        if config.dev_mode {
+        if config.dev_mode && kv.is_ok() {
             body["dev_mode"] = Value::Bool(true);
+        }
+        let transmitters = self.transmitters();
+        if !transmitters.is_empty() && kv.is_ok() {
+            // Everyone sees how many transmitters there are and how many last failed; only an
+            // admin (a request SigV4-signed by a key of ADMIN_CREDENTIALS) sees which, and why.
+            let revocations = self.services.revocations(config, io);
+            let receiver = self.receiver(config, &transmitters, &revocations, io);
+            match receiver.statuses().await {
+                Ok(statuses) => {
+                    let failing = statuses.iter().filter(|s| is_failing(s)).count();
+                    body["ssf"] = json!({"transmitters": statuses.len(), "failing": failing});
+                    if request.header("authorization").is_some() {
+                        let lookup = |access_key_id: &str| {
+                            config
+                                .admin_credentials
+                                .iter()
+                                .find(|c| c.access_key_id == access_key_id)
+                                .map(|c| c.secret_access_key.clone())
+                        };
+                        match admin_signature(request, &lookup, io) {
+                            Ok(()) => body["ssf"]["status"] = Value::Array(statuses),
+                            Err(err) => {
+                                return Response::aws_error(&err, Surface::Api, "application/json")
+                            }
+                        }
+                    }
+                }
+                Err(err) => (io.log)(&format!("healthz: ssf status: {err}")),
+            }
         }
         Response::json(status, &body)
     }
@@ -378,8 +538,54 @@ fn enforcement_json(enforcement: &Enforcement) -> Value {
     out
 }
 
-/// Adds the headers every answer carries.
+/// Whether a transmitter's status record shows an error later than its last event.
+fn is_failing(status: &Value) -> bool {
+    let at = |name: &str| status.get(name).and_then(Value::as_u64).unwrap_or(0);
+    status.get("last_error").is_some() && at("last_error_ms") >= at("last_event_ms")
+}
+
+/// Checks that `request` is SigV4-signed (service `cognito-idp`, any region) by a key
+/// `lookup` knows.
+fn admin_signature(
+    request: &Request,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    io: &Io<'_>,
+) -> Result<(), Error> {
+    let parts = RequestParts {
+        method: &request.method,
+        path: &request.path,
+        query: &request.query,
+        headers: &request.headers,
+        body: &request.body,
+    };
+    let verified = sigv4::verify(
+        &parts,
+        api::SIGV4_SERVICE,
+        io.now_ms,
+        api::SIGV4_SKEW_MS,
+        lookup,
+    )?;
+    (io.log)(&format!(
+        "healthz: Shared Signals status shown to {}",
+        verified.access_key_id
+    ));
+    Ok(())
+}
+
+/// The pool with an upstream whose key set `path` asks for (`/<poolId>/.well-known/jwks.json`):
+/// the console checks a proxied pool's token signatures with it, as it does a local pool's.
+fn upstream_jwks<'c>(config: &'c Config, path: &str) -> Option<&'c crate::config::Pool> {
+    let (pool_id, document) = well_known(path)?;
+    let pool = config.pool(pool_id)?;
+    (document == "jwks.json" && pool.upstream.is_some()).then_some(pool)
+}
+
+/// Adds the headers every answer carries: the request id, unless the answer is an upstream's
+/// and carries Cognito's own (passed on as it came; the log ties the two together).
 fn finish(response: Response, io: &Io<'_>) -> Response {
+    if response.header("x-amzn-requestid").is_some() {
+        return response;
+    }
     response.with_header("x-amzn-requestid", io.request_id)
 }
 
@@ -449,6 +655,30 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_ssf_transmitters_setting_breaks_the_configuration_naming_the_field() {
+        let vars = json!({
+            "POOLS": [{"id": "us-east-1_A1", "allow_any_client": true,
+                       "jwks_uri": "https://idp.example/jwks"}],
+            "SSF_TRANSMITTERS": [{"id": "tx1", "issuer": "https://tx.example",
+                "jwks_uri": "https://tx.example/jwks", "audience": "https://edge.example",
+                "push_secret": "test-push-secret-0123456789abcdef", "pool": "us-east-1_Nope"}],
+        });
+        let app = App::new();
+        let broken = app.load(vars.as_object().unwrap()).unwrap_err();
+        assert_eq!(broken.error.field, "SSF_TRANSMITTERS[0].pool");
+        let mut good = vars.clone();
+        good["SSF_TRANSMITTERS"][0]["pool"] = json!("us-east-1_A1");
+        assert!(app.load(good.as_object().unwrap()).is_ok());
+        assert!(app.transmitters().by_id("tx1").is_some());
+        good.as_object_mut().unwrap().remove("SSF_TRANSMITTERS");
+        assert!(app.load(good.as_object().unwrap()).is_ok());
+        assert!(
+            app.transmitters().is_empty(),
+            "a reload forgets removed transmitters"
+        );
+    }
+
+    #[test]
     fn routes_are_decided_by_method_and_path() {
         assert_eq!(route(None, "GET", "/healthz"), Route::Health);
         assert_eq!(route(None, "POST", "/"), Route::Api);
@@ -476,5 +706,17 @@ mod tests {
         );
         assert_eq!(route(None, "DELETE", "/api/x"), Route::Gate);
         assert!(Route::Api.needs_body() && !Route::Gate.needs_body());
+        assert_eq!(
+            route(None, "POST", "/us-east-1_A1/oauth2/token"),
+            Route::OAuth
+        );
+        assert_eq!(
+            route(None, "GET", "/us-east-1_A1/oauth2/token"),
+            Route::Assets
+        );
+        assert!(Route::OAuth.needs_body());
+        assert_eq!(route(None, "POST", "/ssf/events/tx1"), Route::SsfPush);
+        assert_eq!(route(None, "GET", "/ssf/events/tx1"), Route::SsfPush);
+        assert!(Route::SsfPush.needs_body());
     }
 }

@@ -65,6 +65,19 @@ impl<'t, 'c> Candidate<'t, 'c> {
         let peeked = token
             .claims_unverified()
             .ok_or_else(|| refuse(kind, TokenError::Malformed("payload is not a JSON object")))?;
+        // RFC 8417 §4.3: a Security Event Token is never a bearer token, whoever signed it.
+        let typed_as_set = token
+            .header()
+            .all()
+            .get("typ")
+            .and_then(|v| v.as_str())
+            .is_some_and(crate::token::is_set_typ);
+        if typed_as_set || peeked.contains_key("events") {
+            return Err(refuse(
+                kind,
+                TokenError::Malformed("a Security Event Token is not a bearer token"),
+            ));
+        }
         if expect.token_use.is_none()
             && peeked.get("token_use").and_then(|v| v.as_str()) == Some("id")
         {

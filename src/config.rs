@@ -21,9 +21,10 @@ use crate::{
 };
 
 /// The settings the Worker reads from its environment, by name.
-pub const SETTING_NAMES: [&str; 11] = [
+pub const SETTING_NAMES: [&str; 13] = [
     "POOLS",
     "ADMIN_CREDENTIALS",
+    "UPSTREAM_CREDENTIALS",
     "SIGNING_KEYS",
     "ALLOWED_ORIGINS",
     "PROTECTED_PREFIXES",
@@ -33,6 +34,7 @@ pub const SETTING_NAMES: [&str; 11] = [
     "DEV_MODE",
     "FRESHNESS_S",
     "FEED_FAIL_CLOSED_AFTER_S",
+    "SSF_TRANSMITTERS",
 ];
 
 /// Default lifetime of access and ID tokens (Cognito's default), in seconds.
@@ -60,6 +62,9 @@ pub struct Config {
     pub pools: Vec<Pool>,
     /// Credentials accepted on SigV4-signed admin operations.
     pub admin_credentials: Vec<AdminCredential>,
+    /// The Worker's own AWS credentials, which sign what it forwards to pools' upstreams
+    /// (`UPSTREAM_CREDENTIALS`); required when a pool has an upstream.
+    pub upstream_credentials: Option<UpstreamCredentials>,
     /// Private keys local pools sign with; `None` when no pool is local.
     pub signing_keys: Option<SigningKeys>,
     /// Origins allowed to call from a browser (CORS), exact.
@@ -141,6 +146,10 @@ pub struct Client {
     pub secret: Option<String>,
     /// Whether RevokeToken is enabled for this client (Cognito's EnableTokenRevocation).
     pub token_revocation: bool,
+    /// Refresh-token rotation (Cognito's `RefreshTokenRotation`), local pools only: when set,
+    /// GetTokensFromRefreshToken answers a new refresh token and honours the one it replaces
+    /// for this many seconds more (0 to 60, Cognito's `RetryGracePeriodSeconds`).
+    pub refresh_token_rotation_grace_s: Option<u64>,
 }
 
 /// A local pool's own settings.
@@ -148,6 +157,13 @@ pub struct Client {
 pub struct LocalPool {
     /// PBKDF2-HMAC-SHA256 iterations for new password hashes.
     pub password_iterations: u32,
+    /// SignUp confirms the user at once (`auto_confirm_sign_up`; default false): no code, as a
+    /// Cognito pool whose pre-sign-up trigger sets `autoConfirmUser`.
+    pub auto_confirm_sign_up: bool,
+    /// ChangePassword, ConfirmForgotPassword and AdminSetUserPassword also sign the user out
+    /// everywhere (`sign_out_on_password_change`; default false, as Cognito, which ends no
+    /// session when a password changes).
+    pub sign_out_on_password_change: bool,
 }
 
 /// A user pool.
@@ -184,6 +200,59 @@ pub struct Pool {
     /// username itself (`username_may_be_email_or_phone`). By default it is taken for an alias,
     /// which this Worker cannot tie to a token, and refused.
     pub username_may_be_email_or_phone: bool,
+    /// External pools: the real user pool every Cognito call for this pool is forwarded to
+    /// (`upstream`); see `crate::proxy`.
+    pub upstream: Option<Upstream>,
+}
+
+/// Where an external pool's Cognito calls are forwarded (`upstream: {endpoint?, domain?}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upstream {
+    /// Cognito's API endpoint, scheme and authority only, default port left out (so it is the
+    /// `host` that is signed and the one `fetch` sends): by default
+    /// `https://cognito-idp.<region>.amazonaws.com`.
+    pub endpoint: String,
+    /// The pool's hosted-UI domain (`https://<prefix>.auth.<region>.amazoncognito.com` or a
+    /// custom one), whose `/oauth2/token` and `/oauth2/revoke` the Worker serves under
+    /// `/<pool id>/oauth2/`; `None`: those paths answer 404 for this pool.
+    pub domain: Option<String>,
+}
+
+impl Upstream {
+    /// The `host` header of the endpoint (authority as `fetch` sends it).
+    pub fn endpoint_host(&self) -> &str {
+        authority_of(&self.endpoint)
+    }
+}
+
+/// The authority (`host[:port]`) of a URL normalised by [`parse_upstream_url`].
+fn authority_of(url: &str) -> &str {
+    url.split_once("://").map_or(url, |(_, rest)| rest)
+}
+
+/// The Worker's own AWS credentials for its upstreams (`UPSTREAM_CREDENTIALS`). Never logged,
+/// never sent anywhere but into a signature: `Debug` shows the access key id only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UpstreamCredentials {
+    /// The access key id.
+    pub access_key_id: String,
+    /// The secret access key.
+    pub secret_access_key: String,
+    /// A session token, for temporary credentials.
+    pub session_token: Option<String>,
+}
+
+impl core::fmt::Debug for UpstreamCredentials {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("UpstreamCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"<redacted>")
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
 }
 
 impl Pool {
@@ -327,14 +396,16 @@ impl Config {
                 for client in clients {
                     // InitiateAuth and RevokeToken find a local pool by client id, so a local
                     // pool's client must be nobody else's. External pools may share ids.
-                    let clash = pools.iter().find(|p| {
-                        p.client(&client.id).is_some()
-                            && (p.local.is_some() || pool.local.is_some())
-                    });
+                    // A pool with an upstream is found by client id for calls that name no pool
+                    // (InitiateAuth, SignUp, …), so its clients must be nobody else's either.
+                    let routed = |p: &Pool| p.local.is_some() || p.upstream.is_some();
+                    let clash = pools
+                        .iter()
+                        .find(|p| p.client(&client.id).is_some() && (routed(p) || routed(&pool)));
                     if let Some(other) = clash {
                         return Err(ConfigError::new(
                             format!("{path}.clients"),
-                            format!("client id {} is also a client of pool {}, and one of them is local", client.id, other.id),
+                            format!("client id {} is also a client of pool {}, and one of them is local or has an upstream", client.id, other.id),
                         ));
                     }
                 }
@@ -352,6 +423,18 @@ impl Config {
             Some(value) => parse_admin_credentials(&value)?,
             None => Vec::new(),
         };
+        let upstream_credentials = match json_setting(vars, "UPSTREAM_CREDENTIALS")? {
+            Some(value) => Some(parse_upstream_credentials(&value)?),
+            None => None,
+        };
+        if let Some(index) = pools.iter().position(|p| p.upstream.is_some()) {
+            if upstream_credentials.is_none() {
+                return Err(ConfigError::new(
+                    "UPSTREAM_CREDENTIALS",
+                    format!("missing: POOLS[{index}] has an upstream, and what the Worker forwards is signed with these ({{\"access_key_id\", \"secret_access_key\", \"session_token\"?}})"),
+                ));
+            }
+        }
         let allowed_origins = match text_setting(vars, "ALLOWED_ORIGINS")? {
             Some(text) => parse_origins(&text)?,
             None => Vec::new(),
@@ -389,6 +472,7 @@ impl Config {
         Ok(Self {
             pools,
             admin_credentials,
+            upstream_credentials,
             signing_keys,
             allowed_origins,
             protected_prefixes,
@@ -440,7 +524,10 @@ impl Config {
 }
 
 /// A JSON-valued setting: a JSON string is parsed, a structured value is taken as is.
-fn json_setting(vars: &Map<String, Value>, name: &str) -> Result<Option<Value>, ConfigError> {
+pub(crate) fn json_setting(
+    vars: &Map<String, Value>,
+    name: &str,
+) -> Result<Option<Value>, ConfigError> {
     match vars.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) if text.trim().is_empty() => Ok(None),
@@ -526,14 +613,15 @@ fn whole_number(n: &serde_json::Number) -> Option<u64> {
 }
 
 /// Reads one JSON object's fields, remembering which were read so leftovers can be refused.
-struct Fields<'a> {
+/// Shared with `crate::ssf::config`, so `SSF_TRANSMITTERS` reads fields the same way.
+pub(crate) struct Fields<'a> {
     path: String,
     map: &'a Map<String, Value>,
     read: Vec<&'static str>,
 }
 
 impl<'a> Fields<'a> {
-    fn new(path: &str, value: &'a Value) -> Result<Self, ConfigError> {
+    pub(crate) fn new(path: &str, value: &'a Value) -> Result<Self, ConfigError> {
         let map = value
             .as_object()
             .ok_or_else(|| ConfigError::new(path, "must be a JSON object"))?;
@@ -544,20 +632,20 @@ impl<'a> Fields<'a> {
         })
     }
 
-    fn field(&self, name: &str) -> String {
+    pub(crate) fn field(&self, name: &str) -> String {
         format!("{}.{}", self.path, name)
     }
 
-    fn error(&self, name: &str, problem: impl Into<String>) -> ConfigError {
+    pub(crate) fn error(&self, name: &str, problem: impl Into<String>) -> ConfigError {
         ConfigError::new(self.field(name), problem)
     }
 
-    fn get(&mut self, name: &'static str) -> Option<&'a Value> {
+    pub(crate) fn get(&mut self, name: &'static str) -> Option<&'a Value> {
         self.read.push(name);
         self.map.get(name).filter(|v| !v.is_null())
     }
 
-    fn string(&mut self, name: &'static str) -> Result<Option<&'a str>, ConfigError> {
+    pub(crate) fn string(&mut self, name: &'static str) -> Result<Option<&'a str>, ConfigError> {
         match self.get(name) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
@@ -565,7 +653,7 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn required_string(&mut self, name: &'static str) -> Result<&'a str, ConfigError> {
+    pub(crate) fn required_string(&mut self, name: &'static str) -> Result<&'a str, ConfigError> {
         self.string(name)?
             .ok_or_else(|| self.error(name, "missing"))
     }
@@ -595,7 +683,10 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn strings(&mut self, name: &'static str) -> Result<Option<Vec<&'a str>>, ConfigError> {
+    pub(crate) fn strings(
+        &mut self,
+        name: &'static str,
+    ) -> Result<Option<Vec<&'a str>>, ConfigError> {
         match self.get(name) {
             None => Ok(None),
             Some(Value::Array(items)) => items
@@ -609,7 +700,7 @@ impl<'a> Fields<'a> {
     }
 
     /// Refuses fields that were never read: a misspelt field must not be ignored.
-    fn finish(self) -> Result<(), ConfigError> {
+    pub(crate) fn finish(self) -> Result<(), ConfigError> {
         match self.map.keys().find(|k| !self.read.contains(&k.as_str())) {
             Some(unknown) => Err(ConfigError::new(
                 format!(
@@ -742,6 +833,17 @@ fn parse_pool(
         }
         (Some(list), false) => Clients::Listed(parse_clients(&f.field("clients"), list)?),
     };
+    if let (None, Clients::Listed(listed)) = (&is_local, &clients) {
+        if let Some(index) = listed
+            .iter()
+            .position(|c| c.refresh_token_rotation_grace_s.is_some())
+        {
+            return Err(ConfigError::new(
+                format!("{}[{index}].refresh_token_rotation", f.field("clients")),
+                "only for local pools: an external pool's refresh tokens are rotated by its issuer",
+            ));
+        }
+    }
 
     let (mut accept_access_tokens, mut accept_id_tokens) = (false, false);
     match f.strings("token_use")? {
@@ -788,6 +890,22 @@ fn parse_pool(
         )),
         value => value.unwrap_or(false),
     };
+    let upstream = match f.get("upstream") {
+        None => None,
+        Some(_) if is_local.is_some() => {
+            return Err(f.error(
+                "upstream",
+                "only for external pools: a local pool's users live in this Worker",
+            ))
+        }
+        Some(_) if matches!(clients, Clients::Any) => {
+            return Err(f.error(
+                "upstream",
+                "a pool with an upstream must list its clients: calls that name no pool (InitiateAuth, SignUp, …) are routed by client id",
+            ))
+        }
+        Some(value) => Some(parse_upstream(&f.field("upstream"), value, &region)?),
+    };
     f.finish()?;
     Ok(Pool {
         id: id.to_owned(),
@@ -804,6 +922,102 @@ fn parse_pool(
         local: is_local,
         username_case,
         username_may_be_email_or_phone,
+        upstream,
+    })
+}
+
+fn parse_upstream(path: &str, value: &Value, region: &str) -> Result<Upstream, ConfigError> {
+    let mut f = Fields::new(path, value)?;
+    let endpoint = match f.string("endpoint")? {
+        Some(url) => parse_upstream_url(&f.field("endpoint"), url)?,
+        None => format!("https://cognito-idp.{region}.amazonaws.com"),
+    };
+    let domain = match f.string("domain")? {
+        Some(url) => Some(parse_upstream_url(&f.field("domain"), url)?),
+        None => None,
+    };
+    f.finish()?;
+    Ok(Upstream { endpoint, domain })
+}
+
+/// An upstream's base URL: `https://host[:port]`, or `http://` for a loopback host only; no
+/// user info, path, query or fragment (a trailing `/` is dropped), the default port left out.
+/// Host names are letters, digits, `-` and `.` (or `[::1]`), so nothing can smuggle another
+/// authority past the check (`http://127.0.0.1:80@evil.example`).
+pub fn parse_upstream_url(field: &str, url: &str) -> Result<String, ConfigError> {
+    let bad = || {
+        ConfigError::new(
+            field,
+            "must be https://host[:port] with no path (http:// only for 127.0.0.1, localhost or [::1])",
+        )
+    };
+    let (scheme, rest) = url.split_once("://").ok_or_else(bad)?;
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    // `host[:port]`; an IPv6 literal only as `[::1]`.
+    let (host, port) = match authority.strip_prefix("[::1]") {
+        Some("") => ("[::1]", None),
+        Some(after) => ("[::1]", Some(after.strip_prefix(':').ok_or_else(bad)?)),
+        None => match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    let port = match port {
+        None => None,
+        Some(digits)
+            if (1..=5).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            Some(digits.parse::<u16>().map_err(|_| bad())?)
+        }
+        Some(_) => return Err(bad()),
+    };
+    let host_ok = host == "[::1]"
+        || (!host.is_empty()
+            && host.len() <= 253
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+            && !host.starts_with(['.', '-']));
+    if !host_ok {
+        return Err(bad());
+    }
+    let loopback = matches!(host, "127.0.0.1" | "localhost" | "[::1]");
+    let default_port = match scheme {
+        "https" => 443,
+        "http" if loopback => 80,
+        _ => return Err(bad()),
+    };
+    let host = host.to_ascii_lowercase();
+    Ok(match port {
+        Some(port) if port != default_port => format!("{scheme}://{host}:{port}"),
+        _ => format!("{scheme}://{host}"),
+    })
+}
+
+fn parse_upstream_credentials(value: &Value) -> Result<UpstreamCredentials, ConfigError> {
+    let mut f = Fields::new("UPSTREAM_CREDENTIALS", value)?;
+    let access_key_id = f.required_string("access_key_id")?;
+    if !(16..=128).contains(&access_key_id.len())
+        || !access_key_id.chars().all(|c| c.is_ascii_alphanumeric())
+    {
+        return Err(f.error("access_key_id", "must be 16 to 128 letters and digits"));
+    }
+    let secret_access_key = f.required_string("secret_access_key")?;
+    if secret_access_key.len() < 16 || !secret_access_key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(f.error(
+            "secret_access_key",
+            "must be at least 16 printable characters",
+        ));
+    }
+    let session_token = f.string("session_token")?;
+    if session_token.is_some_and(|t| t.is_empty() || !t.bytes().all(|b| b.is_ascii_graphic())) {
+        return Err(f.error("session_token", "must be printable ASCII"));
+    }
+    f.finish()?;
+    Ok(UpstreamCredentials {
+        access_key_id: access_key_id.to_owned(),
+        secret_access_key: secret_access_key.to_owned(),
+        session_token: session_token.map(str::to_owned),
     })
 }
 
@@ -815,10 +1029,14 @@ fn parse_local(path: &str, value: &Value) -> Result<LocalPool, ConfigError> {
         1_000,
         10_000_000,
     )?;
+    let auto_confirm_sign_up = f.bool("auto_confirm_sign_up")?.unwrap_or(false);
+    let sign_out_on_password_change = f.bool("sign_out_on_password_change")?.unwrap_or(false);
     f.finish()?;
     Ok(LocalPool {
         password_iterations: u32::try_from(password_iterations)
             .unwrap_or(DEFAULT_PASSWORD_ITERATIONS),
+        auto_confirm_sign_up,
+        sign_out_on_password_change,
     })
 }
 
@@ -849,11 +1067,21 @@ fn parse_clients(path: &str, value: &Value) -> Result<Vec<Client>, ConfigError> 
             }
         }
         let token_revocation = f.bool("token_revocation")?.unwrap_or(true);
+        let refresh_token_rotation_grace_s = match f.get("refresh_token_rotation") {
+            None => None,
+            Some(rotation) => {
+                let mut r = Fields::new(&f.field("refresh_token_rotation"), rotation)?;
+                let grace = r.int("retry_grace_period_s", 0, 0, 60)?;
+                r.finish()?;
+                Some(grace)
+            }
+        };
         f.finish()?;
         clients.push(Client {
             id: id.to_owned(),
             secret: secret.map(str::to_owned),
             token_revocation,
+            refresh_token_rotation_grace_s,
         });
     }
     Ok(clients)
@@ -939,25 +1167,29 @@ fn parse_prefixes(text: &str) -> Result<Vec<String>, ConfigError> {
 }
 
 /// An absolute http(s) URL. Plain http only for loopback hosts (local development and tests).
-fn parse_url<'a>(field: &str, url: &'a str) -> Result<&'a str, ConfigError> {
-    let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
-        .iter()
-        .any(|prefix| {
-            url.strip_prefix(prefix).is_some_and(|rest| {
-                rest.is_empty() || rest.starts_with(':') || rest.starts_with('/')
-            })
-        });
-    let https = url
-        .strip_prefix("https://")
-        .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
-    if (https || loopback) && !url.chars().any(char::is_whitespace) {
-        Ok(url)
-    } else {
-        Err(ConfigError::new(
+pub(crate) fn parse_url<'a>(field: &str, url: &'a str) -> Result<&'a str, ConfigError> {
+    let bad = || {
+        ConfigError::new(
             field,
-            "must be an https:// URL (http:// only for localhost)",
-        ))
+            "must be an https:// URL (http:// only for localhost), with no user info",
+        )
+    };
+    if url
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == '\\')
+    {
+        return Err(bad());
     }
+    // The scheme and authority are held to the upstream rule (host names only, no user info),
+    // so `http://127.0.0.1:80@evil.example` cannot pass as a loopback URL.
+    let authority_at = url.find("://").ok_or_else(bad)? + 3;
+    let end = url
+        .get(authority_at..)
+        .and_then(|rest| rest.find(['/', '?', '#']))
+        .map_or(url.len(), |at| authority_at + at);
+    let base = url.get(..end).ok_or_else(bad)?;
+    parse_upstream_url(field, base).map_err(|_| bad())?;
+    Ok(url)
 }
 
 #[cfg(test)]
@@ -973,6 +1205,34 @@ mod tests {
 
     fn external() -> Value {
         json!([{"id":"us-east-1_AbC123","clients":[{"id":"client1"}]}])
+    }
+
+    #[test]
+    fn a_url_with_user_info_or_another_authority_trick_is_refused() {
+        for url in [
+            "http://127.0.0.1:80@evil.example/jwks.json",
+            "http://localhost@evil.example",
+            "https://user:pass@issuer.example/jwks.json",
+            "https://issuer.example\\@evil.example/",
+            "http://127.0.0.1.evil.example/",
+            "http://[::1]@evil.example/",
+            "https://",
+            "https:///jwks.json",
+            "ftp://issuer.example/",
+            "https://issuer.example /jwks.json",
+        ] {
+            assert!(parse_url("POOLS[0].jwks_uri", url).is_err(), "{url}");
+        }
+        for url in [
+            "https://issuer.example/jwks.json",
+            "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_A1/.well-known/jwks.json",
+            "https://issuer.example:8443/a?b=c@d",
+            "http://127.0.0.1:8787/us-east-1_DemoPool",
+            "http://localhost/jwks.json",
+            "http://[::1]:9000/x",
+        ] {
+            assert_eq!(parse_url("POOLS[0].jwks_uri", url).ok(), Some(url), "{url}");
+        }
     }
 
     #[test]

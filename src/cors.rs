@@ -2,18 +2,43 @@
 //!
 //! Only origins listed in `ALLOWED_ORIGINS`, compared exactly, get CORS headers; any other origin
 //! gets none, so the browser blocks it. Preflights are answered here (they carry no token, so the
-//! gate would refuse them) with the headers the AWS SDK for JavaScript v3 sends. No credentials
-//! mode: callers authenticate with bearer tokens and SigV4, never cookies.
+//! gate would refuse them) with every request header the Cognito clients send: the AWS SDK for
+//! JavaScript v3, Amplify v6 and amazon-cognito-identity-js (both of which add `Cache-Control:
+//! no-store` to every call). A preflight the browser will refuse (an origin not listed, a header
+//! or method not allowed) is logged with what failed, since the page itself only hears a network
+//! error. No credentials mode: callers authenticate with bearer tokens and SigV4, never cookies.
 
 use crate::{
     config::Config,
     http::{Request, Response},
 };
 
-/// Request headers a browser may send: what the AWS SDK v3 and a bearer-token app need.
+/// Request headers a browser may send, lower case: what the AWS SDK v3 (`x-amz-*`,
+/// `amz-sdk-*`, `authorization`), Amplify v6 and amazon-cognito-identity-js (`x-amz-target`,
+/// `x-amz-user-agent`, `cache-control`) and a bearer-token app need, plus the CORS-safelisted
+/// request headers a browser may list anyway.
+pub const ALLOWED_HEADER_NAMES: [&str; 15] = [
+    "content-type",
+    "x-amz-target",
+    "x-amz-date",
+    "authorization",
+    "x-amz-user-agent",
+    "amz-sdk-invocation-id",
+    "amz-sdk-request",
+    "x-amz-content-sha256",
+    "x-amz-security-token",
+    "cache-control",
+    "x-amzn-trace-id",
+    "pragma",
+    "accept",
+    "accept-language",
+    "content-language",
+];
+/// [`ALLOWED_HEADER_NAMES`] as the preflight answers them.
 pub const ALLOWED_HEADERS: &str = "content-type, x-amz-target, x-amz-date, authorization, \
     x-amz-user-agent, amz-sdk-invocation-id, amz-sdk-request, x-amz-content-sha256, \
-    x-amz-security-token";
+    x-amz-security-token, cache-control, x-amzn-trace-id, pragma, accept, accept-language, \
+    content-language";
 /// Response headers a browser script may read: the request id, the error type, the challenge.
 pub const EXPOSED_HEADERS: &str =
     "x-amzn-requestid, x-amzn-errortype, x-amzn-errormessage, www-authenticate";
@@ -21,6 +46,8 @@ pub const EXPOSED_HEADERS: &str =
 pub const ALLOWED_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE";
 /// How long a browser may cache a preflight, in seconds.
 const MAX_AGE_S: u32 = 600;
+/// Longest origin or header name quoted in the log (they are the caller's text).
+const MAX_LOGGED_CHARS: usize = 100;
 
 /// Whether `request` is a CORS preflight.
 pub fn is_preflight(request: &Request) -> bool {
@@ -31,7 +58,7 @@ pub fn is_preflight(request: &Request) -> bool {
 
 /// Whether CORS applies to this path: the API and the gated paths.
 pub fn applies(config: &Config, path: &str) -> bool {
-    path == "/" || config.is_protected(path)
+    path == "/" || config.is_protected(path) || crate::proxy::oauth::endpoint(path).is_some()
 }
 
 /// The answer to a preflight: 204 with the allowances for a listed origin, 403 with no CORS
@@ -61,6 +88,53 @@ pub fn preflight(config: &Config, request: &Request) -> Response {
             ("vary".into(), "Origin".into()),
         ],
         body: Vec::new(),
+    }
+}
+
+fn quoted(text: &str) -> String {
+    let cut: String = text.chars().take(MAX_LOGGED_CHARS).collect();
+    format!("{cut:?}")
+}
+
+/// Why the browser will refuse the request this preflight asks about, for the log: the origin
+/// is not in `ALLOWED_ORIGINS`, or it asks for a method or request headers not allowed. `None`
+/// when it will go through.
+pub fn refusal(config: &Config, request: &Request) -> Option<String> {
+    let origin = request.header("origin").unwrap_or_default();
+    if !config.allows_origin(origin) {
+        return Some(format!(
+            "origin {} is not in ALLOWED_ORIGINS",
+            quoted(origin)
+        ));
+    }
+    let method = request
+        .header("access-control-request-method")
+        .unwrap_or_default();
+    if !ALLOWED_METHODS
+        .split(", ")
+        .any(|allowed| allowed == method.trim())
+    {
+        return Some(format!(
+            "method {} is not allowed cross-origin (allowed: {ALLOWED_METHODS})",
+            quoted(method)
+        ));
+    }
+    let refused: Vec<String> = request
+        .header("access-control-request-headers")
+        .unwrap_or_default()
+        .split(',')
+        .map(|name| name.trim().to_ascii_lowercase())
+        .filter(|name| !name.is_empty() && !ALLOWED_HEADER_NAMES.contains(&name.as_str()))
+        .map(|name| quoted(&name))
+        .collect();
+    if refused.is_empty() {
+        None
+    } else {
+        Some(format!(
+            "request header {} not allowed (allowed: {ALLOWED_HEADERS}); origin {}",
+            refused.join(", "),
+            quoted(origin)
+        ))
     }
 }
 
@@ -128,6 +202,7 @@ mod tests {
             "amz-sdk-request",
             "x-amz-user-agent",
             "content-type",
+            "cache-control",
         ] {
             assert!(
                 response
@@ -189,5 +264,55 @@ mod tests {
         assert!(headers
             .iter()
             .all(|(n, _)| !n.starts_with("access-control")));
+    }
+
+    #[test]
+    fn the_allowed_header_list_and_its_answer_name_the_same_headers() {
+        let answered: Vec<&str> = ALLOWED_HEADERS.split(", ").collect();
+        assert_eq!(answered, ALLOWED_HEADER_NAMES);
+    }
+
+    fn asking(origin: &str, method: &str, headers: &str) -> Request {
+        let mut request = request("OPTIONS", "/", origin);
+        request.headers = vec![
+            ("origin".into(), origin.into()),
+            ("access-control-request-method".into(), method.into()),
+            ("access-control-request-headers".into(), headers.into()),
+        ];
+        request
+    }
+
+    #[test]
+    fn a_preflight_with_every_header_the_cognito_libraries_send_is_not_refused() {
+        // Amplify v6 (cache-control, amz-sdk-*, x-amz-user-agent), amazon-cognito-identity-js
+        // (Cache-Control, X-Amz-User-Agent, as the browser lists them: lower case), SDK v3.
+        for headers in [
+            "amz-sdk-invocation-id,amz-sdk-request,cache-control,content-type,x-amz-target,x-amz-user-agent",
+            "cache-control,content-type,x-amz-target,x-amz-user-agent",
+            "amz-sdk-invocation-id,amz-sdk-request,authorization,content-type,x-amz-content-sha256,x-amz-date,x-amz-security-token,x-amz-target,x-amz-user-agent",
+            "Cache-Control, X-Amz-Target",
+            "",
+        ] {
+            let request = asking("https://app.example", "POST", headers);
+            assert_eq!(refusal(&config(), &request), None, "{headers}");
+            assert_eq!(preflight(&config(), &request).status, 204);
+        }
+    }
+
+    #[test]
+    fn a_refused_preflight_names_the_header_or_origin_that_failed() {
+        let config = config();
+        let header = refusal(
+            &config,
+            &asking("https://app.example", "POST", "content-type,x-custom-thing"),
+        )
+        .unwrap();
+        assert!(header.contains("\"x-custom-thing\""), "{header}");
+        assert!(!header.contains("\"content-type\""), "{header}");
+        let origin = refusal(&config, &asking("https://evil.example", "POST", "")).unwrap();
+        assert!(origin.contains("\"https://evil.example\""), "{origin}");
+        assert!(origin.contains("ALLOWED_ORIGINS"), "{origin}");
+        let method = refusal(&config, &asking("https://app.example", "TRACE", "")).unwrap();
+        assert!(method.contains("\"TRACE\""), "{method}");
     }
 }

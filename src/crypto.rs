@@ -64,6 +64,13 @@ impl SignatureVerifier for RustCrypto {
                 if signature.len() != public.size() {
                     return false;
                 }
+                // RSAVP1 (RFC 8017 §5.2.2 step 1): a representative at or above the modulus is
+                // out of range. The rsa crate checks this for PKCS#1 v1.5 but not on the PSS path
+                // jwt-compact takes, where `s + n` would verify as `s`: a second spelling of a
+                // signed token.
+                if rsa::BigUint::from_bytes_be(signature) >= *public.n() {
+                    return false;
+                }
                 let rsa = match alg {
                     Alg::Rs256 => Rsa::rs256(),
                     Alg::Rs384 => Rsa::rs384(),

@@ -13,6 +13,12 @@ export const globalSignOut = guard(wasm, wasm.globalSignOut);
 export const revokeToken = guard(wasm, wasm.revokeToken);
 const handle = guard(wasm, wasm.handleRequest);
 const authority = guard(wasm, wasm.authorityFetch);
+// The Cron Trigger: polls the Shared Signals transmitters configured with a poll stream.
+export const handleScheduled = guard(wasm, wasm.handleScheduled);
+
+export async function scheduled(controller, env, ctx) {
+  for (const line of await handleScheduled(controller, env, ctx)) console.log(`edge-revoke ${line}`);
+}
 
 export async function handleRequest(request, env, ctx) {
   try {
@@ -36,4 +42,4 @@ export class RevocationAuthority extends DurableObject {
   }
 }
 
-export default { fetch: handleRequest };
+export default { fetch: handleRequest, scheduled };

@@ -143,10 +143,12 @@ impl fmt::Display for StoreError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ApiError {
-    /// `X-Amz-Target` names no operation this endpoint serves.
+    /// `X-Amz-Target` names no operation this endpoint serves; the text says so and what to use
+    /// instead (`api::unknown_operation`).
     UnknownOperation(String),
-    /// The body is not JSON, not an object, or a member has the wrong JSON type.
-    Serialization(&'static str),
+    /// The body is not JSON, not an object, or a member has the wrong JSON type (the message
+    /// names the member).
+    Serialization(String),
     /// A member breaks a model constraint; the text is Coral's full message.
     InvalidParameter(String),
     /// The pool does not exist.
@@ -177,6 +179,28 @@ pub enum ApiError {
     PayloadTooLarge,
     /// The pool is not one whose users this Worker owns (local-pool operations on an external pool).
     NotLocalPool(String),
+    /// A pool's upstream (the real Cognito) refused a call forwarded for the JavaScript API:
+    /// its status, its exception (one of Cognito's names) and its message.
+    Upstream {
+        /// The upstream's HTTP status.
+        status: u16,
+        /// Cognito's exception name.
+        error_type: &'static str,
+        /// Cognito's message.
+        message: String,
+    },
+    /// A confirmation or verification code that is not the one sent.
+    CodeMismatch,
+    /// A confirmation or verification code past its lifetime.
+    ExpiredCode,
+    /// Too many wrong codes: the code is spent.
+    LimitExceeded,
+    /// The user signed up and has not confirmed.
+    UserNotConfirmed,
+    /// A rotated-out refresh token used after its grace period.
+    RefreshTokenReuse,
+    /// SignUp with a username that is taken.
+    SignUpUsernameExists,
 }
 
 impl fmt::Display for ApiError {
@@ -190,12 +214,8 @@ impl ApiError {
     /// Status, `__type` and message, as Cognito sends them.
     fn parts(&self) -> (u16, &'static str, String) {
         match self {
-            Self::UnknownOperation(target) => (
-                400,
-                "UnknownOperationException",
-                format!("Unknown operation: {}", truncate(target, 128)),
-            ),
-            Self::Serialization(why) => (400, "SerializationException", (*why).to_owned()),
+            Self::UnknownOperation(text) => (400, "UnknownOperationException", text.clone()),
+            Self::Serialization(why) => (400, "SerializationException", why.clone()),
             Self::InvalidParameter(text) => (400, "InvalidParameterException", text.clone()),
             Self::PoolNotFound(id) => (
                 400,
@@ -240,6 +260,34 @@ impl ApiError {
                 "SerializationException",
                 "Request body is too large".into(),
             ),
+            Self::CodeMismatch => (
+                400,
+                "CodeMismatchException",
+                "Invalid verification code provided, please try again.".into(),
+            ),
+            Self::ExpiredCode => (
+                400,
+                "ExpiredCodeException",
+                "Invalid code provided, please request a code again.".into(),
+            ),
+            Self::LimitExceeded => (
+                400,
+                "LimitExceededException",
+                "Attempt limit exceeded, please try after some time.".into(),
+            ),
+            Self::UserNotConfirmed => (
+                400,
+                "UserNotConfirmedException",
+                "User is not confirmed.".into(),
+            ),
+            Self::RefreshTokenReuse => (
+                400,
+                "RefreshTokenReuseException",
+                "Refresh token has been reused; the session is revoked.".into(),
+            ),
+            Self::SignUpUsernameExists => {
+                (400, "UsernameExistsException", "User already exists".into())
+            }
             Self::NotLocalPool(id) => (
                 400,
                 "InvalidParameterException",
@@ -248,6 +296,11 @@ impl ApiError {
                     truncate(id, 64)
                 ),
             ),
+            Self::Upstream {
+                status,
+                error_type,
+                message,
+            } => (*status, error_type, truncate(message, 512).to_owned()),
         }
     }
 }
@@ -511,7 +564,8 @@ mod tests {
 
     #[test]
     fn serialization_errors_use_the_capital_message_key() {
-        let wire = Error::Api(ApiError::Serialization("Unexpected field type")).wire(Surface::Api);
+        let wire =
+            Error::Api(ApiError::Serialization("Unexpected field type".into())).wire(Surface::Api);
         assert!(wire.capital_message_key);
         let wire = Error::Api(ApiError::UserNotFound).wire(Surface::Api);
         assert!(!wire.capital_message_key);
@@ -521,7 +575,9 @@ mod tests {
     #[test]
     fn echoed_identifiers_are_truncated() {
         let long = "x".repeat(10_000);
-        let wire = Error::Api(ApiError::UnknownOperation(long)).wire(Surface::Api);
+        let wire = Error::Api(ApiError::PoolNotFound(long.clone())).wire(Surface::Api);
+        assert!(wire.message.len() < 200);
+        let wire = Error::Api(ApiError::ClientNotFound(long)).wire(Surface::Api);
         assert!(wire.message.len() < 200);
     }
 }

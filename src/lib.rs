@@ -12,13 +12,17 @@
 //!   trusted caller through the same paths.
 //! - `api`: `POST /`, Cognito's AWS JSON 1.1 protocol (target, SigV4, rate limit, body), and
 //!   `api::invoke`, the one way into the operations. `gate`: bearer tokens in front of the
-//!   origin. `cors`: preflights and response headers.
+//!   origin. `cors`: preflights and response headers. `proxy`: a pool with an `upstream` has
+//!   its Cognito calls forwarded to the real user pool, sign-outs done on both sides.
 //! - `ops`: one file per Cognito operation, declared in one table with its `Auth`.
 //! - `services`: what operations call back into: token verification with the JWKS cache, the
 //!   revocation list with its cache, used SigV4 signatures; `Io` and the `Storage` ports.
 //! - `revocation`: the revocation rule behind the `RevocationStore` port (KV's implementation in
 //!   `revocation::kv`). `replay` accepts each SigV4 signature once. `jwks` caches remote key
-//!   sets. `local` holds local pools: users, passwords, SRP, sealed sessions, issued tokens.
+//!   sets. `local` holds local pools: users, passwords, SRP, codes, sealed sessions, issued
+//!   tokens.
+//!   `ssf` receives OpenID Shared Signals: Security Event Tokens from CAEP and RISC transmitters,
+//!   verified like access tokens, turned into revocation actions.
 //! - `auth` chains `token` (an untrusted compact JWS), `crypto` (the signature step, awaited)
 //!   and `claims` into an `Authenticated` caller.
 //! - `config` parses the environment once into strong types; `iam` evaluates an admin
@@ -59,11 +63,13 @@ pub mod jwks;
 pub mod local;
 pub mod ops;
 pub mod ports;
+pub mod proxy;
 pub mod replay;
 pub mod revocation;
 pub mod services;
 pub mod signing;
 pub mod sigv4;
+pub mod ssf;
 pub mod token;
 pub mod validate;
 

@@ -78,7 +78,39 @@ pub async fn get_one(
     Ok(values.pop().flatten())
 }
 
-/// HTTP GET for JWKS documents.
+/// A request the core sends out: a `POST` to a pool's upstream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outbound {
+    /// The absolute URL.
+    pub url: String,
+    /// Header pairs, names lowercase; `host` is set by the platform from the URL.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+/// What came back for an [`Outbound`] request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inbound {
+    /// The HTTP status.
+    pub status: u16,
+    /// Header pairs, names lowercase.
+    pub headers: Vec<(String, String)>,
+    /// The body, read up to the cap.
+    pub body: Vec<u8>,
+}
+
+impl Inbound {
+    /// The first value of header `name` (lowercase).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Outbound HTTP: GET for JWKS documents, POST for pools' upstreams.
 pub trait Fetcher {
     /// Fetches `url` without following redirects (a 3xx is a failure, so the URL fetched is the
     /// one configured); answers the status and body text, or why the request failed. A body
@@ -88,6 +120,20 @@ pub trait Fetcher {
         url: &'a str,
         max_bytes: usize,
     ) -> LocalFuture<'a, Result<(u16, String), String>>;
+
+    /// Sends `request` as a `POST`, without following redirects (a 3xx is answered as it is),
+    /// giving up after `timeout_ms`; answers the status, headers and body, or why it failed. A
+    /// body over `max_bytes` is a failure, found without reading past the cap. A fetcher that
+    /// cannot send (the default) fails every request.
+    fn post<'a>(
+        &'a self,
+        request: &'a Outbound,
+        max_bytes: usize,
+        timeout_ms: u32,
+    ) -> LocalFuture<'a, Result<Inbound, String>> {
+        let _ = (max_bytes, timeout_ms);
+        Box::pin(async move { Err(format!("sending is disabled ({})", request.url)) })
+    }
 }
 
 /// A rate limiter keyed by caller.

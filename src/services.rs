@@ -6,14 +6,14 @@
 //! routes or operations: `app` and `api` sit above this module, `ops` calls into it.
 //!
 //! [`Storage`] gives each kind of record its own port: the revocation list, local users,
-//! copies of fetched key sets, used signatures. A KV namespace is all of them at once; an
+//! copies of fetched key sets, used signatures, learnt refresh tokens. A KV namespace is all of them at once; an
 //! adapter that keeps one kind elsewhere implements `Storage` for its own bindings.
 
 use std::rc::Rc;
 
 use crate::{
     auth::{Authenticated, Candidate, Expect},
-    config::{Config, PoolKeys},
+    config::{Config, Pool, PoolKeys},
     crypto::AsyncSignatureVerifier,
     error::Error,
     error::StoreError,
@@ -24,7 +24,7 @@ use crate::{
     revocation::{
         authority::{seed_of, Authority, AuthorityPorts, FeedSettings},
         kv::KvRevocations,
-        Enforcement, NotRevoked, RecentSet, RevocationCache, RevocationStore, Revocations,
+        Enforcement, NotRevoked, Receipt, RecentSet, RevocationCache, RevocationStore, Revocations,
     },
 };
 
@@ -33,14 +33,24 @@ pub trait Storage {
     /// The revocation list's entries, read and raised by `revocation` (KV's implementation
     /// takes its edge cache lifetime from `config`).
     fn revocations<'a>(&'a self, config: &Config) -> Box<dyn RevocationStore + 'a>;
-    /// Local pools' users (`local::users`).
+    /// Local pools' users (`local::users`) and their sign-in state: codes waiting to be entered
+    /// (`local::codes`), used SRP challenges and refresh-token generations (`ops`).
     fn users(&self) -> &dyn Store;
     /// Copies of fetched key sets, for isolates that start cold (`jwks`).
     fn key_sets(&self) -> &dyn Store;
     /// SigV4 signatures already accepted (`replay`).
     fn signatures(&self) -> &dyn Store;
+    /// What the proxy learnt of upstream refresh tokens: SHA-256(token) → session
+    /// (`proxy::memory`).
+    fn refresh_tokens(&self) -> &dyn Store;
     /// One read, to tell whether storage answers (`/healthz`).
     fn probe(&self) -> LocalFuture<'_, Result<(), StoreError>>;
+    /// Shared Signals transmitters' status records and pending verification states
+    /// (`ssf::receive`); by default where local users are kept.
+    fn streams(&self) -> &dyn Store {
+        self.users()
+    }
+
     /// The revocation authority and the location's shared copy of its feed, if one is bound
     /// (`REVOCATION_AUTHORITY`). `None`: revocations are written to and read from KV alone.
     fn authority(&self) -> Option<AuthorityPorts<'_>> {
@@ -63,6 +73,10 @@ impl<T: Store> Storage for T {
     }
 
     fn signatures(&self) -> &dyn Store {
+        self
+    }
+
+    fn refresh_tokens(&self) -> &dyn Store {
         self
     }
 
@@ -136,6 +150,23 @@ impl Services {
             .await
     }
 
+    /// A pool's verification keys: inline or local ones as configured, remote ones through the
+    /// JWKS cache (fetched if the isolate has none).
+    pub async fn pool_keys(&self, pool: &Pool, io: &Io<'_>) -> Result<Rc<KeySet>, Error> {
+        match &pool.keys {
+            PoolKeys::Inline(keys) | PoolKeys::Local(keys) => Ok(keys.clone()),
+            PoolKeys::Remote(uri) => {
+                let jwks_io = JwksIo {
+                    store: io.store.key_sets(),
+                    fetcher: io.fetcher,
+                    now_ms: io.now_ms,
+                    log: io.log,
+                };
+                self.jwks.keys(uri, None, pool.algorithms, &jwks_io).await
+            }
+        }
+    }
+
     /// Verifies a bearer token and checks it against the revocation list.
     pub async fn authorize(
         &self,
@@ -172,9 +203,28 @@ impl Services {
         }
     }
 
+    /// [`Services::revocations`], its writes noting when they are enforced everywhere in
+    /// `receipt` (the answer's `x-edge-revoke-enforced-by`).
+    pub fn revocations_noting<'a>(
+        &'a self,
+        config: &Config,
+        io: &Io<'a>,
+        receipt: &'a Receipt,
+    ) -> Revocations<'a> {
+        Revocations {
+            receipt: Some(receipt),
+            ..self.revocations(config, io)
+        }
+    }
+
     /// How revocations are enforced from this isolate (`/healthz`).
     pub async fn enforcement(&self, config: &Config, io: &Io<'_>) -> Enforcement {
         self.revocations(config, io).enforcement().await
+    }
+
+    /// The isolate's cache of remote key sets (pools' and Shared Signals transmitters').
+    pub fn key_cache(&self) -> &JwksCache {
+        &self.jwks
     }
 
     /// The SigV4 signatures this isolate has accepted (each is accepted once).

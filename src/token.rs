@@ -197,6 +197,22 @@ impl SignatureValid<'_, '_> {
     pub fn claims(&self) -> Result<Claims, TokenError> {
         Claims::parse(self.payload)
     }
+
+    /// The payload the signature covers as a strict JSON object, for tokens whose claims are not
+    /// an access or ID token's (a Security Event Token); `None` if it is not one.
+    pub fn payload_object(&self) -> Option<Map<String, Value>> {
+        json::parse_object(self.payload).ok()
+    }
+}
+
+/// Whether a JOSE `typ` names a Security Event Token (RFC 8417): `secevent+jwt`, or with the `application/` prefix RFC 7515
+/// §4.1.9 allows, ASCII case-insensitively.
+pub fn is_set_typ(typ: &str) -> bool {
+    let typ = match typ.get(..12) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("application/") => typ.get(12..).unwrap_or(""),
+        _ => typ,
+    };
+    typ.eq_ignore_ascii_case("secevent+jwt")
 }
 
 /// Strict base64url: URL-safe alphabet, no padding, no whitespace, zero trailing bits.

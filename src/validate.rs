@@ -20,6 +20,17 @@
 //! | RespondToAuthChallenge | `clientId`* [`CLIENT_ID`], `challengeName`* [`CHALLENGE_NAME`], `session` [`SESSION`], `challengeResponses` [`CHALLENGE_RESPONSES`], `analyticsMetadata`, `userContextData` (as above), `clientMetadata` [`CLIENT_METADATA`] |
 //! | AdminCreateUser | `userPoolId`*, `username`*, `userAttributes` [`Violations::attributes`], `validationData` [`Violations::attributes`], `temporaryPassword` [`PASSWORD`], `forceAliasCreation` (boolean), `messageAction` [`MESSAGE_ACTION`], `desiredDeliveryMediums` [`DESIRED_DELIVERY_MEDIUMS`], `clientMetadata` [`CLIENT_METADATA`] |
 //! | AdminSetUserPassword | `userPoolId`*, `username`*, `password`* [`PASSWORD`], `permanent` (boolean) |
+//! | AdminConfirmSignUp, AdminGetConfirmationCodes | `userPoolId`*, `username`* (and `clientMetadata`) |
+//! | GetTokensFromRefreshToken | `refreshToken`* [`TOKEN_MODEL`], `clientId`*, `clientSecret` [`CLIENT_SECRET`], `clientMetadata` |
+//! | SignUp | `clientId`*, `secretHash` [`SECRET_HASH`], `username`*, `password` [`PASSWORD`], `userAttributes`, `validationData`, `clientMetadata` |
+//! | ConfirmSignUp | `clientId`*, `secretHash`, `username`*, `confirmationCode`* [`CONFIRMATION_CODE`], `clientMetadata`, `session` |
+//! | ResendConfirmationCode, ForgotPassword | `clientId`*, `secretHash`, `username`*, `clientMetadata` |
+//! | ConfirmForgotPassword | `clientId`*, `secretHash`, `username`*, `confirmationCode`*, `password`*, `clientMetadata` |
+//! | ChangePassword | `previousPassword`* [`PASSWORD`], `proposedPassword`*, `accessToken`* |
+//! | UpdateUserAttributes | `userAttributes`*, `accessToken`*, `clientMetadata` |
+//! | GetUserAttributeVerificationCode | `accessToken`*, `attributeName`* [`ATTRIBUTE_NAME`], `clientMetadata` |
+//! | VerifyUserAttribute | `accessToken`*, `attributeName`*, `code`* [`CONFIRMATION_CODE`] |
+//! | DeleteUser | `accessToken`* |
 //!
 //! Booleans (`permanent`, `forceAliasCreation`) carry no constraint in the model, and no list or
 //! map among these inputs has a size limit, so only strings, string lists, maps and the
@@ -319,6 +330,14 @@ pub const PASSWORD: StringShape = StringShape {
     max: Some(256),
     pattern: Some(Pattern::NonWhitespace),
     sensitive: true,
+    ..NO_CONSTRAINTS
+};
+
+/// `ConfirmationCodeType`: 1..=2048, `[\S]+`.
+pub const CONFIRMATION_CODE: StringShape = StringShape {
+    min: Some(1),
+    max: Some(2048),
+    pattern: Some(Pattern::NonWhitespace),
     ..NO_CONSTRAINTS
 };
 

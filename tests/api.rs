@@ -115,29 +115,83 @@ fn an_empty_or_null_body_reads_as_an_empty_object() {
 }
 
 #[test]
-fn a_member_of_the_wrong_json_type_is_serialization_exception() {
+fn a_member_of_the_wrong_json_type_is_serialization_exception_naming_the_member() {
     let w = World::new();
-    w.call("GetUser", json!({"AccessToken": 5}))
-        .refused("SerializationException", "Unexpected field type");
+    w.call("GetUser", json!({"AccessToken": 5})).refused(
+        "SerializationException",
+        "Unexpected field type at 'AccessToken': expected a string, got a number",
+    );
     w.call("GlobalSignOut", json!({"AccessToken": {"a": 1}}))
-        .refused("SerializationException", "Unexpected field type");
+        .refused(
+            "SerializationException",
+            "Unexpected field type at 'AccessToken': expected a string, got an object",
+        );
     w.admin(
         "AdminUserGlobalSignOut",
         json!({"UserPoolId": LOCAL, "Username": ["alice"]}),
     )
-    .refused("SerializationException", "Unexpected field type");
+    .refused(
+        "SerializationException",
+        "Unexpected field type at 'Username': expected a string, got a list",
+    );
     w.admin(
         "AdminSetUserPassword",
         json!({"UserPoolId": LOCAL, "Username": "alice", "Password": PASSWORD,
                "Permanent": "yes"}),
     )
-    .refused("SerializationException", "Unexpected field type");
+    .refused(
+        "SerializationException",
+        "Unexpected field type at 'Permanent': expected a boolean, got a string",
+    );
     w.call(
         "InitiateAuth",
         json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": PUBLIC,
                "AuthParameters": {"USERNAME": "alice", "PASSWORD": 1}}),
     )
-    .refused("SerializationException", "Unexpected field type");
+    .refused(
+        "SerializationException",
+        "Unexpected field type at 'AuthParameters.PASSWORD': expected a string, got a number",
+    );
+    w.admin(
+        "AdminCreateUser",
+        json!({"UserPoolId": LOCAL, "Username": "carol",
+               "UserAttributes": [{"Name": "email", "Value": 7}]}),
+    )
+    .refused(
+        "SerializationException",
+        "Unexpected field type at 'UserAttributes[0].Value': expected a string, got a number",
+    );
+}
+
+/// amazon-cognito-identity-js refreshes with `"DEVICE_KEY": null` in `AuthParameters`; that
+/// was a SerializationException, retried six times, and every refresh failed.
+#[test]
+fn null_members_map_values_and_list_elements_read_as_absent() {
+    let w = World::new();
+    w.create_user(LOCAL, "alice", "alice@example.com");
+    let tokens = w.sign_in(PUBLIC, "alice");
+    let refreshed = w
+        .call(
+            "InitiateAuth",
+            json!({"AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": PUBLIC,
+                   "AuthParameters": {"REFRESH_TOKEN": tokens.refresh, "DEVICE_KEY": null,
+                                      "SECRET_HASH": null},
+                   "ClientMetadata": null, "AnalyticsMetadata": null, "UserContextData": null}),
+        )
+        .ok();
+    assert!(refreshed["AuthenticationResult"]["AccessToken"].is_string());
+    w.call(
+        "UpdateUserAttributes",
+        json!({"AccessToken": tokens.access,
+               "UserAttributes": [null, {"Name": "name", "Value": "Alice"}],
+               "ClientMetadata": {"a": null}}),
+    )
+    .ok();
+    let user = w.get_user(&tokens.access).ok();
+    assert!(user["UserAttributes"]
+        .as_array()
+        .unwrap()
+        .contains(&json!({"Name": "name", "Value": "Alice"})));
 }
 
 #[test]

@@ -493,17 +493,28 @@ fn missing_auth_parameters_are_invalid_parameter() {
 }
 
 #[test]
-fn an_unsupported_auth_flow_is_refused_in_cognitos_words() {
+fn an_unsupported_auth_flow_is_refused_with_what_to_use_instead() {
     let w = World::new();
-    w.call(
-        "InitiateAuth",
-        json!({"AuthFlow": "USER_SRP_AUTH", "ClientId": PUBLIC,
-               "AuthParameters": {"USERNAME": "alice", "SRP_A": "abc"}}),
-    )
-    .refused(
-        "InvalidParameterException",
-        "USER_SRP_AUTH flow not enabled for this client",
-    );
+    for (flow, why) in [
+        ("CUSTOM_AUTH", "local pools have no Lambda triggers"),
+        ("ADMIN_USER_PASSWORD_AUTH", "AdminInitiateAuth"),
+    ] {
+        let reply = w.call(
+            "InitiateAuth",
+            json!({"AuthFlow": flow, "ClientId": PUBLIC, "AuthParameters": {"USERNAME": "alice"}}),
+        );
+        assert_eq!(reply.status, 400);
+        assert_eq!(reply.body["__type"], "InvalidParameterException");
+        let message = str_of(&reply.body["message"]);
+        assert!(
+            message.starts_with(&format!("{flow} flow not enabled for this client: ")),
+            "{message}"
+        );
+        assert!(
+            message.contains(why) && message.contains("USER_SRP_AUTH"),
+            "{message}"
+        );
+    }
 }
 
 #[test]

@@ -35,13 +35,13 @@ const FLOORS: &[&[&str]] = &[
     // The front door: routes each request once; the JavaScript API enters here too.
     &["app"],
     // What the front door routes to: the Cognito wire protocol, the gate, CORS.
-    &["api", "gate", "cors"],
+    &["api", "gate", "cors", "proxy"],
     // One file per operation, declared in one table with its auth.
     &["ops"],
     // What operations call back into: token checks, the revocation list, used signatures.
     &["services"],
     // Rules over stored state, each behind its ports.
-    &["revocation", "replay", "jwks", "local"],
+    &["revocation", "replay", "jwks", "local", "ssf"],
     // From bearer string to `Authenticated`.
     &["auth"],
     // Settings and what they are made of; tokens, claims, signatures.

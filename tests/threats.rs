@@ -1935,6 +1935,36 @@ fn rsa_and_hmac_signatures_of_the_wrong_length_are_refused() {
     );
 }
 
+/// Found by the differential fuzz target: `s + n` is `s` modulo `n`, and the rsa crate's PSS
+/// path (unlike its PKCS#1 v1.5 one) did not refuse a representative at or above the modulus, so
+/// every PS256 token had a second, equally accepted signature.
+#[test]
+fn a_pss_signature_plus_the_modulus_is_refused() {
+    let config = config();
+    let world = World::new();
+    let payload = text(&access_claims(PS_POOL));
+    let n = keys().rsa.to_public_key().n().clone();
+    // PSS salts are random: sign until s + n still fits in the modulus's 256 bytes (about three
+    // signatures in five do for this modulus).
+    let (token, input, shifted) = (0..64)
+        .find_map(|_| {
+            let token = jws(
+                &header("PS256", "ps-1"),
+                &payload,
+                Signer::Ps256(&keys().rsa),
+            );
+            let (input, signature) = split(&token);
+            let shifted = (BigUint::from_bytes_be(&signature) + &n).to_bytes_be();
+            (shifted.len() == signature.len()).then(|| (token.clone(), input.to_owned(), shifted))
+        })
+        .expect("a PSS signature s with s + n under 2^2048");
+    accepted(world.authenticate(&config, &token));
+    refused_as(
+        world.authenticate(&config, &with_signature(&input, &shifted)),
+        TokenError::BadSignature,
+    );
+}
+
 // =======================================================================================
 // Row 17: base64url strictness
 

@@ -370,10 +370,14 @@ async function renderTokens() {
       ),
       el("article", { class: "token refresh-token", "data-token": "refresh" },
         el("h3", {}, "Refresh token"),
-        session.refreshToken
-          ? el("p", {}, "Opaque: an encrypted JWE (", String(refreshSegments), " segments) that only the Worker can open. ",
-            el("span", { class: "refresh-length" }, `${session.refreshToken.length} characters`), ".")
-          : el("p", {}, "None in this tab."),
+        !session.refreshToken
+          ? el("p", {}, "None in this tab.")
+          : refreshSegments === 5
+            ? el("p", {}, "Opaque: an encrypted JWE (", String(refreshSegments), " segments) that only the Worker can open. ",
+              el("span", { class: "refresh-length" }, `${session.refreshToken.length} characters`), ".")
+            // A proxied pool's: Cognito issued it; the Worker saw it pass and kept its SHA-256.
+            : el("p", {}, "Opaque: issued by the pool's upstream (Cognito), which alone can read it; the Worker keeps only its SHA-256, to revoke its session at the edge too. ",
+              el("span", { class: "refresh-length" }, `${session.refreshToken.length} characters`), "."),
       ),
     ].filter(Boolean);
     view.replaceChildren(...children);

@@ -14,6 +14,7 @@ use aes_gcm::{
 };
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use hkdf::Hkdf;
+use hmac::{Hmac, Mac};
 use rsa::traits::PrivateKeyParts;
 use serde_json::{json, Map, Value};
 use sha2::Sha256;
@@ -31,6 +32,8 @@ pub enum Purpose {
     SrpChallenge,
     /// A user's SRP salt and verifier, as stored beside the password hash.
     SrpVerifier,
+    /// A confirmation or verification code waiting to be entered (`local::codes`).
+    Code,
 }
 
 impl Purpose {
@@ -40,6 +43,7 @@ impl Purpose {
             Purpose::Session => "session",
             Purpose::SrpChallenge => "srp-challenge",
             Purpose::SrpVerifier => "srp-verifier",
+            Purpose::Code => "code",
         }
     }
 }
@@ -47,13 +51,34 @@ impl Purpose {
 /// Longest sealed token read, in bytes (Cognito's TokenModelType has no limit; ours are ~500).
 const MAX_SEALED_BYTES: usize = 4096;
 
-fn cipher(key: &SigningKey, purpose: Purpose) -> Option<Aes256Gcm> {
+/// A 32-byte key for `label`, derived with HKDF-SHA256 from the signing key's private exponent.
+fn derive(key: &SigningKey, label: &str) -> Option<[u8; 32]> {
     let secret = key.private().d().to_bytes_be();
     let hkdf = Hkdf::<Sha256>::new(Some(b"edge-revoke seal v1"), &secret);
-    let mut aes_key = [0u8; 32];
-    let info = format!("{}:{}", purpose.label(), key.kid());
-    hkdf.expand(info.as_bytes(), &mut aes_key).ok()?;
-    Aes256Gcm::new_from_slice(&aes_key).ok()
+    let mut out = [0u8; 32];
+    let info = format!("{label}:{}", key.kid());
+    hkdf.expand(info.as_bytes(), &mut out).ok()?;
+    Some(out)
+}
+
+fn cipher(key: &SigningKey, purpose: Purpose) -> Option<Aes256Gcm> {
+    Aes256Gcm::new_from_slice(&derive(key, purpose.label())?).ok()
+}
+
+/// A keyed pseudonym: HMAC-SHA256, under a key derived from the current signing key for this
+/// use alone, of `parts` (each length-prefixed, so no two lists collide). Stable for the same
+/// parts while the signing key stays current, unpredictable without it: what stands in for a
+/// user who does not exist (an SRP salt and verifier, an id), so that they are answered exactly
+/// as one who does.
+pub fn pseudonym(keys: &SigningKeys, parts: &[&[u8]]) -> Result<[u8; 32], String> {
+    let key = derive(keys.current(), "stand-in").ok_or("key derivation failed")?;
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key)
+        .map_err(|_| "HMAC refused a 32-byte key".to_owned())?;
+    for part in parts {
+        mac.update(&(part.len() as u64).to_be_bytes());
+        mac.update(part);
+    }
+    Ok(mac.finalize().into_bytes().into())
 }
 
 /// Seals `claims` with the current signing key.

@@ -199,6 +199,21 @@ fn internal(why: &str) -> SrpError {
 // ---------------------------------------------------------------------------------------------
 // Encodings and the group
 
+thread_local! {
+    /// Modular exponentiations run on this thread (a Worker isolate has one).
+    static EXPONENTIATIONS: core::cell::Cell<u64> = const { core::cell::Cell::new(0) };
+}
+
+fn count_exponentiations(n: u64) {
+    EXPONENTIATIONS.with(|count| count.set(count.get().saturating_add(n)));
+}
+
+/// How many 3072-bit modular exponentiations this thread has run: lets tests prove that an SRP
+/// sign-in does the same work for a user who exists and one who does not, without timing it.
+pub fn exponentiations_run_on_this_thread() -> u64 {
+    EXPONENTIATIONS.with(core::cell::Cell::get)
+}
+
 /// Montgomery parameters for N, computed once per isolate (under a millisecond).
 fn params() -> DynResidueParams<{ U3072::LIMBS }> {
     static PARAMS: OnceLock<DynResidueParams<{ U3072::LIMBS }>> = OnceLock::new();
@@ -343,6 +358,7 @@ impl Verifier {
         salt: [u8; SALT_BYTES],
     ) -> Result<Self, SrpError> {
         let x = private_key(pool_name(pool_id)?, user_id_for_srp, password, &salt);
+        count_exponentiations(1);
         let v = residue(&G).pow(&x).retrieve();
         Ok(Self {
             pool_id: pool_id.to_owned(),
@@ -436,11 +452,104 @@ impl Verifier {
         })
     }
 
+    /// What an InitiateAuth for a name nobody has is answered with, so that it is answered
+    /// exactly as a user with a wrong password (PreventUserExistenceErrors `ENABLED`): a user id
+    /// in the shape of a `sub` (UUID v4) and a salt, each a keyed pseudonym of the pool and the
+    /// name's canonical spelling under a key derived from `SIGNING_KEYS`
+    /// ([`seal::pseudonym`]), so the same name gets the same salt and id on every attempt while
+    /// the signing key stays current, and nobody without the key can tell them from a real
+    /// user's; and a verifier that is a pseudonym of that id ([`Verifier::stand_in_by_id`]).
+    /// The verifier is no one's (no password gives it), so every proof against it is refused.
+    /// Deriving it costs hashes only; the exchange that follows does the same modular
+    /// exponentiations as for a real user.
+    pub fn stand_in(
+        keys: &SigningKeys,
+        pool_id: &str,
+        canonical_name: &str,
+    ) -> Result<Self, SrpError> {
+        let id = stand_in_seed(keys, b"id", pool_id, canonical_name)?;
+        let mut uuid: [u8; 16] = id
+            .get(..16)
+            .and_then(|b| b.try_into().ok())
+            .unwrap_or_default();
+        uuid[6] = (uuid[6] & 0x0f) | 0x40;
+        uuid[8] = (uuid[8] & 0x3f) | 0x80;
+        let hex = hex::encode(uuid);
+        let user_id = format!(
+            "{}-{}-{}-{}-{}",
+            hex.get(0..8).unwrap_or_default(),
+            hex.get(8..12).unwrap_or_default(),
+            hex.get(12..16).unwrap_or_default(),
+            hex.get(16..20).unwrap_or_default(),
+            hex.get(20..32).unwrap_or_default()
+        );
+        let mut salt: [u8; SALT_BYTES] = stand_in_seed(keys, b"salt", pool_id, canonical_name)?
+            .get(..SALT_BYTES)
+            .and_then(|b| b.try_into().ok())
+            .unwrap_or_default();
+        if let Some(first) = salt.first_mut() {
+            *first = 0x10 + *first % 0x70;
+        }
+        let mut verifier = Self::stand_in_by_id(keys, pool_id, &user_id)?;
+        verifier.salt = salt;
+        Ok(verifier)
+    }
+
+    /// The stand-in verifier for a stand-in user id ([`Verifier::stand_in`]), as the answer to
+    /// its challenge needs it: the id is all that SECRET_BLOCK carries, and the check of a
+    /// proof does not use the salt.
+    pub fn stand_in_by_id(
+        keys: &SigningKeys,
+        pool_id: &str,
+        user_id_for_srp: &str,
+    ) -> Result<Self, SrpError> {
+        let v_seed = stand_in_seed(keys, b"verifier", pool_id, user_id_for_srp)?;
+        let mut v_bytes = [0u8; N_BYTES];
+        for (index, chunk) in v_bytes.chunks_mut(32).enumerate() {
+            let block = sha256(&[&v_seed, &(index as u64).to_be_bytes()]);
+            for (byte, from) in chunk.iter_mut().zip(block) {
+                *byte = from;
+            }
+        }
+        // Top bit clear: below 2^3071 < N, so a valid residue; odd, so never zero.
+        if let Some(first) = v_bytes.first_mut() {
+            *first &= 0x7f;
+        }
+        if let Some(last) = v_bytes.last_mut() {
+            *last |= 1;
+        }
+        Ok(Self {
+            pool_id: pool_id.to_owned(),
+            user_id_for_srp: user_id_for_srp.to_owned(),
+            salt: [0; SALT_BYTES],
+            v: U3072::from_be_bytes(v_bytes),
+        })
+    }
+
     /// Whether a stored verifier was sealed by the current signing key; when not, seal it again
     /// (with the password in hand, or from the opened verifier) before that key is retired.
     pub fn sealed_with_current_key(keys: &SigningKeys, sealed: &str) -> bool {
         seal::kid_of(sealed).as_deref() == Some(keys.current().kid())
     }
+}
+
+/// A keyed pseudonym for a stand-in's `what` ([`Verifier::stand_in`]).
+fn stand_in_seed(
+    keys: &SigningKeys,
+    what: &[u8],
+    pool_id: &str,
+    name: &str,
+) -> Result<[u8; 32], SrpError> {
+    seal::pseudonym(
+        keys,
+        &[
+            b"srp stand-in v1",
+            what,
+            pool_id.as_bytes(),
+            name.as_bytes(),
+        ],
+    )
+    .map_err(SrpError::Internal)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -468,6 +577,7 @@ impl Exchange {
         if b == U384::ZERO {
             return Err(internal("the server exponent b is zero"));
         }
+        count_exponentiations(1);
         let big_b = (residue(&k()) * residue(&verifier.v) + residue(&G).pow(&b)).retrieve();
         if big_b == U3072::ZERO {
             return Err(internal("B is 0 mod N"));
@@ -488,6 +598,7 @@ impl Exchange {
         if *u == U256::ZERO {
             return Err(SrpError::Refused(Refusal::ZeroU));
         }
+        count_exponentiations(2);
         Ok((residue(&self.a) * residue(v).pow(u))
             .pow(&self.b)
             .retrieve())

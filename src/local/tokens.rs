@@ -136,7 +136,19 @@ pub fn refresh_token(
     session: &Session,
     now_ms: u64,
 ) -> Result<String, Error> {
-    let claims = json!({
+    rotated_refresh_token(pool, keys, session, None, now_ms)
+}
+
+/// Seals a refresh token for `session` carrying `rotation_id`, the id a client with
+/// refresh-token rotation tells its generations apart by (GetTokensFromRefreshToken).
+pub fn rotated_refresh_token(
+    pool: &Pool,
+    keys: &SigningKeys,
+    session: &Session,
+    rotation_id: Option<&str>,
+    now_ms: u64,
+) -> Result<String, Error> {
+    let mut claims = json!({
         "pool": pool.id,
         "sub": session.sub,
         "client_id": session.client_id,
@@ -145,6 +157,9 @@ pub fn refresh_token(
         "auth_time": session.auth_time_s,
         "exp": now_ms / 1000 + pool.refresh_token_validity_s,
     });
+    if let Some(id) = rotation_id {
+        claims["rt"] = Value::from(id);
+    }
     let Value::Object(claims) = claims else {
         return Err(Error::Internal("refresh claims are not an object".into()));
     };
@@ -160,6 +175,8 @@ pub struct RefreshClaims {
     pub session: Session,
     /// When it expires, in seconds.
     pub exp_s: u64,
+    /// Its generation under refresh-token rotation; `None` for a token issued at sign-in.
+    pub rotation_id: Option<String>,
 }
 
 /// Opens a refresh token sealed by one of `keys`; `None` if it is not one.
@@ -177,5 +194,6 @@ pub fn open_refresh_token(keys: &SigningKeys, token: &str) -> Option<RefreshClai
             auth_time_s: number("auth_time")?,
         },
         exp_s: number("exp")?,
+        rotation_id: string("rt"),
     })
 }

@@ -3,7 +3,9 @@
 //! # KV layout (`REVOCATIONS` namespace)
 //! - `user/v1/<pool>/sub/<sub>` → the user record (JSON)
 //! - `user/v1/<pool>/name/<username>` → sub
-//! - `user/v1/<pool>/email/<email>` → sub
+//! - `user/v1/<pool>/email/<email>` → sub, once the user is confirmed: a user who signed up
+//!   and has not confirmed holds their username but not their email, as in Cognito, where an
+//!   alias is claimed at confirmation (and an unverified new email at verification)
 //!
 //! Names are keyed in the pool's canonical spelling (`crate::identity`): usernames NFC and case
 //! folded unless the pool sets `username_case_sensitive`, emails always NFC and case folded.
@@ -24,13 +26,16 @@ use crate::{
     config::Pool,
     error::{ApiError, Error, StoreError},
     identity::{key_component, CaseRule, UserId, HASHED_PREFIX},
-    local::password::PasswordHash,
+    local::{password::PasswordHash, srp::Verifier},
     ports::Store,
+    signing::SigningKeys,
 };
 
 /// A user's account state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UserStatus {
+    /// Signed up and not yet confirmed (ConfirmSignUp or AdminConfirmSignUp).
+    Unconfirmed,
     /// Created with a temporary password; must choose a new one at first sign-in.
     ForceChangePassword,
     /// Has a permanent password.
@@ -41,6 +46,7 @@ impl UserStatus {
     /// Cognito's name for the state.
     pub fn as_str(self) -> &'static str {
         match self {
+            UserStatus::Unconfirmed => "UNCONFIRMED",
             UserStatus::ForceChangePassword => "FORCE_CHANGE_PASSWORD",
             UserStatus::Confirmed => "CONFIRMED",
         }
@@ -48,6 +54,7 @@ impl UserStatus {
 
     fn parse(text: &str) -> Option<Self> {
         match text {
+            "UNCONFIRMED" => Some(UserStatus::Unconfirmed),
             "FORCE_CHANGE_PASSWORD" => Some(UserStatus::ForceChangePassword),
             "CONFIRMED" => Some(UserStatus::Confirmed),
             _ => None,
@@ -70,6 +77,9 @@ pub struct User {
     pub enabled: bool,
     /// The password hash.
     pub password: Option<PasswordHash>,
+    /// The SRP salt and verifier for the same password, sealed (`local::srp`, "The verifier at
+    /// rest"); `None` for a password set before SRP sign-in existed.
+    pub srp_verifier: Option<String>,
     /// When created, ms.
     pub created_ms: u64,
     /// When last changed, ms.
@@ -86,8 +96,39 @@ impl User {
     }
 
     /// The email alias, if the user has one.
-    fn email(&self) -> Option<&str> {
+    pub fn email(&self) -> Option<&str> {
         self.attribute("email")
+    }
+
+    /// Sets or replaces an attribute, keeping its place in the order.
+    pub fn set_attribute(&mut self, name: &str, value: &str) {
+        match self.attributes.iter_mut().find(|(n, _)| n == name) {
+            Some((_, v)) => *v = value.to_owned(),
+            None => self.attributes.push((name.to_owned(), value.to_owned())),
+        }
+    }
+
+    /// Removes an attribute.
+    pub fn remove_attribute(&mut self, name: &str) {
+        self.attributes.retain(|(n, _)| n != name);
+    }
+
+    /// Sets the password: the PBKDF2 hash with `iterations`, and beside it the SRP verifier,
+    /// sealed with the current signing key. Every path that sets a password comes here, so SRP
+    /// sign-in works for every password. The verifier is bound to the user's `sub` (the
+    /// immutable id SRP sign-in answers as USER_ID_FOR_SRP).
+    pub fn set_password(
+        &mut self,
+        pool_id: &str,
+        keys: &SigningKeys,
+        password: &str,
+        iterations: u32,
+    ) -> Result<(), Error> {
+        let hash = PasswordHash::new(password, iterations).map_err(Error::Internal)?;
+        let verifier = Verifier::generate(pool_id, &self.sub, password)?.seal(keys)?;
+        self.password = Some(hash);
+        self.srp_verifier = Some(verifier);
+        Ok(())
     }
 
     /// `UserAttributes` as Cognito answers it: `sub` first.
@@ -130,6 +171,7 @@ impl User {
             "status": self.status.as_str(),
             "enabled": self.enabled,
             "password": self.password.as_ref().map(PasswordHash::encode),
+            "srp": self.srp_verifier,
             "created": self.created_ms,
             "modified": self.modified_ms,
         })
@@ -166,6 +208,11 @@ impl User {
             Some(Value::String(text)) => Some(PasswordHash::decode(text).ok_or_else(corrupt)?),
             Some(_) => return Err(corrupt()),
         };
+        let srp_verifier = match record.get("srp") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) => Some(text.clone()),
+            Some(_) => return Err(corrupt()),
+        };
         Ok(Self {
             sub: string("sub").ok_or_else(corrupt)?,
             username: string("username").ok_or_else(corrupt)?,
@@ -179,6 +226,7 @@ impl User {
                 .and_then(Value::as_bool)
                 .ok_or_else(corrupt)?,
             password,
+            srp_verifier,
             created_ms: record.get("created").and_then(Value::as_u64).unwrap_or(0),
             modified_ms: record.get("modified").and_then(Value::as_u64).unwrap_or(0),
         })
@@ -292,9 +340,16 @@ impl<'a> Directory<'a> {
         }
     }
 
-    /// Creates `user`, refusing a username or email already taken.
+    /// Creates `user`, refusing a username or email already taken. An unconfirmed user, or one
+    /// whose email is marked unverified (SignUp), claims the username only; the email is claimed
+    /// once verified ([`Self::claim_verified_email`]).
     pub async fn create(&self, user: &User) -> Result<(), Error> {
-        let index = self.user_index_keys(user);
+        let mut index = self.user_index_keys(user);
+        let claims_email = user.status != UserStatus::Unconfirmed
+            && user.attribute("email_verified") != Some("false");
+        if !claims_email {
+            index.retain(|(_, what)| *what != "email");
+        }
         let keys: Vec<String> = index.iter().map(|(k, _)| k.clone()).collect();
         let taken = self.store.get_many(&keys, None).await?;
         for ((_, what), sub) in index.iter().zip(taken) {
@@ -316,6 +371,7 @@ impl<'a> Directory<'a> {
             .take(1)
             .chain(
                 user.email()
+                    .filter(|_| claims_email)
                     .map(|email| self.index_keys("email", email).into_iter().take(1))
                     .into_iter()
                     .flatten(),
@@ -325,6 +381,42 @@ impl<'a> Directory<'a> {
                 // Roll back: the record alone is unreachable, but remove it too.
                 let _ = self.store.delete(&self.record_key(&user.sub)).await;
                 return Err(err.into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes `user`'s email an alias that signs in, once it is verified (`email_verified` is
+    /// `true`; otherwise nothing happens): refused with AliasExistsException when another
+    /// existing user holds it (an index left by a deleted user is free again).
+    pub async fn claim_verified_email(&self, user: &User) -> Result<(), Error> {
+        let Some(email) = user.email() else {
+            return Ok(());
+        };
+        if user.attribute("email_verified") != Some("true") {
+            return Ok(());
+        }
+        let keys = self.index_keys("email", email);
+        let taken = self.store.get_many(&keys, None).await?;
+        for sub in taken.into_iter().flatten() {
+            if sub != user.sub && self.find_by_sub(&sub).await?.is_some() {
+                return Err(ApiError::AliasExists.into());
+            }
+        }
+        if let Some(key) = keys.first() {
+            self.store.put(key, &user.sub, None).await?;
+        }
+        Ok(())
+    }
+
+    /// Stops `email` signing in as `user` (an email changed and not yet verified): the index
+    /// is deleted where it points at this user.
+    pub async fn release_email(&self, user: &User, email: &str) -> Result<(), Error> {
+        let keys = self.index_keys("email", email);
+        let held = self.store.get_many(&keys, None).await?;
+        for (key, sub) in keys.iter().zip(held) {
+            if sub.as_deref() == Some(user.sub.as_str()) {
+                self.store.delete(key).await?;
             }
         }
         Ok(())
@@ -340,11 +432,28 @@ impl<'a> Directory<'a> {
             .map_err(Error::from)
     }
 
-    /// Deletes the user: the record first, then the indexes (best effort, see the module doc).
+    /// Deletes the user: the record first, then the indexes that point at them (best effort,
+    /// see the module doc). An index held by someone else (an email an unconfirmed user also
+    /// gave) is left alone.
     pub async fn delete(&self, user: &User, log: &dyn Fn(&str)) -> Result<(), Error> {
         self.store.delete(&self.record_key(&user.sub)).await?;
-        for (key, what) in self.user_index_keys(user) {
-            if let Err(err) = self.store.delete(&key).await {
+        let index = self.user_index_keys(user);
+        let keys: Vec<String> = index.iter().map(|(k, _)| k.clone()).collect();
+        let held = match self.store.get_many(&keys, None).await {
+            Ok(held) => held,
+            Err(err) => {
+                log(&format!(
+                    "user {} deleted; its indexes were left (unreadable): {err}",
+                    user.sub
+                ));
+                return Ok(());
+            }
+        };
+        for ((key, what), sub) in index.iter().zip(held) {
+            if sub.as_deref() != Some(user.sub.as_str()) {
+                continue;
+            }
+            if let Err(err) = self.store.delete(key).await {
                 // The key holds the name or email: log only what it indexes.
                 log(&format!(
                     "user {} deleted; a stale {what} index was left: {err}",
@@ -382,6 +491,7 @@ mod tests {
             status: UserStatus::Confirmed,
             enabled: true,
             password: Some(PasswordHash::new("Correct-Horse-1", 1_000).unwrap()),
+            srp_verifier: None,
             created_ms: 1,
             modified_ms: 1,
         }

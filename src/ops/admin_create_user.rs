@@ -6,11 +6,13 @@
 
 use serde_json::{json, Value};
 
-use super::{validated, Ctx, Input};
+use super::{
+    account::{set_password, user_attributes, Writer},
+    validated, Ctx, Input,
+};
 use crate::{
     error::{ApiError, Error},
     local::{
-        password::{check_policy, PasswordHash},
         tokens::uuid_v4,
         users::{User, UserStatus},
     },
@@ -19,30 +21,6 @@ use crate::{
         USER_POOL_ID,
     },
 };
-
-/// Standard attributes a local pool accepts (OpenID Connect's, as Cognito's default schema),
-/// besides `custom:` ones.
-const STANDARD_ATTRIBUTES: [&str; 19] = [
-    "address",
-    "birthdate",
-    "email",
-    "email_verified",
-    "family_name",
-    "gender",
-    "given_name",
-    "locale",
-    "middle_name",
-    "name",
-    "nickname",
-    "phone_number",
-    "phone_number_verified",
-    "picture",
-    "preferred_username",
-    "profile",
-    "updated_at",
-    "website",
-    "zoneinfo",
-];
 
 pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
     let pool_id = input.string("UserPoolId")?;
@@ -84,47 +62,25 @@ pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
         return Ok(json!({"User": user.to_cognito("Attributes")}));
     }
 
-    let mut pairs: Vec<(String, String)> = Vec::new();
-    for (name, value) in attributes.unwrap_or_default() {
-        let (name, value) = (name.unwrap_or_default(), value.unwrap_or_default());
-        if name == "sub" {
-            return Err(ApiError::InvalidParameter(
-                "Cannot modify the non-mutable attribute sub".into(),
-            )
-            .into());
-        }
-        if !STANDARD_ATTRIBUTES.contains(&name) && !name.starts_with("custom:") {
-            return Err(ApiError::InvalidParameter(format!(
-                "Attributes did not conform to the schema: {name}: Attribute does not exist in the schema."
-            ))
-            .into());
-        }
-        if name == "email" && !value.contains('@') {
-            return Err(ApiError::InvalidParameter("Invalid email address format.".into()).into());
-        }
-        pairs.retain(|(n, _)| n != name);
-        pairs.push((name.to_owned(), value.to_owned()));
-    }
+    let pairs = user_attributes(attributes.unwrap_or_default(), Writer::Admin)?;
 
     let password = match temporary {
-        Some(given) => {
-            check_policy(given).map_err(ApiError::InvalidPassword)?;
-            given.to_owned()
-        }
+        Some(given) => given.to_owned(),
         None => generated_password()?,
     };
-    let iterations = pool.password_iterations();
     let now = ctx.io.now_ms;
-    let user = User {
+    let mut user = User {
         sub: uuid_v4()?,
         username: username.to_owned(),
         attributes: pairs,
         status: UserStatus::ForceChangePassword,
         enabled: true,
-        password: Some(PasswordHash::new(&password, iterations).map_err(Error::Internal)?),
+        password: None,
+        srp_verifier: None,
         created_ms: now,
         modified_ms: now,
     };
+    set_password(ctx, pool, &mut user, &password)?;
     directory.create(&user).await?;
     Ok(json!({"User": user.to_cognito("Attributes")}))
 }

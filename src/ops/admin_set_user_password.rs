@@ -1,14 +1,16 @@
-//! AdminSetUserPassword: sets a local user's password, permanent or temporary (SigV4).
+//! AdminSetUserPassword: sets a local user's password, permanent or temporary (SigV4), with its
+//! SRP verifier. Ends the user's sessions only where the pool sets
+//! `sign_out_on_password_change` (Cognito ends none).
 
 use serde_json::Value;
 
-use super::{empty, validated, Ctx, Input};
+use super::{
+    account::{after_password_change, set_password},
+    empty, validated, Ctx, Input,
+};
 use crate::{
-    error::{ApiError, Error},
-    local::{
-        password::{check_policy, PasswordHash},
-        users::UserStatus,
-    },
+    error::Error,
+    local::users::UserStatus,
     validate::{Violations, PASSWORD, USERNAME, USER_POOL_ID},
 };
 
@@ -31,14 +33,20 @@ pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
     ctx.require_permission(pool_id)?;
     let pool = ctx.pool(pool_id)?;
     let mut user = ctx.user(pool, username).await?;
-    check_policy(password).map_err(ApiError::InvalidPassword)?;
-    let iterations = pool.password_iterations();
-    user.password = Some(PasswordHash::new(password, iterations).map_err(Error::Internal)?);
+    set_password(ctx, pool, &mut user, password)?;
+    let was_unconfirmed = user.status == UserStatus::Unconfirmed;
     user.status = if permanent {
         UserStatus::Confirmed
     } else {
         UserStatus::ForceChangePassword
     };
-    ctx.directory(pool)?.save(&user).await?;
+    let directory = ctx.directory(pool)?;
+    directory.save(&user).await?;
+    if was_unconfirmed {
+        // Setting a password confirms a signed-up user, as in Cognito: a verified email
+        // becomes an alias now.
+        directory.claim_verified_email(&user).await?;
+    }
+    after_password_change(ctx, pool, &user, ctx.caller_name()).await?;
     Ok(empty())
 }

@@ -13,9 +13,17 @@
 //! operation names its pool through [`admin_target`] or [`Ctx::require_permission`]; an
 //! access-token operation gets its caller from [`signed_in_caller`], a `NotRevoked` that only
 //! the token and revocation checks can make.
+//!
+//! What several operations share lives beside them, not in the table: `signin` (clients,
+//! SECRET_HASH, password sign-in, what follows a proof, sessions and tokens), `srp_flow` (the
+//! SRP exchange's I/O), `refresh` (both refreshes, rotation) and `account` (setting a password
+//! with its verifier, the signed-in user, codes and where they go, ending sessions).
 
+mod account;
 mod input;
+mod refresh;
 mod signin;
+mod srp_flow;
 
 use serde_json::{Map, Value};
 
@@ -103,10 +111,32 @@ operations! {
     GetUser => get_user, Auth::AccessToken;
     /// Revokes one session by its refresh token.
     RevokeToken => revoke_token, Auth::AppClient;
-    /// Signs in (local pools).
+    /// Signs in: SRP, password, choice-based; refreshes (local pools).
     InitiateAuth => initiate_auth, Auth::AppClient;
-    /// Answers a sign-in challenge (local pools).
+    /// Answers a sign-in challenge: SRP's proof, a choice, a new password (local pools).
     RespondToAuthChallenge => respond_to_auth_challenge, Auth::AppClient;
+    /// Refreshes a session, rotating the refresh token where the client asks (local pools).
+    GetTokensFromRefreshToken => get_tokens_from_refresh_token, Auth::AppClient;
+    /// Registers a user, unconfirmed unless the pool confirms at once (local pools).
+    SignUp => sign_up, Auth::AppClient;
+    /// Confirms a signed-up user with their code (local pools).
+    ConfirmSignUp => confirm_sign_up, Auth::AppClient;
+    /// Issues a new sign-up code (local pools).
+    ResendConfirmationCode => resend_confirmation_code, Auth::AppClient;
+    /// Issues a password-reset code (local pools).
+    ForgotPassword => forgot_password, Auth::AppClient;
+    /// Sets a new password with a reset code (local pools).
+    ConfirmForgotPassword => confirm_forgot_password, Auth::AppClient;
+    /// The caller changes their password (local pools).
+    ChangePassword => change_password, Auth::AccessToken;
+    /// The caller changes their attributes (local pools).
+    UpdateUserAttributes => update_user_attributes, Auth::AccessToken;
+    /// Issues a code to verify the caller's email (local pools).
+    GetUserAttributeVerificationCode => get_user_attribute_verification_code, Auth::AccessToken;
+    /// Verifies the caller's email with its code (local pools).
+    VerifyUserAttribute => verify_user_attribute, Auth::AccessToken;
+    /// The caller deletes themself; their tokens are revoked (local pools).
+    DeleteUser => delete_user, Auth::AccessToken;
     /// Creates a user (local pools).
     AdminCreateUser => admin_create_user, Auth::SigV4 { action: "cognito-idp:AdminCreateUser" };
     /// Sets a user's password (local pools).
@@ -120,6 +150,13 @@ operations! {
     AdminEnableUser => admin_enable_user, Auth::SigV4 { action: "cognito-idp:AdminEnableUser" };
     /// Deletes a user and revokes their tokens (local pools).
     AdminDeleteUser => admin_delete_user, Auth::SigV4 { action: "cognito-idp:AdminDeleteUser" };
+    /// Confirms a signed-up user without a code (local pools).
+    AdminConfirmSignUp => admin_confirm_sign_up,
+        Auth::SigV4 { action: "cognito-idp:AdminConfirmSignUp" };
+    /// Reads the codes waiting for a user: where a local pool's codes go instead of mail. Not a
+    /// Cognito operation (local pools only).
+    AdminGetConfirmationCodes => admin_get_confirmation_codes,
+        Auth::SigV4 { action: "cognito-idp:AdminGetConfirmationCodes" };
 }
 
 impl Operation {
@@ -159,7 +196,7 @@ pub struct Ctx<'a> {
     pub caller: Caller<'a>,
     /// When the revocations this call writes are enforced everywhere (the answer's
     /// `x-edge-revoke-enforced-by`).
-    pub receipt: Receipt,
+    pub receipt: &'a Receipt,
 }
 
 impl Ctx<'_> {
@@ -168,26 +205,10 @@ impl Ctx<'_> {
     /// `pool_id`'s (a regional endpoint answers for its own region only); an admin whose IAM
     /// policy excludes the action on `pool_id`. Like IAM, before the pool is looked up.
     pub fn require_permission(&self, pool_id: &str) -> Result<(), Error> {
-        match (self.operation.auth(), self.caller) {
-            (Auth::SigV4 { .. }, Caller::Anonymous) => {
-                Err(SigV4Error::MissingAuthenticationToken.into())
-            }
-            (Auth::SigV4 { .. }, Caller::Admin { region, .. }) if region != region_of(pool_id) => {
-                Err(SigV4Error::WrongRegion {
-                    region: region.to_owned(),
-                }
-                .into())
-            }
-            (Auth::SigV4 { action }, Caller::Admin { credential, .. }) => {
-                if iam::permits(credential, action, pool_id) {
-                    Ok(())
-                } else {
-                    Err(ApiError::AccessDenied(iam::denial(credential, action, pool_id)).into())
-                }
-            }
-            (Auth::SigV4 { .. }, Caller::Trusted) => Ok(()),
+        match self.operation.auth() {
+            Auth::SigV4 { action } => permit_signed(self.caller, action, pool_id),
             // The token or client in the body is the credential; the operation checks it.
-            (Auth::AccessToken | Auth::AppClient, _) => Ok(()),
+            Auth::AccessToken | Auth::AppClient => Ok(()),
         }
     }
 
@@ -200,10 +221,8 @@ impl Ctx<'_> {
 
     /// The revocation list; its writes note this call's receipt.
     pub fn revocations(&self) -> Revocations<'_> {
-        Revocations {
-            receipt: Some(&self.receipt),
-            ..self.services.revocations(self.config, self.io)
-        }
+        self.services
+            .revocations_noting(self.config, self.io, self.receipt)
     }
 
     /// The user directory of a local pool.
@@ -238,6 +257,30 @@ impl Ctx<'_> {
             .find(username)
             .await?
             .ok_or_else(|| ApiError::UserNotFound.into())
+    }
+}
+
+/// Refuses `caller` the IAM `action` on `pool_id` as [`Ctx::require_permission`] does for a
+/// SigV4 operation (also for the Cognito operations the proxy forwards without a file here):
+/// an unsigned caller; a signature scoped to another region than the pool's; an IAM policy that
+/// excludes the action on the pool. A trusted caller passes.
+pub fn permit_signed(caller: Caller<'_>, action: &str, pool_id: &str) -> Result<(), Error> {
+    match caller {
+        Caller::Anonymous => Err(SigV4Error::MissingAuthenticationToken.into()),
+        Caller::Admin { region, .. } if region != region_of(pool_id) => {
+            Err(SigV4Error::WrongRegion {
+                region: region.to_owned(),
+            }
+            .into())
+        }
+        Caller::Admin { credential, .. } => {
+            if iam::permits(credential, action, pool_id) {
+                Ok(())
+            } else {
+                Err(ApiError::AccessDenied(iam::denial(credential, action, pool_id)).into())
+            }
+        }
+        Caller::Trusted => Ok(()),
     }
 }
 
@@ -342,7 +385,7 @@ mod tests {
                     config: &config,
                     io: &io,
                     caller,
-                    receipt: Receipt::new(),
+                    receipt: &Receipt::new(),
                 };
                 let refused = matches!(
                     ctx.require_permission("us-east-1_A1"),

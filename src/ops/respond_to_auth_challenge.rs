@@ -1,27 +1,27 @@
-//! RespondToAuthChallenge: answers NEW_PASSWORD_REQUIRED with a permanent password (local pools).
+//! RespondToAuthChallenge for local pools: PASSWORD_VERIFIER (SRP's proof), SELECT_CHALLENGE
+//! (`USER_AUTH`'s choice of PASSWORD or PASSWORD_SRP) and NEW_PASSWORD_REQUIRED (a permanent
+//! password in place of a temporary one). Other challenges are never issued here and are refused
+//! with the ones that are.
 
 use serde_json::Value;
 
 use super::{
-    signin::{authentication_result, check_secret_hash, find_client, new_session, signing_keys},
-    validated, Ctx, Input,
+    account::set_password,
+    signin::{
+        authentication_result, check_secret_hash, find_client, missing, new_session,
+        open_challenge_session, param, password_sign_in, signing_keys,
+    },
+    srp_flow, validated, Ctx, Input,
 };
 use crate::{
+    config::{Client, Pool},
     error::{ApiError, Error},
     identity::{CaseRule, UserId},
-    local::{
-        password::{check_policy, PasswordHash},
-        seal::{self, Purpose},
-        users::UserStatus,
-    },
+    local::users::UserStatus,
     validate::{
         Violations, CHALLENGE_NAME, CHALLENGE_RESPONSES, CLIENT_ID, CLIENT_METADATA, SESSION,
     },
 };
-
-fn missing(name: &str) -> Error {
-    ApiError::InvalidParameter(format!("Missing required parameter {name}")).into()
-}
 
 pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
     let client_id = input.string("ClientId")?;
@@ -29,6 +29,8 @@ pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
     let session_token = input.string("Session")?;
     let responses = input.string_map("ChallengeResponses")?;
     let metadata = input.string_map("ClientMetadata")?;
+    input.object("AnalyticsMetadata")?;
+    input.object("UserContextData")?;
     validated(
         Violations::new()
             .string("clientId", client_id, &CLIENT_ID, true)
@@ -43,40 +45,81 @@ pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
             .map("clientMetadata", metadata, &CLIENT_METADATA, false),
     )?;
     let (pool, client) = find_client(ctx, client_id.unwrap_or_default())?;
-    let keys = signing_keys(ctx, pool)?;
-    if challenge != Some("NEW_PASSWORD_REQUIRED") {
-        return Err(ApiError::InvalidParameter(format!(
-            "{} is not a challenge this pool issues",
-            challenge.unwrap_or_default()
+    signing_keys(ctx, pool)?;
+    let responses = responses.unwrap_or_default();
+    match challenge.unwrap_or_default() {
+        // Both libraries echo a Session if one came with the challenge; none does, and any sent
+        // is ignored: the state is in SECRET_BLOCK.
+        "PASSWORD_VERIFIER" => srp_flow::verify(ctx, pool, client, &responses).await,
+        "SELECT_CHALLENGE" => select_challenge(ctx, pool, client, session_token, &responses).await,
+        "NEW_PASSWORD_REQUIRED" => {
+            new_password(ctx, pool, client, session_token, &responses).await
+        }
+        other => Err(ApiError::InvalidParameter(format!(
+            "{other} is not a challenge this pool issues: local pools issue PASSWORD_VERIFIER, \
+             SELECT_CHALLENGE and NEW_PASSWORD_REQUIRED."
         ))
+        .into()),
+    }
+}
+
+/// `USER_AUTH`'s SELECT_CHALLENGE answered: `ANSWER` PASSWORD (with `PASSWORD`) signs in as
+/// USER_PASSWORD_AUTH does; PASSWORD_SRP (with `SRP_A`) answers the PASSWORD_VERIFIER challenge
+/// as USER_SRP_AUTH does. The user is the one InitiateAuth named.
+async fn select_challenge(
+    ctx: &Ctx<'_>,
+    pool: &Pool,
+    client: &Client,
+    session: Option<&str>,
+    responses: &[(&str, &str)],
+) -> Result<Value, Error> {
+    let opened = open_challenge_session(ctx, pool, client, "select", session)?;
+    let username = opened
+        .get("username")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let given = param(responses, "USERNAME").ok_or_else(|| missing("USERNAME"))?;
+    if pool.user_id(given) != pool.user_id(username) {
+        return Err(ApiError::NotAuthorized(
+            "Invalid session for the user, session is expired.".into(),
+        )
         .into());
     }
-    let responses = responses.unwrap_or_default();
-    let response = |name: &str| responses.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
+    check_secret_hash(client, &[given], param(responses, "SECRET_HASH"))?;
+    match param(responses, "ANSWER") {
+        Some("PASSWORD") => {
+            let password = param(responses, "PASSWORD").ok_or_else(|| missing("PASSWORD"))?;
+            password_sign_in(ctx, pool, client, username, password).await
+        }
+        Some("PASSWORD_SRP") => {
+            srp_flow::start(ctx, pool, client, username, param(responses, "SRP_A")).await
+        }
+        Some(other) => Err(ApiError::InvalidParameter(format!(
+            "{} is not an available challenge: choose PASSWORD or PASSWORD_SRP.",
+            other.chars().take(32).collect::<String>()
+        ))
+        .into()),
+        None => Err(missing("ANSWER")),
+    }
+}
+
+/// NEW_PASSWORD_REQUIRED answered with a permanent password.
+async fn new_password(
+    ctx: &Ctx<'_>,
+    pool: &Pool,
+    client: &Client,
+    session: Option<&str>,
+    responses: &[(&str, &str)],
+) -> Result<Value, Error> {
     let expired =
         || ApiError::NotAuthorized("Invalid session for the user, session is expired.".into());
-    let opened = session_token
-        .and_then(|token| seal::open(keys, Purpose::Session, token))
-        .ok_or_else(expired)?;
-    let field = |name: &str| opened.get(name).and_then(Value::as_str);
-    let fresh = opened
-        .get("exp")
-        .and_then(Value::as_u64)
-        .is_some_and(|exp| exp * 1000 > ctx.io.now_ms);
-    if field("pool") != Some(pool.id.as_str())
-        || field("client_id") != Some(client.id.as_str())
-        || !fresh
-    {
-        return Err(expired().into());
-    }
-    let username = response("USERNAME").ok_or_else(|| missing("USERNAME"))?;
-    let new_password = response("NEW_PASSWORD").ok_or_else(|| missing("NEW_PASSWORD"))?;
-    check_secret_hash(client, &[username], response("SECRET_HASH"))?;
+    let opened = open_challenge_session(ctx, pool, client, "new-password", session)?;
+    let username = param(responses, "USERNAME").ok_or_else(|| missing("USERNAME"))?;
+    let new_password = param(responses, "NEW_PASSWORD").ok_or_else(|| missing("NEW_PASSWORD"))?;
+    check_secret_hash(client, &[username], param(responses, "SECRET_HASH"))?;
     let directory = ctx.directory(pool)?;
-    let mut user = directory
-        .find_by_sub(field("sub").unwrap_or_default())
-        .await?
-        .ok_or_else(expired)?;
+    let sub = opened.get("sub").and_then(Value::as_str).unwrap_or_default();
+    let mut user = directory.find_by_sub(sub).await?.ok_or_else(expired)?;
     // The same spelling rule as every lookup (`crate::identity`).
     let given = pool.user_id(username);
     let named = [user.username.as_str(), user.sub.as_str()]
@@ -88,9 +131,7 @@ pub async fn run(input: Input<'_>, ctx: &Ctx<'_>) -> Result<Value, Error> {
     if !named || !user.enabled || user.status != UserStatus::ForceChangePassword {
         return Err(expired().into());
     }
-    check_policy(new_password).map_err(ApiError::InvalidPassword)?;
-    let iterations = pool.password_iterations();
-    user.password = Some(PasswordHash::new(new_password, iterations).map_err(Error::Internal)?);
+    set_password(ctx, pool, &mut user, new_password)?;
     user.status = UserStatus::Confirmed;
     directory.save(&user).await?;
     let session = new_session(ctx, pool, &user, client).await?;

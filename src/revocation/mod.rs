@@ -246,6 +246,10 @@ pub struct Revocations<'a> {
     pub log: &'a dyn Fn(&str),
 }
 
+/// The header of every answer that wrote a revocation: when every location refuses the
+/// revoked tokens, in ms since the epoch. The body stays Cognito's (or the upstream's).
+pub const ENFORCED_BY_HEADER: &str = "x-edge-revoke-enforced-by";
+
 /// When the revocations a request wrote are enforced in every location: the latest of its
 /// writes' promises. The operation's answer carries it (`x-edge-revoke-enforced-by`).
 #[derive(Debug, Default)]
@@ -463,7 +467,9 @@ impl Revocations<'_> {
                 request_id: actor.request_id.to_owned(),
             },
             by_time,
-            local_pool: pool.local.is_some(),
+            // The second-bump covers sign-ins moved past a sign-out made now; an event time in
+            // the past (a security event's) has none to cover.
+            local_pool: pool.local.is_some() && at_ms == self.now_ms,
             ttl_s: pool.revocation_ttl_s(),
         };
         let through_authority = match &self.authority {
@@ -918,6 +924,8 @@ mod tests {
         let mut pool = config().pool(POOL).unwrap().clone();
         pool.local = Some(crate::config::LocalPool {
             password_iterations: 1000,
+            auto_confirm_sign_up: false,
+            sign_out_on_password_change: false,
         });
         pool
     }
@@ -943,6 +951,38 @@ mod tests {
         run(revocations(&store, &cache, NOW_MS + 450).revoke_user(&pool, &id("u1"), &ACTOR))
             .unwrap();
         assert_eq!(store.counts().1, 2);
+    }
+
+    #[test]
+    fn an_event_time_in_the_future_counts_as_now_and_a_replayed_past_event_changes_nothing() {
+        let (store, cache) = (MemoryStore::new(), RevocationCache::new());
+        let pool = local_pool();
+        let at = |ms| {
+            run(revocations(&store, &cache, NOW_MS).revoke_user_at(&pool, &id("u1"), &ACTOR, ms))
+                .unwrap()
+                .revoked_at_ms
+        };
+        assert_eq!(at(NOW_MS + 3_600_000), NOW_MS);
+        let (store, cache) = (MemoryStore::new(), RevocationCache::new());
+        let past = |ms| {
+            run(revocations(&store, &cache, NOW_MS).revoke_user_at(&pool, &id("u1"), &ACTOR, ms))
+                .unwrap()
+                .revoked_at_ms
+        };
+        assert_eq!(past(NOW_MS - 65_000), NOW_MS - 65_000);
+        // The same event again, even in a local pool, is not moved to the next second.
+        assert_eq!(past(NOW_MS - 65_000), NOW_MS - 65_000);
+        assert_eq!(past(NOW_MS - 90_000), NOW_MS - 65_000, "never lowered");
+        assert_eq!(store.counts().1, 1);
+        // A sign-in after the event lives; one before it is revoked.
+        let after = auth(POOL, "u1", SECOND - 60, SECOND - 60, "o1");
+        let before = auth(POOL, "u1", SECOND - 70, SECOND - 70, "o2");
+        assert!(!is_revoked(run(
+            revocations(&store, &cache, NOW_MS).check(after)
+        )));
+        assert!(is_revoked(run(
+            revocations(&store, &cache, NOW_MS).check(before)
+        )));
     }
 
     #[test]
@@ -1355,23 +1395,38 @@ mod tests {
     }
 
     #[test]
-    fn a_sign_out_at_an_events_time_never_lowers_an_entry_and_a_future_time_counts_as_now() {
-        let (store, cache) = (MemoryStore::new(), RevocationCache::new());
+    fn an_event_time_sign_out_through_the_authority_keeps_its_time_and_never_lowers_a_later_one() {
         let pool = config().pool(POOL).unwrap().clone();
-        let list = revocations(&store, &cache, NOW_MS);
-        let entry = run(list.revoke_user_at(&pool, &id("u1"), &ACTOR, NOW_MS - 30_000)).unwrap();
-        assert_eq!(entry.revoked_at_ms, NOW_MS - 30_000);
-        // A token authenticated after the event lives; one before it is revoked.
-        let after = auth(POOL, "u1", SECOND - 10, SECOND - 10, "o1");
-        assert!(!is_revoked(run(list.check(after))));
-        let before = auth(POOL, "u1", SECOND - 40, SECOND - 40, "o2");
-        assert!(is_revoked(run(list.check(before))));
-        // An older event changes nothing.
-        let older = run(list.revoke_user_at(&pool, &id("u1"), &ACTOR, NOW_MS - 60_000)).unwrap();
-        assert_eq!(older.revoked_at_ms, NOW_MS - 30_000);
+        let fake = FakeAuthority::new(NOW_MS);
+        let (a_kv, a_cache, a_recent, a_share) = (
+            MemoryStore::new(),
+            RevocationCache::new(),
+            RecentSet::new(),
+            FakeShare::default(),
+        );
+        let a = with_authority(&a_kv, &a_cache, &a_recent, &fake, &a_share, NOW_MS);
+        let event = run(a.revoke_user_at(&pool, &id("u1"), &ACTOR, NOW_MS - 30_000)).unwrap();
+        assert_eq!(
+            event.revoked_at_ms,
+            NOW_MS - 30_000,
+            "the event's time, not now"
+        );
+        // Another location signs the user out now; an older event arriving at A afterwards
+        // (A's own cache still holds its first write) changes nothing at the authority.
+        let (b_kv, b_cache, b_recent, b_share) = (
+            MemoryStore::new(),
+            RevocationCache::new(),
+            RecentSet::new(),
+            FakeShare::default(),
+        );
+        let b = with_authority(&b_kv, &b_cache, &b_recent, &fake, &b_share, NOW_MS);
+        let now = run(b.revoke_user(&pool, &id("u1"), &ACTOR)).unwrap();
+        assert!(now.revoked_at_ms >= NOW_MS);
+        let older = run(a.revoke_user_at(&pool, &id("u1"), &ACTOR, NOW_MS - 10_000)).unwrap();
+        assert_eq!(older, now, "the authority keeps the later sign-out");
+        assert_eq!(fake.kv.counts().1, 2, "two KV writes: the event, then B's");
         // A time in the future is taken as now.
-        let future =
-            run(list.revoke_user_at(&pool, &id("u2"), &ACTOR, NOW_MS + 3_600_000)).unwrap();
-        assert_eq!(future.revoked_at_ms, NOW_MS);
+        let future = run(a.revoke_user_at(&pool, &id("u2"), &ACTOR, NOW_MS + 3_600_000)).unwrap();
+        assert!(future.revoked_at_ms <= NOW_MS + 1_000, "{future:?}");
     }
 }

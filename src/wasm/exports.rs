@@ -29,6 +29,7 @@ export interface EdgeRevokeEnv {
   POOLS: string | object[];
   ADMIN_CREDENTIALS?: string | object[];
   SIGNING_KEYS?: string | object;
+  UPSTREAM_CREDENTIALS?: string | { access_key_id: string; secret_access_key: string; session_token?: string };
   ALLOWED_ORIGINS?: string;
   PROTECTED_PREFIXES?: string;
   ORIGIN_URL?: string;
@@ -37,6 +38,7 @@ export interface EdgeRevokeEnv {
   FRESHNESS_S?: string | number;
   FEED_FAIL_CLOSED_AFTER_S?: string | number;
   DEV_MODE?: string | boolean;
+  SSF_TRANSMITTERS?: string | object[];
   /** The revocation authority (class `RevocationAuthority`); without it, KV alone. */
   REVOCATION_AUTHORITY?: { idFromName(name: string): unknown; get(id: any): { fetch(input: any, init?: any): Promise<Response> } };
   RATE_LIMITER?: { limit(options: { key: string }): Promise<{ success: boolean }> };

@@ -9,7 +9,7 @@ use super::bindings::{global_fetch, BodyStream, KvNamespace, RateLimitBinding};
 use crate::{
     error::StoreError,
     http::{CappedBody, TooLarge},
-    ports::{key_for_log, scrub_keys, Fetcher, LocalFuture, RateLimiter, Store},
+    ports::{key_for_log, scrub_keys, Fetcher, Inbound, LocalFuture, Outbound, RateLimiter, Store},
 };
 
 /// How long to wait before retrying a KV write refused for the per-key write rate, in ms.
@@ -271,6 +271,73 @@ impl Fetcher for Fetch {
             };
             let text = String::from_utf8(bytes).map_err(|_| "document is not UTF-8".to_owned())?;
             Ok((status, text))
+        })
+    }
+
+    fn post<'a>(
+        &'a self,
+        request: &'a Outbound,
+        max_bytes: usize,
+        timeout_ms: u32,
+    ) -> LocalFuture<'a, Result<Inbound, String>> {
+        Box::pin(async move {
+            let headers = web_sys::Headers::new().map_err(|e| describe(&e))?;
+            for (name, value) in &request.headers {
+                headers.append(name, value).map_err(|e| describe(&e))?;
+            }
+            let init = web_sys::RequestInit::new();
+            init.set_method("POST");
+            init.set_headers(&headers);
+            // Never followed: the configured upstream is the only place a call may go.
+            init.set_redirect(web_sys::RequestRedirect::Manual);
+            init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(timeout_ms)));
+            init.set_body(&Uint8Array::from(request.body.as_slice()).into());
+            let outbound = web_sys::Request::new_with_str_and_init(&request.url, &init)
+                .map_err(|e| describe(&e))?;
+            let promise = global_fetch(&outbound).map_err(|e| describe(&e))?;
+            let response: web_sys::Response = JsFuture::from(promise)
+                .await
+                .map_err(|e| describe(&e))?
+                .dyn_into()
+                .map_err(|_| "fetch did not answer a Response".to_owned())?;
+            let status = response.status();
+            let mut pairs = Vec::new();
+            if let Ok(Some(iter)) = js_sys::try_iter(&response.headers()) {
+                for entry in iter.flatten() {
+                    let entry = Array::from(&entry);
+                    if let (Some(name), Some(value)) =
+                        (entry.get(0).as_string(), entry.get(1).as_string())
+                    {
+                        pairs.push((name.to_ascii_lowercase(), value));
+                    }
+                }
+            }
+            let too_large = || format!("answer larger than {max_bytes} bytes");
+            let declared = response
+                .headers()
+                .get("content-length")
+                .ok()
+                .flatten()
+                .and_then(|v| v.trim().parse::<usize>().ok());
+            if declared.is_some_and(|len| len > max_bytes) {
+                if let Some(stream) = response.body() {
+                    let _ = stream.cancel();
+                }
+                return Err(too_large());
+            }
+            let body = match response.body() {
+                None => Vec::new(),
+                Some(stream) => match read_capped(&stream, max_bytes).await {
+                    Ok(bytes) => bytes,
+                    Err(ReadError::TooLarge) => return Err(too_large()),
+                    Err(ReadError::Failed(why)) => return Err(why),
+                },
+            };
+            Ok(Inbound {
+                status,
+                headers: pairs,
+                body,
+            })
         })
     }
 }

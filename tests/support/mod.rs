@@ -42,6 +42,7 @@ pub const PUBLIC: &str = "publicclient";
 pub const SECRET_CLIENT: &str = "secretclient";
 pub const CLIENT_SECRET: &str = "SecretClientSecret_0123456789";
 pub const NOREVOKE: &str = "norevoke";
+pub const ROTATING: &str = "rotatingclient";
 pub const LOCAL2_CLIENT: &str = "otherpoolclient";
 pub const EXT_CLIENT: &str = "extclient";
 pub const EXT_KID: &str = "ext-hs-1";
@@ -86,6 +87,7 @@ pub fn vars() -> Map<String, Value> {
                 {"id": PUBLIC},
                 {"id": SECRET_CLIENT, "secret": CLIENT_SECRET},
                 {"id": NOREVOKE, "token_revocation": false},
+                {"id": ROTATING, "refresh_token_rotation": {"retry_grace_period_s": 10}},
             ])),
             local(LOCAL2, LOCAL2_ISSUER, json!([{"id": LOCAL2_CLIENT}])),
             {"id": EXT, "algorithms": ["HS256"], "clients": [{"id": EXT_CLIENT}],
@@ -563,4 +565,210 @@ pub fn violation(value: Option<&str>, member: &str, constraint: &str) -> String 
 
 pub fn pattern(p: &str) -> String {
     format!("Member must satisfy regular expression pattern: {p}")
+}
+
+// ---------------------------------------------------------------------------------------
+// An SRP client, written from the reference's formulas (shared/reference/cognito-srp.md §3),
+// as amazon-cognito-identity-js and Amplify compute: independent of `local::srp`.
+
+pub mod srp_client {
+    use base64::{engine::general_purpose::STANDARD, Engine as _};
+    use crypto_bigint::{
+        modular::runtime_mod::{DynResidue, DynResidueParams},
+        Encoding, U1024, U2048, U256, U3072,
+    };
+    use hkdf::Hkdf;
+    use hmac::{Hmac, Mac};
+    use sha2::{Digest, Sha256};
+
+    const N_HEX: &str = concat!(
+        "ffffffffffffffffc90fdaa22168c234c4c6628b80dc1cd129024e088a67cc74020bbea63b139b22514a08798e3404dd",
+        "ef9519b3cd3a431b302b0a6df25f14374fe1356d6d51c245e485b576625e7ec6f44c42e9a637ed6b0bff5cb6f406b7ed",
+        "ee386bfb5a899fa5ae9f24117c4b1fe649286651ece45b3dc2007cb8a163bf0598da48361c55d39a69163fa8fd24cf5f",
+        "83655d23dca3ad961c62f356208552bb9ed529077096966d670c354e4abc9804f1746c08ca18217c32905e462e36ce3b",
+        "e39e772c180e86039b2783a2ec07a28fb5c55df06f4c52c9de2bcbf6955817183995497cea956ae515d2261898fa0510",
+        "15728e5a8aaac42dad33170d04507a33a85521abdf1cba64ecfb850458dbef0a8aea71575d060c7db3970f85a6e1e4c7",
+        "abf5ae8cdb0933d71e8c94e04a25619dcee3d2261ad2ee6bf12ffa06d98a0864d87602733ec86a64521f2b18177b200c",
+        "bbe117577a615d6c770988c0bad946e208e24fa074e5ab3143db5bfce0fd108e4b82d120a93ad2caffffffffffffffff",
+    );
+
+    type R = DynResidue<{ U3072::LIMBS }>;
+
+    fn residue(n: &U3072) -> R {
+        DynResidue::new(n, DynResidueParams::new(&U3072::from_be_hex(N_HEX)))
+    }
+
+    fn sha(parts: &[&[u8]]) -> [u8; 32] {
+        let mut h = Sha256::new();
+        for p in parts {
+            h.update(p);
+        }
+        h.finalize().into()
+    }
+
+    /// padHex: minimal big-endian bytes, a `00` in front when the top bit is set.
+    fn pad(be: &[u8]) -> Vec<u8> {
+        let first = be.iter().position(|b| *b != 0).unwrap_or(be.len());
+        let mut out = be[first..].to_vec();
+        if out.first().is_none_or(|b| *b >= 0x80) {
+            out.insert(0, 0);
+        }
+        out
+    }
+
+    fn int(hex_digits: &str) -> U3072 {
+        let padded = format!("{hex_digits:0>768}");
+        U3072::from_be_bytes(hex::decode(padded).unwrap().try_into().unwrap())
+    }
+
+    /// One client's side of one exchange.
+    pub struct Client {
+        a: U1024,
+        pub big_a: U3072,
+    }
+
+    impl Client {
+        /// A client with a random 1024-bit `a`, as the libraries draw it.
+        pub fn new() -> Self {
+            let mut bytes = [0u8; 128];
+            getrandom::getrandom(&mut bytes).unwrap();
+            let a = U1024::from_be_bytes(bytes);
+            let big_a = residue(&U3072::from_u8(2)).pow(&a).retrieve();
+            Self { a, big_a }
+        }
+
+        /// `SRP_A` as the libraries send it: `A.toString(16)`.
+        pub fn srp_a(&self) -> String {
+            let hex = hex::encode(self.big_a.to_be_bytes());
+            hex.trim_start_matches('0').to_owned()
+        }
+
+        /// The PASSWORD_CLAIM_SIGNATURE for a PASSWORD_VERIFIER challenge's parameters.
+        #[allow(clippy::too_many_arguments)]
+        pub fn signature(
+            &self,
+            pool_id: &str,
+            user_id_for_srp: &str,
+            password: &str,
+            salt_hex: &str,
+            srp_b: &str,
+            secret_block: &str,
+            timestamp: &str,
+        ) -> String {
+            let n_g = (U3072::from_be_hex(N_HEX), U3072::from_u8(2));
+            let k = U256::from_be_bytes(sha(&[
+                &pad(&n_g.0.to_be_bytes()),
+                &pad(&n_g.1.to_be_bytes()),
+            ]))
+            .resize::<{ U3072::LIMBS }>();
+            let pool_name = pool_id.split('_').nth(1).unwrap();
+            let salt = int(salt_hex).to_be_bytes();
+            let inner = sha(&[
+                pool_name.as_bytes(),
+                user_id_for_srp.as_bytes(),
+                b":",
+                password.as_bytes(),
+            ]);
+            let x = U256::from_be_bytes(sha(&[&pad(&salt), &inner]));
+            let big_b = int(srp_b);
+            let u = U256::from_be_bytes(sha(&[
+                &pad(&self.big_a.to_be_bytes()),
+                &pad(&big_b.to_be_bytes()),
+            ]));
+            let exponent = self.a.resize::<{ U2048::LIMBS }>().wrapping_add(
+                &u.resize::<{ U2048::LIMBS }>()
+                    .wrapping_mul(&x.resize::<{ U2048::LIMBS }>()),
+            );
+            let base = residue(&big_b) - residue(&k) * residue(&n_g.1).pow(&x);
+            let s = base.pow(&exponent).retrieve();
+            let mut key = [0u8; 16];
+            Hkdf::<Sha256>::new(Some(&pad(&u.to_be_bytes())), &pad(&s.to_be_bytes()))
+                .expand(b"Caldera Derived Key", &mut key)
+                .unwrap();
+            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key).unwrap();
+            mac.update(pool_name.as_bytes());
+            mac.update(user_id_for_srp.as_bytes());
+            mac.update(&STANDARD.decode(secret_block).unwrap());
+            mac.update(timestamp.as_bytes());
+            STANDARD.encode(mac.finalize().into_bytes())
+        }
+    }
+}
+
+impl World {
+    /// InitiateAuth USER_SRP_AUTH for `username`: the client and the answer.
+    pub fn srp_initiate(&self, client_id: &str, username: &str) -> (srp_client::Client, Reply) {
+        let client = srp_client::Client::new();
+        let mut params = json!({"USERNAME": username, "SRP_A": client.srp_a()});
+        if client_id == SECRET_CLIENT {
+            params["SECRET_HASH"] = Value::from(secret_hash(username, client_id));
+        }
+        let reply = self.call(
+            "InitiateAuth",
+            json!({"AuthFlow": "USER_SRP_AUTH", "ClientId": client_id, "AuthParameters": params}),
+        );
+        (client, reply)
+    }
+
+    /// The RespondToAuthChallenge PASSWORD_VERIFIER body a client sends for `challenge`
+    /// (InitiateAuth's answer) with `password`, at the server's clock.
+    pub fn srp_response(
+        &self,
+        pool: &str,
+        client_id: &str,
+        client: &srp_client::Client,
+        challenge: &Value,
+        password: &str,
+    ) -> Value {
+        let params = &challenge["ChallengeParameters"];
+        let id = str_of(&params["USER_ID_FOR_SRP"]);
+        let timestamp = edge_revoke::local::srp::format_timestamp(self.now());
+        let signature = client.signature(
+            pool,
+            &id,
+            password,
+            &str_of(&params["SALT"]),
+            &str_of(&params["SRP_B"]),
+            &str_of(&params["SECRET_BLOCK"]),
+            &timestamp,
+        );
+        let mut responses = json!({"USERNAME": id, "PASSWORD_CLAIM_SECRET_BLOCK": params["SECRET_BLOCK"],
+                                   "TIMESTAMP": timestamp, "PASSWORD_CLAIM_SIGNATURE": signature});
+        if client_id == SECRET_CLIENT {
+            responses["SECRET_HASH"] = Value::from(secret_hash(&id, client_id));
+        }
+        json!({"ChallengeName": "PASSWORD_VERIFIER", "ClientId": client_id,
+               "ChallengeResponses": responses})
+    }
+
+    /// USER_SRP_AUTH all the way: InitiateAuth, then the proof with `password`.
+    pub fn srp_sign_in(
+        &self,
+        pool: &str,
+        client_id: &str,
+        username: &str,
+        password: &str,
+    ) -> Reply {
+        let (client, challenge) = self.srp_initiate(client_id, username);
+        let challenge = challenge.ok();
+        let body = self.srp_response(pool, client_id, &client, &challenge, password);
+        self.call("RespondToAuthChallenge", body)
+    }
+
+    /// The codes waiting for `username` (AdminGetConfirmationCodes), by purpose.
+    pub fn code(&self, pool: &str, username: &str, purpose: &str) -> String {
+        let codes = self
+            .admin(
+                "AdminGetConfirmationCodes",
+                json!({"UserPoolId": pool, "Username": username}),
+            )
+            .ok();
+        codes["Codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["Purpose"] == purpose)
+            .map(|c| str_of(&c["Code"]))
+            .unwrap_or_else(|| panic!("no {purpose} code for {username}: {codes}"))
+    }
 }

@@ -39,13 +39,14 @@ export function varBindings(vars) {
  * in-memory KV. Options: `entry` (a module under ROOT importing src/entry.js; default the product's
  * own entry), `ratelimits` (binding name -> { simple: { limit, period } }), `assets` ({ directory,
  * binding }: static assets under ROOT, the Worker first, as wrangler.toml binds them), `host`/`port`,
+ * `kvPersist` (a directory: KV kept on disk there, so two Workers can share it),
  * `onLog({ level, message })` for the Worker's console (default: Miniflare's, to this process), and
  * `authority: true` for the revocation authority: the entry's RevocationAuthority class as a
  * SQLite-backed Durable Object bound as REVOCATION_AUTHORITY (wrangler.toml's binding and migration);
  * `modules`: more modules under ROOT that `entry` imports.
  */
 export async function startWorker(vars = {}, options = {}) {
-  const { entry = "src/entry.js", ratelimits = {}, assets, host, port, onLog, authority = false, modules = [] } = options;
+  const { entry = "src/entry.js", ratelimits = {}, assets, host, port, onLog, kvPersist, authority = false, modules = [] } = options;
   const limits = Object.entries(ratelimits).map(([name, { simple }], i) => [
     name,
     { type: "rate-limit", namespace: String(1001 + i), simple },
@@ -56,6 +57,7 @@ export async function startWorker(vars = {}, options = {}) {
     enableDevRegistry: false,
     logRequests: false,
     ...(onLog ? { handleStructuredLogs: onLog } : {}),
+    ...(kvPersist ? { resourcePersistencePath: kvPersist } : {}),
     workers: [
       {
         config: {

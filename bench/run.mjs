@@ -28,8 +28,8 @@ import {
   keyFor, pool, accessClaims, sign, bearer, signingKeys, now, AUTHORITY_EXPORTS, authorityBinding,
 } from "../tests/worker/support.mjs";
 import { runFreshness } from "../tests/freshness/harness.mjs";
-import { HEADLINE, freshnessTables, freshnessSeries } from "../tests/freshness/report.mjs";
-import { latencyChart, freshnessChart, quantile } from "./chart.mjs";
+import { HEADLINE, FRESHNESS_CHART, freshnessTables, freshnessChartSvg } from "../tests/freshness/report.mjs";
+import { latencyChart, quantile } from "./chart.mjs";
 
 const EXTERNAL = "us-east-1_Bench1";
 const LOCAL = "us-east-1_Bench2";
@@ -298,22 +298,7 @@ const CHARTS = [
       ],
     }),
   },
-  {
-    path: "docs/bench-freshness.svg",
-    svg: freshnessChart(freshnessSeries(freshness), {
-      title: "After a sign-out's answer: how long until each location refuses the token",
-      subtitle: [
-        `make bench: ${HEADLINE.locations} locations × ${HEADLINE.isolates} isolates in real workerd, KV lagging ${HEADLINE.lagMs / 1000} s behind the writer (a fake), FRESHNESS_S 2.`,
-        "The authority is killed after its sign-outs; then a separate run with KV alone. Log scale.",
-      ],
-      marks: [
-        { ms: 3000, label: "receipt: FRESHNESS_S + 1 s" },
-        { ms: 5000, label: "goal: 5 s" },
-        { ms: HEADLINE.lagMs, label: `KV's lag here: ${HEADLINE.lagMs / 1000} s` },
-        { ms: 95_000, label: "KV window (receipt): 95 s" },
-      ],
-    }),
-  },
+  { path: FRESHNESS_CHART, svg: freshnessChartSvg(freshness) },
 ];
 for (const chart of CHARTS) writeFileSync(`${ROOT}${chart.path}`, chart.svg);
 

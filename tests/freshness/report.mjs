@@ -1,6 +1,10 @@
 // The freshness harness's figures as Markdown tables and as the chart's series (make freshness,
 // make bench).
 import { quantile } from "./harness.mjs";
+import { freshnessChart } from "../../bench/chart.mjs";
+
+/** Where `make freshness` and `make bench` write the chart the README embeds. */
+export const FRESHNESS_CHART = "docs/bench-freshness.svg";
 
 /** The headline run: 3 locations × 2 isolates, KV lagging 60 s, the default settings. */
 export const HEADLINE = {
@@ -84,4 +88,22 @@ export function freshnessSeries(r) {
     { label: "authority killed (KV fallback)", color: "#d4731a", points: points(r.killed.latencies, authorityStart) },
     ...(r.kvAlone ? [{ label: "KV alone", color: "#777", points: points(r.kvAlone.latencies, start(r.kvAlone.latencies)) }] : []),
   ];
+}
+
+/** The chart of a headline run (SVG). */
+export function freshnessChartSvg(r) {
+  const o = r.options;
+  return freshnessChart(freshnessSeries(r), {
+    title: "After a sign-out's answer: how long until each location refuses the token",
+    subtitle: [
+      `${o.locations} locations × ${o.isolates} isolates in real workerd, KV lagging ${o.lagMs / 1000} s behind the writer (a fake), FRESHNESS_S 2.`,
+      "The authority is killed after its sign-outs; then a separate run with KV alone. Log scale.",
+    ],
+    marks: [
+      { ms: 3000, label: "receipt: FRESHNESS_S + 1 s" },
+      { ms: 5000, label: "goal: 5 s" },
+      { ms: o.lagMs, label: `KV's lag here: ${o.lagMs / 1000} s` },
+      { ms: 95_000, label: "KV window (receipt): 95 s" },
+    ],
+  });
 }

@@ -133,19 +133,22 @@ impl RevocationStore for KvRevocations<'_> {
 
 /// An entry as KV holds it.
 pub fn encode(entry: &Entry) -> String {
+    to_value(entry).to_string()
+}
+
+/// An entry as a JSON value: `{"revoked_at", "by", "reason", "request_id"}` (KV's text, and
+/// the revocation authority's wire).
+pub fn to_value(entry: &Entry) -> Value {
     json!({
         "revoked_at": entry.revoked_at_ms,
         "by": entry.by,
         "reason": entry.reason,
         "request_id": entry.request_id,
     })
-    .to_string()
 }
 
-/// The entry KV holds under `key`; the error names the key only as the log may show it.
-pub fn decode(key: &str, text: &str) -> Result<Entry, StoreError> {
-    let corrupt = || StoreError::Corrupt(format!("{}: not a revocation entry", key_for_log(key)));
-    let value = json::parse_object(text.as_bytes()).map_err(|_| corrupt())?;
+/// The entry in a JSON value as [`to_value`] writes it; `None` without a numeric `revoked_at`.
+pub fn from_value(value: &Value) -> Option<Entry> {
     let field = |name: &str| {
         value
             .get(name)
@@ -153,15 +156,19 @@ pub fn decode(key: &str, text: &str) -> Result<Entry, StoreError> {
             .unwrap_or_default()
             .to_owned()
     };
-    Ok(Entry {
-        revoked_at_ms: value
-            .get("revoked_at")
-            .and_then(Value::as_u64)
-            .ok_or_else(corrupt)?,
+    Some(Entry {
+        revoked_at_ms: value.get("revoked_at").and_then(Value::as_u64)?,
         by: field("by"),
         reason: field("reason"),
         request_id: field("request_id"),
     })
+}
+
+/// The entry KV holds under `key`; the error names the key only as the log may show it.
+pub fn decode(key: &str, text: &str) -> Result<Entry, StoreError> {
+    let corrupt = || StoreError::Corrupt(format!("{}: not a revocation entry", key_for_log(key)));
+    let value = json::parse_object(text.as_bytes()).map_err(|_| corrupt())?;
+    from_value(&Value::Object(value)).ok_or_else(corrupt)
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use crate::{
 const KV_RETRY_AFTER_MS: i32 = 1_100;
 
 /// Resolves after `ms` (a timer inside a request, which Workers allow).
-async fn sleep_ms(ms: i32) {
+pub async fn sleep_ms(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _reject| {
         let global = js_sys::global();
         if let Ok(set_timeout) = Reflect::get(&global, &JsValue::from_str("setTimeout")) {

@@ -27,7 +27,7 @@ use crate::{
     http::{Request, Response},
     ops::{Caller, Operation},
     proxy,
-    revocation::{authority::FeedState, Enforcement},
+    revocation::{authority::FeedState, Enforcement, Receipt, ENFORCED_BY_HEADER},
     services::Services,
     sigv4::{self, RequestParts},
     ssf::{
@@ -330,13 +330,21 @@ impl App {
     }
 
     /// `POST /ssf/events/<transmitter id>`.
+    /// A push whose events wrote a revocation answers with its receipt
+    /// (`x-edge-revoke-enforced-by`), as a Cognito sign-out does.
     async fn ssf_push(&self, config: &Config, request: &Request, io: &Io<'_>) -> Response {
         let transmitters = self.transmitters();
-        let revocations = self.services.revocations(config, io);
+        let receipt = Receipt::new();
+        let revocations = self.services.revocations_noting(config, io, &receipt);
         let id = ssf_push::transmitter_id(&request.path).unwrap_or_default();
-        self.receiver(config, &transmitters, &revocations, io)
+        let response = self
+            .receiver(config, &transmitters, &revocations, io)
             .push(id, &PushRequest::from_http(request))
-            .await
+            .await;
+        match receipt.enforced_by_ms() {
+            Some(ms) => response.with_header(ENFORCED_BY_HEADER, ms.to_string()),
+            None => response,
+        }
     }
 
     fn receiver<'r>(

@@ -41,7 +41,7 @@ use std::rc::Rc;
 
 use super::{
     feed::{FeedCopy, FeedPage, FeedQuery, RecentSet},
-    ledger::{Committed, RaiseRequest, RECENT_MARGIN_MS},
+    ledger::{Committed, RaiseRequest, RecentRows, Row, RECENT_MARGIN_MS},
     Raise,
 };
 use crate::{config::Config, error::StoreError, ports::LocalFuture};
@@ -436,6 +436,21 @@ impl Authority<'_> {
             return Err(format!("the authority answered {status}: {}", brief(&text)));
         }
         Committed::decode(&text).ok_or_else(|| "the authority's answer is unreadable".to_owned())
+    }
+
+    /// The authority's latest rows under `pool_id`'s keys, with their entries, the last
+    /// committed first (`GET /recent`).
+    pub async fn recent(&self, pool_id: &str, limit: usize) -> Result<Vec<Row>, String> {
+        let query = RecentRows::query(pool_id, limit)
+            .ok_or_else(|| "the pool id or limit cannot be asked for".to_owned())?;
+        let path = format!("/recent?{query}");
+        let (status, text) = self.ports.link.call("GET", &path, None).await?;
+        if status != 200 {
+            return Err(format!("the authority answered {status}: {}", brief(&text)));
+        }
+        RecentRows::decode(&text)
+            .map(|rows| rows.0)
+            .ok_or_else(|| "the authority's answer is unreadable".to_owned())
     }
 
     /// When every isolate with a fresh copy refuses what the authority committed at `at_ms`.

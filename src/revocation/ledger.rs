@@ -19,7 +19,9 @@
 //!
 //! # Wire
 //! `POST /raise` with a [`RaiseRequest`] answers a [`Committed`]; `GET /feed?…` with a
-//! [`FeedQuery`] answers a [`FeedPage`]. Errors answer a status ≥ 400 and `{"error": …}`.
+//! [`FeedQuery`] answers a [`FeedPage`]; `GET /recent?pool=<pool id>&limit=<n>` answers a pool's
+//! latest rows with their entries ([`RecentRows`], for the console's list of recent
+//! revocations). Errors answer a status ≥ 400 and `{"error": …}`.
 
 use core::{
     cell::RefCell,
@@ -31,7 +33,9 @@ use serde_json::json;
 
 use super::{
     feed::{FeedPage, FeedQuery, Recent},
-    kv, Decision, Entry, Raise,
+    kv,
+    listing::Kind,
+    Decision, Entry, Raise,
 };
 use crate::{config::KvTimings, error::StoreError, ports::Store};
 
@@ -40,6 +44,8 @@ use crate::{config::KvTimings, error::StoreError, ports::Store};
 pub const RECENT_MARGIN_MS: u64 = 60_000;
 /// Entries one feed page carries at most.
 pub const PAGE_LIMIT: usize = 2_000;
+/// Pages of the recent set `GET /recent` reads at most.
+pub const RECENT_MAX_PAGES: usize = 5;
 /// The longest window a reader may ask for, in ms (a day).
 pub const MAX_WINDOW_MS: u64 = 86_400_000;
 
@@ -156,6 +162,71 @@ impl Committed {
     }
 }
 
+/// What `GET /recent` answers: rows of the recent set with their entries, the last committed
+/// first. On the wire `{"rows": [{"key", "entry", "seq", "at_ms"}]}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecentRows(pub Vec<Row>);
+
+impl RecentRows {
+    /// The answer as JSON text.
+    pub fn encode(&self) -> String {
+        let rows: Vec<serde_json::Value> = self
+            .0
+            .iter()
+            .map(|row| {
+                json!({"key": row.key, "entry": kv::to_value(&row.entry), "seq": row.seq,
+                       "at_ms": row.at_ms})
+            })
+            .collect();
+        json!({ "rows": rows }).to_string()
+    }
+
+    /// An answer as [`RecentRows::encode`] writes it; `None` for anything else.
+    pub fn decode(text: &str) -> Option<Self> {
+        let value = crate::json::parse_value(text.as_bytes()).ok()?;
+        let rows = value
+            .get("rows")?
+            .as_array()?
+            .iter()
+            .map(|row| {
+                Some(Row {
+                    key: row.get("key")?.as_str()?.to_owned(),
+                    entry: kv::from_value(row.get("entry")?)?,
+                    seq: row.get("seq")?.as_u64()?,
+                    at_ms: row.get("at_ms")?.as_u64()?,
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Self(rows))
+    }
+
+    /// The query `pool=<pool id>&limit=<n>`: a pool id of letters, digits, `-` and `_` (as
+    /// every configured pool's is), and a limit from 1 to [`PAGE_LIMIT`].
+    pub fn query(pool_id: &str, limit: usize) -> Option<String> {
+        let plain = !pool_id.is_empty()
+            && pool_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        (plain && (1..=PAGE_LIMIT).contains(&limit))
+            .then(|| format!("pool={pool_id}&limit={limit}"))
+    }
+
+    /// Reads a query [`RecentRows::query`] writes.
+    pub fn parse_query(query: &str) -> Option<(String, usize)> {
+        let (mut pool, mut limit) = (None, None);
+        for pair in query.split('&') {
+            match pair.split_once('=')? {
+                ("pool", value) if pool.is_none() => pool = Some(value.to_owned()),
+                ("limit", value) if limit.is_none() => limit = value.parse::<usize>().ok(),
+                _ => return None,
+            }
+        }
+        let (pool, limit) = (pool?, limit?);
+        Self::query(&pool, limit)?;
+        Some((pool, limit))
+    }
+}
+
 /// Per-key locks: one write of a key at a time. Pure futures (no timers, no I/O): a waiter is
 /// woken when the holder's guard drops.
 #[derive(Default)]
@@ -263,6 +334,12 @@ impl Ledger<'_> {
                 Some(query) => self.feed(&query).map(|p| p.encode()),
                 None => return error(400, "not a feed query"),
             },
+            ("GET", "/recent") => match RecentRows::parse_query(query) {
+                Some((pool_id, limit)) => self
+                    .recent(&pool_id, limit)
+                    .map(|rows| RecentRows(rows).encode()),
+                None => return error(400, "not a recent query"),
+            },
             _ => return error(404, "no such route"),
         };
         match outcome {
@@ -339,6 +416,31 @@ impl Ledger<'_> {
             more,
             full,
         })
+    }
+
+    /// The rows of the recent set under `pool_id`'s keys (user and session entries), the last
+    /// committed first, at most `limit`.
+    pub fn recent(&self, pool_id: &str, limit: usize) -> Result<Vec<Row>, StoreError> {
+        let window_ms = self.window_ms(0)?;
+        self.table.prune((self.clock)().saturating_sub(window_ms))?;
+        let prefixes = [Kind::User.prefix(pool_id), Kind::Session.prefix(pool_id)];
+        let mut found: Vec<Row> = Vec::new();
+        let mut since = 0;
+        for _ in 0..RECENT_MAX_PAGES {
+            let rows = self.table.after(since, PAGE_LIMIT)?;
+            let more = rows.len() >= PAGE_LIMIT;
+            since = rows.last().map_or(since, |row| row.seq);
+            found.extend(
+                rows.into_iter()
+                    .filter(|row| prefixes.iter().any(|p| row.key.starts_with(p.as_str()))),
+            );
+            if !more {
+                break;
+            }
+        }
+        found.sort_by_key(|row| core::cmp::Reverse(row.seq));
+        found.truncate(limit);
+        Ok(found)
     }
 
     /// How long an entry stays in the recent set, in ms: the longest of this object's own KV
@@ -736,6 +838,69 @@ mod tests {
             })
             .unwrap();
         assert!(none.entries.is_empty() && none.head == 3 && !none.more);
+    }
+
+    #[test]
+    fn recent_answers_one_pools_rows_with_their_entries_last_committed_first() {
+        let table = FakeTable::default();
+        let kv = MemoryStore::new();
+        let locks = KeyLocks::new();
+        let t0 = 1_750_000_000_000u64;
+        let now = Cell::new(t0);
+        let clock = || now.get();
+        let ledger = Ledger {
+            table: &table,
+            kv: &kv,
+            locks: &locks,
+            clock: &clock,
+            timings: TIMINGS,
+            new_epoch: "epoch-1",
+        };
+        for (key, by) in [
+            ("rev/v1/u/us-east-1_P1/alice", "a"),
+            ("rev/v1/s/us-east-1_P1/o-1", "b"),
+            ("rev/v1/u/us-east-1_P2/alice", "other pool"),
+            (
+                "rev/v1/u/us-east-1_P10/carol",
+                "a pool whose id starts alike",
+            ),
+            ("rev/v1/u/us-east-1_P1/bob", "c"),
+        ] {
+            now.set(now.get() + 1_000);
+            let mut raise = request(now.get(), by);
+            raise.key = key.into();
+            run(ledger.raise(&raise)).unwrap();
+        }
+        let (status, text) = run(ledger.serve("GET", "/recent", "pool=us-east-1_P1&limit=2", b""));
+        assert_eq!(status, 200, "{text}");
+        let rows = RecentRows::decode(&text).unwrap().0;
+        let seen: Vec<(&str, &str)> = rows
+            .iter()
+            .map(|r| (r.key.as_str(), r.entry.by.as_str()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("rev/v1/u/us-east-1_P1/bob", "c"),
+                ("rev/v1/s/us-east-1_P1/o-1", "b")
+            ]
+        );
+        assert_eq!(ledger.recent("us-east-1_P1", 10).unwrap().len(), 3);
+        for query in [
+            "pool=us-east-1_P1",
+            "limit=2",
+            "pool=us-east-1_P1&limit=0",
+            "pool=us-east-1_P1&limit=2&limit=3",
+            "pool=../x&limit=2",
+            "pool=us-east-1_P1&limit=2&x=1",
+        ] {
+            assert_eq!(
+                run(ledger.serve("GET", "/recent", query, b"")).0,
+                400,
+                "{query}"
+            );
+        }
+        assert_eq!(RecentRows::decode("{\"rows\": [{\"key\": 1}]}"), None);
     }
 
     #[test]

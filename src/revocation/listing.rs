@@ -7,8 +7,13 @@
 //! latest to expire were written last), reads them in one bulk read, orders them by revocation
 //! time and keeps `limit`. When the pool has more keys than the scan reads, the answer says it
 //! is not complete.
+//!
+//! With a revocation authority bound, its recent set (the writes of the last few minutes, which
+//! KV may not serve everywhere yet, in the order it committed them) is laid over the store's
+//! list ([`RecentRevocations::with_newer`]): the console shows a revocation as soon as it is
+//! written, from any location.
 
-use super::Entry;
+use super::{ledger::Row, Entry};
 
 /// Keys of each kind (user, session) a KV listing reads at most: one page of KV `list`.
 pub const SCAN_KEYS: usize = 1000;
@@ -65,6 +70,28 @@ pub struct RecentRevocations {
 }
 
 impl RecentRevocations {
+    /// These entries with the authority's recent `rows` of `pool_id` over them: a row replaces
+    /// the listed entry of its key (the authority's is the one that stands), then latest first,
+    /// `limit` kept.
+    pub fn with_newer(self, pool_id: &str, rows: Vec<Row>, limit: usize) -> Self {
+        let mut entries = self.entries;
+        for row in rows {
+            let Some((kind, subject)) = [Kind::User, Kind::Session].iter().find_map(|kind| {
+                let subject = row.key.strip_prefix(kind.prefix(pool_id).as_str())?;
+                Some((*kind, subject.to_owned()))
+            }) else {
+                continue;
+            };
+            entries.retain(|listed| !(listed.kind == kind && listed.subject == subject));
+            entries.push(Listed {
+                kind,
+                subject,
+                entry: row.entry,
+            });
+        }
+        Self::latest_first(entries, limit, self.complete)
+    }
+
     /// Orders `entries` latest first (then by kind and subject, so the order is stable) and
     /// keeps `limit`.
     pub fn latest_first(mut entries: Vec<Listed>, limit: usize, complete: bool) -> Self {

@@ -426,10 +426,24 @@ impl Revocations<'_> {
             || entries[users..].iter().any(Option::is_some))
     }
 
-    /// The latest entries of `pool`, at most `limit`, latest first, read from the store (never
-    /// the isolate's cache), for an administrator.
+    /// The latest entries of `pool`, at most `limit`, latest first, for an administrator:
+    /// the store's (never the isolate's cache), and with an authority its recent set on top
+    /// (the writes KV may not serve everywhere yet, each as the authority holds it). An
+    /// authority that does not answer leaves the store's list, and the log says so.
     pub async fn recent(&self, pool: &Pool, limit: usize) -> Result<RecentRevocations, Error> {
-        Ok(self.store.recent(&pool.id, limit).await?)
+        let stored = self.store.recent(&pool.id, limit).await?;
+        let Some(authority) = &self.authority else {
+            return Ok(stored);
+        };
+        match authority.recent(&pool.id, limit).await {
+            Ok(rows) => Ok(stored.with_newer(&pool.id, rows, limit)),
+            Err(why) => {
+                (self.log)(&format!(
+                    "revocation authority unreachable for the recent list ({why}); listing KV alone"
+                ));
+                Ok(stored)
+            }
+        }
     }
 
     /// The last sign-out of a user, if any (read through the caches).
@@ -1298,6 +1312,52 @@ mod tests {
             receipt: None,
             log: &no_log,
         }
+    }
+
+    #[test]
+    fn the_recent_list_shows_a_write_through_the_authority_before_the_listing_locations_kv_has_it()
+    {
+        let pool = config().pool(POOL).unwrap().clone();
+        let fake = FakeAuthority::new(NOW_MS);
+        let (a_kv, a_cache, a_recent, a_share) = (
+            MemoryStore::new(),
+            RevocationCache::new(),
+            RecentSet::new(),
+            FakeShare::default(),
+        );
+        run(
+            with_authority(&a_kv, &a_cache, &a_recent, &fake, &a_share, NOW_MS).revoke_user(
+                &pool,
+                &id("u1"),
+                &ACTOR,
+            ),
+        )
+        .unwrap();
+        // Location B: its KV view lags (it has only an older entry, written straight into KV).
+        let (b_kv, b_cache, b_recent, b_share) = (
+            MemoryStore::new(),
+            RevocationCache::new(),
+            RecentSet::new(),
+            FakeShare::default(),
+        );
+        let older = Entry {
+            revoked_at_ms: NOW_MS - 50_000,
+            by: "AKIAOLDER".into(),
+            reason: "AdminUserGlobalSignOut".into(),
+            request_id: "r-0".into(),
+        };
+        b_kv.seed(&format!("rev/v1/u/{POOL}/u0"), &kv::encode(&older));
+        let b = with_authority(&b_kv, &b_cache, &b_recent, &fake, &b_share, NOW_MS + 10);
+        let listed = run(b.recent(&pool, 10)).unwrap();
+        let subjects: Vec<&str> = listed.entries.iter().map(|l| l.subject.as_str()).collect();
+        assert_eq!(subjects, ["u1", "u0"]);
+        assert_eq!(listed.entries[0].entry.by, ACTOR.by);
+        assert_eq!(listed.entries[1].entry, older);
+        // An authority that does not answer leaves KV's list.
+        fake.down.set(true);
+        let listed = run(b.recent(&pool, 10)).unwrap();
+        assert_eq!(listed.entries.len(), 1);
+        assert_eq!(listed.entries[0].subject, "u0");
     }
 
     #[test]

@@ -42,8 +42,8 @@ class Sha256 {
 }
 
 /** AdminListRevocations, SigV4-signed by `credentials` (or unsigned with `null`). */
-async function listRevocations(input, credentials = ADMIN) {
-  const url = new URL(worker.url);
+async function listRevocations(input, credentials = ADMIN, target = worker) {
+  const url = new URL(target.url);
   const headers = { "content-type": "application/x-amz-json-1.1", "x-amz-target": "AWSCognitoIdentityProviderService.AdminListRevocations" };
   const body = JSON.stringify(input);
   let sent = headers;
@@ -52,11 +52,12 @@ async function listRevocations(input, credentials = ADMIN) {
     const signed = await signer.sign({ method: "POST", protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: "/", headers: { host: url.host, ...headers }, body });
     sent = Object.fromEntries(Object.entries(signed.headers).filter(([name]) => name !== "host"));
   }
-  const res = await worker.fetch("/", { method: "POST", headers: sent, body });
+  const res = await target.fetch("/", { method: "POST", headers: sent, body });
   return { status: res.status, body: await res.json() };
 }
 
-async function pushSessionRevoked(username) {
+/** Pushes a CAEP session-revoked for `username` to `target`; answers the SET's jti and the answer. */
+async function pushSessionRevoked(username, target = worker) {
   const claims = {
     iss: ISSUER, jti: crypto.randomUUID(), iat: Math.floor(Date.now() / 1000), aud: AUDIENCE,
     sub_id: { format: "email", email: `${username}@example.com` },
@@ -65,9 +66,9 @@ async function pushSessionRevoked(username) {
   const set = await new jose.CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
     .setProtectedHeader({ alg: "RS256", typ: "secevent+jwt", kid: txKey.kid })
     .sign(txKey.privateKey);
-  const res = await worker.fetch("/ssf/events/idp", { method: "POST", headers: { "content-type": "application/secevent+jwt", authorization: `Bearer ${SECRET}` }, body: set });
+  const res = await target.fetch("/ssf/events/idp", { method: "POST", headers: { "content-type": "application/secevent+jwt", authorization: `Bearer ${SECRET}` }, body: set });
   assert.equal(res.status, 202, await res.text());
-  return claims.jti;
+  return { jti: claims.jti, res };
 }
 
 test("recent revocations come from KV latest first with who wrote each and why, Shared Signals ones included", async () => {
@@ -81,7 +82,10 @@ test("recent revocations come from KV latest first with who wrote each and why, 
   await admin.send(new GlobalSignOutCommand({ AccessToken: amy.AccessToken }));
   // A SET's event time is in whole seconds (its iat here): a second later, it is the latest.
   await sleep(1_100);
-  const jti = await pushSessionRevoked("kim");
+  const { jti, res: pushed } = await pushSessionRevoked("kim");
+  // KV alone: the receipt promises KV's window (its cacheTtl plus propagation).
+  const enforcedBy = Number(pushed.headers.get("x-edge-revoke-enforced-by"));
+  assert.ok(enforcedBy > Date.now() + 30_000 && enforcedBy < Date.now() + 300_000, `${enforcedBy}`);
 
   const { status, body } = await listRevocations({ UserPoolId: POOL });
   assert.equal(status, 200, JSON.stringify(body));
@@ -111,4 +115,35 @@ test("listing revocations needs an admin signature and a limit from 1 to 60", as
   const tooMany = await listRevocations({ UserPoolId: POOL, Limit: 61 });
   assert.equal(tooMany.body.__type, "InvalidParameterException");
   assert.ok(!JSON.stringify([unsigned, forged, tooMany]).includes("Revocations"));
+});
+
+test("with the revocation authority bound, a push that revokes answers its receipt, and the list shows the entry", async () => {
+  const bound = await startWorker({
+    POOLS: JSON.stringify([localPool(POOL, CLIENT)]),
+    SIGNING_KEYS: signingKeys(),
+    ADMIN_CREDENTIALS: adminCredentials(ADMIN),
+    SSF_TRANSMITTERS: JSON.stringify([{ id: "idp", issuer: ISSUER, jwks: { keys: [txKey.publicJwk] }, audience: AUDIENCE, push_secret: SECRET, pool: POOL }]),
+  }, { authority: true });
+  try {
+    const sub = await createUser(cognito(bound), POOL, "lee");
+    const before = Date.now();
+    const { jti, res } = await pushSessionRevoked("lee", bound);
+    const enforcedBy = Number(res.headers.get("x-edge-revoke-enforced-by"));
+    assert.ok(enforcedBy >= before && enforcedBy <= Date.now() + 10_000, `enforced by ${enforcedBy}, within seconds through the authority`);
+
+    // A push that writes nothing carries no receipt.
+    const claims = { iss: ISSUER, jti: crypto.randomUUID(), iat: Math.floor(Date.now() / 1000), aud: AUDIENCE, sub_id: { format: "email", email: "nobody@example.com" },
+      events: { "https://schemas.openid.net/secevent/caep/event-type/session-revoked": {} } };
+    const set = await new jose.CompactSign(new TextEncoder().encode(JSON.stringify(claims))).setProtectedHeader({ alg: "RS256", typ: "secevent+jwt", kid: txKey.kid }).sign(txKey.privateKey);
+    const nobody = await bound.fetch("/ssf/events/idp", { method: "POST", headers: { "content-type": "application/secevent+jwt", authorization: `Bearer ${SECRET}` }, body: set });
+    assert.equal(nobody.status, 202);
+    assert.equal(nobody.headers.get("x-edge-revoke-enforced-by"), null);
+
+    const { body } = await listRevocations({ UserPoolId: POOL }, ADMIN, bound);
+    assert.equal(body.Revocations[0].Subject, sub);
+    assert.equal(body.Revocations[0].By, "ssf:idp");
+    assert.equal(body.Revocations[0].Reason, `caep session-revoked (SET ${jti})`);
+  } finally {
+    await bound.dispose();
+  }
 });

@@ -13,7 +13,7 @@
 //! list ([`RecentRevocations::with_newer`]): the console shows a revocation as soon as it is
 //! written, from any location.
 
-use super::{ledger::Row, Entry};
+use super::Entry;
 
 /// Keys of each kind (user, session) a KV listing reads at most: one page of KV `list`.
 pub const SCAN_KEYS: usize = 1000;
@@ -70,14 +70,19 @@ pub struct RecentRevocations {
 }
 
 impl RecentRevocations {
-    /// These entries with the authority's recent `rows` of `pool_id` over them: a row replaces
-    /// the listed entry of its key (the authority's is the one that stands), then latest first,
-    /// `limit` kept.
-    pub fn with_newer(self, pool_id: &str, rows: Vec<Row>, limit: usize) -> Self {
+    /// These entries with the authority's recent ones of `pool_id` (`(key, entry)`) over them:
+    /// the authority's entry of a key replaces the listed one (it is the one that stands), then
+    /// latest first, `limit` kept.
+    pub fn with_newer(
+        self,
+        pool_id: &str,
+        newer: impl IntoIterator<Item = (String, Entry)>,
+        limit: usize,
+    ) -> Self {
         let mut entries = self.entries;
-        for row in rows {
+        for (key, entry) in newer {
             let Some((kind, subject)) = [Kind::User, Kind::Session].iter().find_map(|kind| {
-                let subject = row.key.strip_prefix(kind.prefix(pool_id).as_str())?;
+                let subject = key.strip_prefix(kind.prefix(pool_id).as_str())?;
                 Some((*kind, subject.to_owned()))
             }) else {
                 continue;
@@ -86,7 +91,7 @@ impl RecentRevocations {
             entries.push(Listed {
                 kind,
                 subject,
-                entry: row.entry,
+                entry,
             });
         }
         Self::latest_first(entries, limit, self.complete)

@@ -436,7 +436,11 @@ impl Revocations<'_> {
             return Ok(stored);
         };
         match authority.recent(&pool.id, limit).await {
-            Ok(rows) => Ok(stored.with_newer(&pool.id, rows, limit)),
+            Ok(rows) => Ok(stored.with_newer(
+                &pool.id,
+                rows.into_iter().map(|row| (row.key, row.entry)),
+                limit,
+            )),
             Err(why) => {
                 (self.log)(&format!(
                     "revocation authority unreachable for the recent list ({why}); listing KV alone"

@@ -4,6 +4,9 @@
 import { handleRequest, verifyToken } from "../src/entry.js";
 import { signRequest } from "../pkg/edge_revoke.js";
 
+// The revocation authority's class, for the bench Worker that binds it.
+export { RevocationAuthority } from "../src/entry.js";
+
 const counts = { get: 0, put: 0, delete: 0 };
 
 function counting(kv) {

@@ -12,6 +12,9 @@
 //    latency), AdminUserGlobalSignOut; SigV4's HMAC chain in wasm against WebCrypto.
 // 5. Cold start: a fresh workerd and isolate to its first answered gated request.
 // 6. Sizes: the wasm raw and gzip, and `wrangler deploy --dry-run`'s total for each Worker.
+// 7. The freshness harness's headline run (tests/freshness/: how long after a sign-out every
+//    location refuses, with the revocation authority and with KV alone; about four minutes;
+//    `BENCH_FRESHNESS=skip` leaves it out).
 //
 // Local workerd is not Cloudflare's edge: latencies here are this machine's, over loopback, with
 // local KV (no edge cache, no network). Use them to compare, not to predict production.
@@ -35,8 +38,10 @@ import cognitoBigInteger from "amazon-cognito-identity-js/lib/BigInteger.js";
 import { createHmac } from "node:crypto";
 import {
   ROOT, COMPATIBILITY_DATE, PRODUCT_MODULES, manifest, varBindings,
-  keyFor, pool, accessClaims, sign, bearer, signingKeys, now,
+  keyFor, pool, accessClaims, sign, bearer, signingKeys, now, AUTHORITY_EXPORTS, authorityBinding,
 } from "../tests/worker/support.mjs";
+import { runFreshness } from "../tests/freshness/harness.mjs";
+import { HEADLINE, FRESHNESS_CHART, freshnessTables, freshnessChartSvg } from "../tests/freshness/report.mjs";
 import { latencyChart, quantile } from "./chart.mjs";
 
 const EXTERNAL = "us-east-1_Bench1";
@@ -109,11 +114,21 @@ function cpuMs(pids) {
 const mf = new Miniflare({
   enableDevRegistry: false,
   logRequests: false,
-  workers: [oursWorker("edge-revoke"), oursWorker("edge-revoke-kv", { REVOCATION_CACHE_TTL_S: "0" }), joseWorker("jose-reference")],
+  workers: [
+    oursWorker("edge-revoke"),
+    oursWorker("edge-revoke-kv", { REVOCATION_CACHE_TTL_S: "0" }),
+    worker("edge-revoke-authority", {
+      manifest: manifest("bench/counting-entry.js", PRODUCT_MODULES),
+      exports: AUTHORITY_EXPORTS,
+      env: { ...kv, REVOCATION_AUTHORITY: authorityBinding("edge-revoke-authority"), ...ours() },
+    }),
+    joseWorker("jose-reference"),
+  ],
 });
 await mf.ready;
 const url = async (name) => String(await mf.unsafeGetDirectURL(name));
 const base = { ours: await url("edge-revoke"), oursKv: await url("edge-revoke-kv"), jose: await url("jose-reference") };
+const withAuthority = await url("edge-revoke-authority");
 /** fetch, retried once when a kept-alive socket was closed under it (after wrk's load). */
 async function get(origin, path, init) {
   try {
@@ -268,6 +283,9 @@ try {
   tables.http.push(["gated request, ES256", percentiles(esOurs), percentiles(esJose), ""]);
   tables.http.push(["gated request, EdDSA", percentiles(edOurs), percentiles(edJose), ""]);
   gatedSeries = { rsOurs, rsOursKv, rsJose, esOurs, esJose, edOurs, edJose };
+  for (let i = 0; i < 20; i += 1) await probe(withAuthority, tokens.RS256)();
+  const gatedDo = await timed(GATED, probe(withAuthority, tokens.RS256));
+  tables.http.push(["gated request, RS256, with the revocation authority's feed", percentiles(gatedDo), null, "feed read from the Cache API or the authority every FRESHNESS_S"]);
 
   // --- 3. under load ------------------------------------------------------------------------------
   const wrk = spawnSync("wrk", ["--version"], { encoding: "utf8" });
@@ -297,6 +315,12 @@ try {
   const b0 = await kvCounts(base.ours);
   const signOut = await measured(200, (i) => client.send(new AdminUserGlobalSignOutCommand({ UserPoolId: EXTERNAL, Username: `user-${i}` })));
   const b1 = await kvCounts(base.ours);
+  const viaAuthority = new CognitoIdentityProviderClient({
+    endpoint: withAuthority.replace(/\/$/, ""),
+    region: "us-east-1",
+    credentials: { accessKeyId: ADMIN.access_key_id, secretAccessKey: ADMIN.secret_access_key },
+  });
+  const signOutDo = await measured(200, (i) => viaAuthority.send(new AdminUserGlobalSignOutCommand({ UserPoolId: EXTERNAL, Username: `do-user-${i}` })));
   await client.send(new AdminCreateUserCommand({ UserPoolId: LOCAL, Username: "bench", TemporaryPassword: "Bench-Pass-1", MessageAction: "SUPPRESS" }));
   await client.send(new AdminSetUserPasswordCommand({ UserPoolId: LOCAL, Username: "bench", Password: "Bench-Pass-1", Permanent: true }));
   let refreshToken;
@@ -309,6 +333,7 @@ try {
   tables.local.push(["sign-in, local pool (PBKDF2 100 000 + 2 RS256 signatures + sealing)", signIn, ""]);
   tables.local.push(["refresh, local pool (opening + 2 RS256 signatures)", refresh, ""]);
   tables.local.push(["AdminUserGlobalSignOut (SigV4, external pool)", signOut, `${((b1.get - b0.get) / 200).toFixed(2)} reads + ${((b1.put - b0.put) / 200).toFixed(2)} writes/call`]);
+  tables.local.push(["AdminUserGlobalSignOut through the revocation authority", signOutDo, "Durable Object: lock, KV read + write, SQLite"]);
 
   const sigv4 = async (route) => {
     const n = 2000;
@@ -427,7 +452,12 @@ try {
 }
 const joseUpload = joseDryRun.match(/Total Upload: ([^\n]+)/)?.[1] ?? "";
 
-// --- charts: each { path, svg }. ---------------------------------------------------------------------
+// --- 7. the freshness harness: the headline run -----------------------------------------------------
+const freshness = process.env.BENCH_FRESHNESS === "skip"
+  ? null
+  : await runFreshness({ ...HEADLINE, log: (line) => console.error(`freshness: ${line}`) });
+
+// --- charts: each { path, svg } ---------------------------------------------------------------------
 const OURS = "#1f6feb";
 const OURS_KV = "#6e9fe6";
 const JOSE = "#d4731a";
@@ -451,6 +481,7 @@ const CHARTS = [
     }),
   },
 ];
+if (freshness) CHARTS.push({ path: FRESHNESS_CHART, svg: freshnessChartSvg(freshness) });
 for (const chart of CHARTS) writeFileSync(`${ROOT}${chart.path}`, chart.svg);
 
 // --- tables -----------------------------------------------------------------------------------------
@@ -486,4 +517,5 @@ console.log("\n| step | edge-revoke | jose reference |\n|---|---:|---:|");
 for (const [name, o, j] of tables.cold) console.log(`| ${name} | ${ms(o)} | ${ms(j)} |`);
 
 console.log(`\n| size | edge-revoke | jose reference |\n|---|---|---|\n| wasm (wasm-opt -Oz) | ${wasm.length} raw, ${gz} gzip -9 | |\n| \`wrangler deploy --dry-run\` total | ${upload} | ${joseUpload} |`);
+if (freshness) console.log(`\n${freshnessTables(freshness)}`);
 console.log(`\ncharts: ${CHARTS.map((c) => c.path).join(", ")}`);

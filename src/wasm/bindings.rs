@@ -203,3 +203,32 @@ extern "C" {
     #[wasm_bindgen(method, catch, js_name = toArray)]
     pub fn to_array(this: &SqlCursor) -> Result<js_sys::Array, JsValue>;
 }
+
+thread_local! {
+    /// Property names read on every call (settings, bindings, options), each as a JS string made
+    /// once per isolate.
+    static NAMES: core::cell::RefCell<Vec<(&'static str, JsValue)>> =
+        const { core::cell::RefCell::new(Vec::new()) };
+}
+
+/// `target[name]` (`undefined` if reading it throws). `name`'s JS string is made once per
+/// isolate: a call reads some twenty such names, and making each anew cost a string decode and
+/// a boundary crossing apiece on the hot path of a cached `verifyToken`.
+pub fn get_named(target: &JsValue, name: &'static str) -> JsValue {
+    NAMES.with(|names| {
+        let Ok(mut names) = names.try_borrow_mut() else {
+            return js_sys::Reflect::get(target, &JsValue::from_str(name))
+                .unwrap_or(JsValue::UNDEFINED);
+        };
+        let index = match names.iter().position(|(known, _)| *known == name) {
+            Some(index) => index,
+            None => {
+                names.push((name, JsValue::from_str(name)));
+                names.len() - 1
+            }
+        };
+        names.get(index).map_or(JsValue::UNDEFINED, |(_, key)| {
+            js_sys::Reflect::get(target, key).unwrap_or(JsValue::UNDEFINED)
+        })
+    })
+}

@@ -3,7 +3,6 @@
 //! same front door as HTTP requests (`App::call`), as a trusted caller; a Rust error becomes a
 //! JS `Error` whose `name` is the Cognito exception and whose `message` is Cognito's text.
 
-use js_sys::Reflect;
 use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
 
@@ -161,11 +160,11 @@ pub fn js_error(err: &Error) -> JsValue {
     error.into()
 }
 
-fn option_string(options: &JsValue, name: &str) -> Result<Option<String>, JsValue> {
+fn option_string(options: &JsValue, name: &'static str) -> Result<Option<String>, JsValue> {
     if options.is_undefined() || options.is_null() {
         return Ok(None);
     }
-    let value = Reflect::get(options, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
+    let value = super::bindings::get_named(options, name);
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }

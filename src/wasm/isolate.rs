@@ -4,7 +4,6 @@
 
 use std::{cell::RefCell, rc::Rc};
 
-use js_sys::Reflect;
 use serde_json::{Map, Value};
 use wasm_bindgen::JsValue;
 
@@ -42,7 +41,7 @@ thread_local! {
 fn raw_settings(env: &JsValue) -> Vec<JsValue> {
     SETTING_NAMES
         .iter()
-        .map(|name| Reflect::get(env, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED))
+        .map(|name| super::bindings::get_named(env, name))
         .collect()
 }
 

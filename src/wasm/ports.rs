@@ -119,9 +119,11 @@ pub enum Kv {
 impl Kv {
     /// Reads the binding from `env`.
     pub fn from_env(env: &JsValue) -> Self {
-        match Reflect::get(env, &JsValue::from_str("REVOCATIONS")) {
-            Ok(value) if value.is_object() => Kv::Bound(value.unchecked_into()),
-            _ => Kv::Missing,
+        let value = super::bindings::get_named(env, "REVOCATIONS");
+        if value.is_object() {
+            Kv::Bound(value.unchecked_into())
+        } else {
+            Kv::Missing
         }
     }
 }
@@ -406,9 +408,11 @@ pub enum Limiter {
 impl Limiter {
     /// Reads the binding from `env`.
     pub fn from_env(env: &JsValue) -> Self {
-        match Reflect::get(env, &JsValue::from_str("RATE_LIMITER")) {
-            Ok(value) if value.is_object() => Limiter::Bound(value.unchecked_into()),
-            _ => Limiter::Unbound,
+        let value = super::bindings::get_named(env, "RATE_LIMITER");
+        if value.is_object() {
+            Limiter::Bound(value.unchecked_into())
+        } else {
+            Limiter::Unbound
         }
     }
 }

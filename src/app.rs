@@ -126,6 +126,11 @@ impl App {
         Self::default()
     }
 
+    /// How full the isolate's caches are, beside their bounds (counts only).
+    pub fn cache_sizes(&self) -> crate::services::CacheSizes {
+        self.services.cache_sizes()
+    }
+
     /// Routes and answers one request whose body (if its route needs one) is read.
     /// `config` is the parsed environment, or why it could not be parsed.
     pub async fn handle(

@@ -177,4 +177,30 @@ impl Services {
     pub fn used_signatures(&self) -> &UsedSignatures {
         &self.signatures
     }
+
+    /// How full each per-isolate cache is, beside its bound.
+    pub fn cache_sizes(&self) -> CacheSizes {
+        CacheSizes {
+            revocation_lookups: self.revocations.len(),
+            revocation_lookups_bound: crate::revocation::CACHE_CAPACITY,
+            used_signatures: self.signatures.len(),
+            used_signatures_bound: crate::replay::MAX_REMEMBERED,
+            jwks_uris: self.jwks.len(),
+        }
+    }
+}
+
+/// The sizes of an isolate's caches (counts only: nothing they hold), beside their bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct CacheSizes {
+    /// Revocation lookups held (one per KV key looked up), at most `revocation_lookups_bound`.
+    pub revocation_lookups: usize,
+    /// [`crate::revocation::CACHE_CAPACITY`].
+    pub revocation_lookups_bound: usize,
+    /// SigV4 signatures remembered, at most `used_signatures_bound`.
+    pub used_signatures: usize,
+    /// [`crate::replay::MAX_REMEMBERED`].
+    pub used_signatures_bound: usize,
+    /// Remote key sets held, one per JWKS URI: at most the configured remote pools.
+    pub jwks_uris: usize,
 }

@@ -105,6 +105,14 @@ pub fn isolate(env: &JsValue) -> (Rc<App>, ParsedConfig) {
     })
 }
 
+/// The isolate's core state as it stands, without reading any settings.
+pub fn current_app() -> Rc<App> {
+    ISOLATE.with(|cell| {
+        cell.try_borrow()
+            .map_or_else(|_| Rc::new(App::new()), |isolate| isolate.app.clone())
+    })
+}
+
 /// Where a call keeps each kind of record: today every kind in the KV namespace
 /// `REVOCATIONS`. A store that keeps one kind elsewhere (revocations in a Durable Object) is
 /// a field here, chosen in its method below.

@@ -124,8 +124,9 @@ impl JwksCache {
                         e.keys = Some(keys);
                         e.fetched_at_ms = fetched_at_ms;
                     });
-                    cached = self.entry(uri);
                 }
+                // Read again after the await: another request may have begun fetching meanwhile.
+                cached = self.entry(uri);
             }
             let now = io.now_ms;
             if let Some(entry) = &cached {
@@ -265,7 +266,7 @@ mod tests {
     use super::*;
     use crate::{
         alg::Alg,
-        ports::{LocalFuture, MemoryStore},
+        ports::{LocalFuture, MemoryStore, NoFetch},
     };
     use core::{cell::Cell, future::Future};
 
@@ -399,9 +400,42 @@ mod tests {
         done.into_iter().flatten().collect()
     }
 
+    /// KV whose reads take a turn of the executor, as real reads take time: concurrent
+    /// requests interleave around them.
+    struct YieldingStore(MemoryStore);
+
+    impl Store for YieldingStore {
+        fn get_many<'a>(
+            &'a self,
+            keys: &'a [String],
+            cache_ttl_s: Option<u64>,
+        ) -> LocalFuture<'a, Result<Vec<Option<String>>, crate::error::StoreError>> {
+            Box::pin(async move {
+                NoFetch.pause(0).await;
+                self.0.get_many(keys, cache_ttl_s).await
+            })
+        }
+
+        fn put<'a>(
+            &'a self,
+            key: &'a str,
+            value: &'a str,
+            ttl_s: Option<u64>,
+        ) -> LocalFuture<'a, Result<(), crate::error::StoreError>> {
+            self.0.put(key, value, ttl_s)
+        }
+
+        fn delete<'a>(
+            &'a self,
+            key: &'a str,
+        ) -> LocalFuture<'a, Result<(), crate::error::StoreError>> {
+            self.0.delete(key)
+        }
+    }
+
     #[test]
     fn concurrent_cold_requests_fetch_the_jwks_once_not_once_each() {
-        let store = MemoryStore::new();
+        let store = YieldingStore(MemoryStore::new());
         let f = HeldFetcher {
             open: Cell::new(false),
             calls: Cell::new(0),

@@ -1,7 +1,7 @@
 //! `isolateStats()`: how full the isolate's caches are, beside their bounds, and the size of
 //! its wasm memory (which never shrinks). Counts only, never what the caches hold: the soak and
-//! flood tests (`tests/soak/`) read it to prove every cache stays within its bound, and an
-//! operator's own code may log it.
+//! flood tests (`tests/soak/`) read it to prove every cache stays within its bound. An export of
+//! the wasm package only; the Worker entry (`src/entry.js`) does not re-export it.
 
 use wasm_bindgen::prelude::*;
 

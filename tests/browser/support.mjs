@@ -150,7 +150,7 @@ export async function launchBrowser() {
  * developer), not the Worker's.
  */
 export function workerLinesOfDev(text) {
-  return text.replace(/\n {2}edge-revoke is running at [\s\S]*?sign-up and reset codes are printed in this log[^\n]*\n/, "\n");
+  return text.replace(/\n {2}edge-revoke is running at [\s\S]*?--user-pool-id [^\n]*\n/, "\n");
 }
 
 /** An HTTP server on a free port answering every GET with `html()`. */

@@ -93,7 +93,7 @@ def free_port() -> int:
 LOG_DIR = ROOT / "tests/output/logs"
 # The launcher's banner (scripts/dev.mjs prints the dev keys and demo passwords to the developer, on
 # purpose): from its first line to its last, it is not the Worker's and stays out of the log sink.
-DEV_BANNER = ("edge-revoke is running at", "sign-up and reset codes are printed in this log")
+DEV_BANNER = ("edge-revoke is running at", "--user-pool-id ")
 
 
 def read_lines_into(stream, lines: "queue.Queue[str]", sink: str = "") -> None:

@@ -16,7 +16,7 @@ NODE_VERSION := $(shell sed -n 's/^    "node": "\([0-9.]*\)",\{0,1\}$$/\1/p' pac
 VENV := .venv
 PY_REQUIREMENTS := tests/clients/requirements.txt
 
-.PHONY: help dev test build package deploy bench deps test-native test-worker test-clients \
+.PHONY: help dev test build package deploy bench freshness deps test-native test-worker test-clients \
         test-browser test-package test-deps test-soak test-logs rust-deps node-deps py-deps chromium \
         deny-deps fuzz fuzz-deps fuzz-corpus soak clean
 
@@ -26,7 +26,8 @@ help:
 	@echo "make build   build the wasm package into pkg/"
 	@echo "make package the npm package edge-revoke, packed into target/npm/ (npm pack)"
 	@echo "make deploy  wrangler deploy (needs a Cloudflare account; see README)"
-	@echo "make bench   latency beside a jose reference, KV reads per request, size: tables and an SVG chart"
+	@echo "make bench   latency beside a jose reference, KV reads per request, size, freshness: tables and SVG charts"
+	@echo "make freshness  the multi-location harness: how fast every location refuses a signed-out token"
 	@echo "make fuzz    every fuzz target for FUZZ_SECONDS each (default 60); fails on a crash"
 	@echo "make soak    SOAK_SECONDS (default 60) of load with every verdict checked, the fault matrix, a flood of SOAK_FLOOD (1 000 000)"
 	@echo "make fuzz-corpus  regenerate the fuzz seeds and minimise them, with what runs found, into fuzz/corpus/"
@@ -143,6 +144,11 @@ bench: build py-deps
 	node bench/run.mjs
 	node bench/proxy.mjs
 
+# 3 simulated locations × 2 isolates in real workerd, KV lagging 60 s, one revocation authority
+# (killed mid-run), then KV alone: how long after a sign-out every isolate refuses (~4 minutes).
+freshness: build
+	node scripts/freshness.mjs
+
 # --- tests --------------------------------------------------------------------------------------
 
 # Every tier's Worker log lines are collected in tests/output/logs/ and checked last (test-logs).
@@ -152,8 +158,10 @@ test: package
 	$(MAKE) --no-print-directory test-deps test-native test-worker test-soak test-clients test-browser test-package test-logs
 	@echo "all test tiers passed"
 
+# The fuzz targets are checked to compile (stable is enough for that) so they follow the crate.
 test-native:
 	cargo test --quiet
+	cargo check --quiet --manifest-path fuzz/Cargo.toml --bins --examples
 
 # Licences, duplicate versions and sources of every dependency (deny.toml). Advisories need the
 # RustSec database from GitHub, which this machine cannot reach: see deny.toml.
@@ -161,7 +169,7 @@ test-deps: deny-deps
 	cargo deny --locked check bans licenses sources
 
 test-worker: node-deps
-	node --test --test-concurrency=1 "tests/worker/*.test.mjs" "tests/bench/*.test.mjs"
+	node --test --test-concurrency=1 "tests/worker/*.test.mjs" "tests/bench/*.test.mjs" "tests/freshness/*.test.mjs"
 
 # The short soak: load with every verdict checked and sign-outs during it, the fault matrix, a
 # flood against the caches' bounds, the JWKS stampede; and the log check shown to catch a leak.
@@ -206,10 +214,9 @@ soak: build
 # A crash, a failed check or an input slower than 10 s stops the run with the input saved in
 # fuzz/artifacts/<target>/. FUZZ_SANITIZER=address adds ASan (about half the speed; the crate
 # and the fuzz harness have no unsafe code). One process each: the machine is shared.
-# The Shared Signals receiver's SETs get a target here (`ssf`) once src/ssf/ is on main.
 FUZZ_SECONDS ?= 60
 FUZZ_SANITIZER ?= none
-FUZZ_TARGETS := jws jwks sigv4 api config refresh_jwe srp differential # ssf
+FUZZ_TARGETS := jws jwks sigv4 api config refresh_jwe srp differential ssf
 FUZZ := cargo +$(FUZZ_TOOLCHAIN) fuzz
 
 fuzz: fuzz-deps

@@ -11,6 +11,8 @@
 //! The adapter turns the [`Outcome`] into a Workers `Response`, a proxied `fetch`, or a
 //! static-asset lookup.
 
+use std::{cell::RefCell, rc::Rc};
+
 use serde_json::{json, Map, Value};
 
 pub use crate::http::Outcome;
@@ -25,8 +27,15 @@ use crate::{
     http::{Request, Response},
     ops::{Caller, Operation},
     proxy,
+    revocation::{authority::FeedState, Enforcement, Receipt, ENFORCED_BY_HEADER},
     services::Services,
     sigv4::{self, RequestParts},
+    ssf::{
+        self,
+        push::{self as ssf_push, PushRequest},
+        receive::Receiver,
+        SsfError, Transmitters,
+    },
 };
 
 /// The console's Content-Security-Policy: its own script, style, images and wasm (compiling
@@ -35,6 +44,10 @@ use crate::{
 pub const CONSOLE_CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; \
     style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; \
     frame-ancestors 'none'";
+
+/// The field of the JavaScript API's result that says when every location refuses what a call
+/// revoked, in ms since the epoch (`x-edge-revoke-enforced-by` over HTTP).
+pub const ENFORCED_BY_FIELD: &str = "enforcedBy";
 
 /// Headers the adapter adds to every static asset (the console).
 pub const ASSET_HEADERS: [(&str, &str); 3] = [
@@ -47,6 +60,8 @@ pub const ASSET_HEADERS: [(&str, &str); 3] = [
 #[derive(Default)]
 pub struct App {
     services: Services,
+    /// `SSF_TRANSMITTERS`, parsed with the configuration by [`App::load`].
+    transmitters: RefCell<Rc<Transmitters>>,
 }
 
 /// A call of the JavaScript API by code in the same Worker: trusted (no SigV4, no rate limit),
@@ -82,6 +97,9 @@ pub enum Route {
     /// `POST /<poolId>/oauth2/token` or `…/revoke`: a pool's hosted-UI endpoints, forwarded
     /// to its upstream domain (`proxy::oauth`).
     OAuth,
+    /// `/ssf/events/<transmitter id>`: Shared Signals push delivery (RFC 8935). Its body is
+    /// read (capped) too.
+    SsfPush,
     /// A path under a protected prefix.
     Gate,
     /// Anything else: static assets.
@@ -91,7 +109,7 @@ pub enum Route {
 impl Route {
     /// Whether the adapter must read the body for this route.
     pub fn needs_body(self) -> bool {
-        matches!(self, Route::Api | Route::OAuth)
+        matches!(self, Route::Api | Route::OAuth | Route::SsfPush)
     }
 }
 
@@ -108,6 +126,9 @@ pub fn route(config: Option<&Config>, method: &str, path: &str) -> Route {
     }
     if method == "POST" && proxy::oauth::endpoint(path).is_some() {
         return Route::OAuth;
+    }
+    if path.starts_with(ssf::push::PATH_PREFIX) {
+        return Route::SsfPush;
     }
     let protected = match config {
         Some(config) => config.is_protected(path),
@@ -129,6 +150,32 @@ impl App {
     /// How full the isolate's caches are, beside their bounds (counts only).
     pub fn cache_sizes(&self) -> crate::services::CacheSizes {
         self.services.cache_sizes()
+    }
+
+    /// Parses the settings: the configuration, then `SSF_TRANSMITTERS` against it (kept here
+    /// for the push route and the scheduled poll). Either failing is a broken configuration.
+    pub fn load(&self, vars: &Map<String, Value>) -> Result<Config, BrokenConfig> {
+        let config = Config::load(vars)?;
+        match Transmitters::from_env(vars, &config) {
+            Ok(transmitters) => {
+                if let Ok(mut held) = self.transmitters.try_borrow_mut() {
+                    *held = Rc::new(transmitters);
+                }
+                Ok(config)
+            }
+            Err(error) => Err(BrokenConfig {
+                error,
+                admin_credentials: config.admin_credentials,
+            }),
+        }
+    }
+
+    /// The Shared Signals transmitters of the last [`App::load`].
+    pub fn transmitters(&self) -> Rc<Transmitters> {
+        self.transmitters
+            .try_borrow()
+            .map(|held| held.clone())
+            .unwrap_or_default()
     }
 
     /// Routes and answers one request whose body (if its route needs one) is read.
@@ -179,7 +226,7 @@ impl App {
         // Every answer below gets the request id and the caller's CORS headers, here, once.
         let cors = cors::response_headers(config, request);
         let outcome = match route {
-            Route::Health => Outcome::Respond(self.health(config, io).await),
+            Route::Health => Outcome::Respond(self.health(config, request, io).await),
             Route::Api => Outcome::Respond(api::handle(&self.services, config, request, io).await),
             Route::Gate => gate::handle(&self.services, config, request, io).await,
             Route::WellKnown => Outcome::Respond(match upstream_jwks(config, &request.path) {
@@ -189,6 +236,7 @@ impl App {
             Route::OAuth => {
                 Outcome::Respond(proxy::oauth::handle(&self.services, config, request, io).await)
             }
+            Route::SsfPush => Outcome::Respond(self.ssf_push(config, request, io).await),
             Route::Assets => Outcome::Assets,
         };
         match outcome {
@@ -215,10 +263,16 @@ impl App {
         error: &Error,
         io: &Io<'_>,
     ) -> Response {
-        let mut response = finish(
-            Response::aws_error(error, Surface::Api, api::CONTENT_TYPE),
-            io,
-        );
+        let refused = if route(config.ok(), &request.method, &request.path) == Route::SsfPush {
+            // A push whose body could not be read is the sender's problem, never a 5xx.
+            ssf_push::rejected(&match error {
+                Error::Api(crate::error::ApiError::PayloadTooLarge) => SsfError::BodyTooLarge,
+                _ => SsfError::InvalidRequest("the body could not be read"),
+            })
+        } else {
+            Response::aws_error(error, Surface::Api, api::CONTENT_TYPE)
+        };
+        let mut response = finish(refused, io);
         if let Ok(config) = config {
             response
                 .headers
@@ -239,7 +293,7 @@ impl App {
         let config = config.map_err(|broken| Error::Config(broken.error.clone()))?;
         match call {
             TrustedCall::Operation { operation, input } => {
-                api::invoke(
+                let answer = api::invoke(
                     &self.services,
                     config,
                     operation,
@@ -247,12 +301,77 @@ impl App {
                     Caller::Trusted,
                     io,
                 )
-                .await
+                .await?;
+                // The JavaScript API's receipt is a field of its result (over HTTP, a header).
+                let mut output = answer.output;
+                if let (Some(ms), Value::Object(fields)) = (answer.enforced_by_ms, &mut output) {
+                    fields.insert(ENFORCED_BY_FIELD.into(), Value::from(ms));
+                }
+                Ok(output)
             }
             TrustedCall::VerifyToken { token, expect } => {
                 let caller = self.services.authorize(config, token, &expect, io).await?;
                 Ok(Value::Object(caller.auth().claims().all.clone()))
             }
+        }
+    }
+
+    /// Runs the scheduled Shared Signals work: verification requests that are due (SSF
+    /// §8.1.4.2), then the poll (RFC 8936): every transmitter with a `poll` stream is asked for
+    /// its SETs, which are applied as pushed ones are and acknowledged only once applied.
+    /// Answers one line per request and per polled transmitter.
+    pub async fn poll(
+        &self,
+        config: Result<&Config, &BrokenConfig>,
+        io: &Io<'_>,
+    ) -> Result<Vec<String>, Error> {
+        let config = config.map_err(|broken| Error::Config(broken.error.clone()))?;
+        let transmitters = self.transmitters();
+        let revocations = self.services.revocations(config, io);
+        let receiver = self.receiver(config, &transmitters, &revocations, io);
+        let mut lines = receiver.request_verifications().await;
+        lines.extend(receiver.poll_all().await);
+        Ok(lines)
+    }
+
+    /// `POST /ssf/events/<transmitter id>`.
+    /// A push whose events wrote a revocation answers with its receipt
+    /// (`x-edge-revoke-enforced-by`), as a Cognito sign-out does.
+    async fn ssf_push(&self, config: &Config, request: &Request, io: &Io<'_>) -> Response {
+        let transmitters = self.transmitters();
+        let receipt = Receipt::new();
+        let revocations = self.services.revocations_noting(config, io, &receipt);
+        let id = ssf_push::transmitter_id(&request.path).unwrap_or_default();
+        let response = self
+            .receiver(config, &transmitters, &revocations, io)
+            .push(id, &PushRequest::from_http(request))
+            .await;
+        match receipt.enforced_by_ms() {
+            Some(ms) => response.with_header(ENFORCED_BY_HEADER, ms.to_string()),
+            None => response,
+        }
+    }
+
+    fn receiver<'r>(
+        &'r self,
+        config: &'r Config,
+        transmitters: &'r Transmitters,
+        revocations: &'r crate::revocation::Revocations<'r>,
+        io: &'r Io<'r>,
+    ) -> Receiver<'r> {
+        Receiver {
+            config,
+            transmitters,
+            revocations,
+            key_cache: self.services.key_cache(),
+            key_sets: io.store.key_sets(),
+            users: io.store.users(),
+            streams: io.store.streams(),
+            fetcher: io.fetcher,
+            verifier: io.verifier,
+            now_ms: io.now_ms,
+            request_id: io.request_id,
+            log: io.log,
         }
     }
 
@@ -343,29 +462,133 @@ impl App {
         }
     }
 
-    async fn health(&self, config: &Config, io: &Io<'_>) -> Response {
+    /// `/healthz`: the configuration, KV, the pools, and how revocations are enforced from this
+    /// isolate (`revocation`: whether an authority is bound, its feed's state, within how many
+    /// seconds a sign-out answered now is refused everywhere). A feed that cannot be refreshed
+    /// makes the status `degraded` (KV decides, with KV's window); one past
+    /// `FEED_FAIL_CLOSED_AFTER_S` makes it `error` and 503, as every token is refused then.
+    async fn health(&self, config: &Config, request: &Request, io: &Io<'_>) -> Response {
         let kv = self.probe_kv(io).await;
+        let enforcement = self.services.enforcement(config, io).await;
         let pools: Vec<Value> = config
             .pools
             .iter()
             .map(|p| Value::from(p.id.clone()))
             .collect();
-        match kv {
-            // `dev_mode` tells the console it may take admin keys from its link (make dev).
-            Ok(()) if config.dev_mode => Response::json(
-                200,
-                &json!({"status": "ok", "config": "ok", "kv": "ok", "pools": pools, "dev_mode": true}),
-            ),
-            Ok(()) => Response::json(
-                200,
-                &json!({"status": "ok", "config": "ok", "kv": "ok", "pools": pools}),
-            ),
-            Err(()) => Response::json(
-                503,
-                &json!({"status": "error", "config": "ok", "kv": "unreachable", "pools": pools}),
-            ),
+        let (status, word) = match (&kv, &enforcement) {
+            (Err(()), _) | (_, Enforcement { refusing: true, .. }) => (503, "error"),
+            (
+                Ok(()),
+                Enforcement {
+                    feed: Some(FeedState::Stale { .. }),
+                    ..
+                },
+            ) => (200, "degraded"),
+            (Ok(()), _) => (200, "ok"),
+        };
+        let kv_word = if kv.is_ok() { "ok" } else { "unreachable" };
+        let mut body = json!({"status": word, "config": "ok", "kv": kv_word, "pools": pools,
+                              "revocation": enforcement_json(&enforcement)});
+        // `dev_mode` tells the console it may take admin keys from its link (make dev).
+        if config.dev_mode && kv.is_ok() {
+            body["dev_mode"] = Value::Bool(true);
         }
+        let transmitters = self.transmitters();
+        if !transmitters.is_empty() && kv.is_ok() {
+            // Everyone sees how many transmitters there are and how many last failed; only an
+            // admin (a request SigV4-signed by a key of ADMIN_CREDENTIALS) sees which, and why.
+            let revocations = self.services.revocations(config, io);
+            let receiver = self.receiver(config, &transmitters, &revocations, io);
+            match receiver.statuses().await {
+                Ok(statuses) => {
+                    let failing = statuses.iter().filter(|s| is_failing(s)).count();
+                    body["ssf"] = json!({"transmitters": statuses.len(), "failing": failing});
+                    if request.header("authorization").is_some() {
+                        let lookup = |access_key_id: &str| {
+                            config
+                                .admin_credentials
+                                .iter()
+                                .find(|c| c.access_key_id == access_key_id)
+                                .map(|c| c.secret_access_key.clone())
+                        };
+                        match admin_signature(request, &lookup, io) {
+                            Ok(()) => body["ssf"]["status"] = Value::Array(statuses),
+                            Err(err) => {
+                                return Response::aws_error(&err, Surface::Api, "application/json")
+                            }
+                        }
+                    }
+                }
+                Err(err) => (io.log)(&format!("healthz: ssf status: {err}")),
+            }
+        }
+        Response::json(status, &body)
     }
+}
+
+/// The `revocation` member of `/healthz`.
+fn enforcement_json(enforcement: &Enforcement) -> Value {
+    let mut out = json!({
+        "authority": if enforcement.authority { "bound" } else { "none" },
+    });
+    match &enforcement.feed {
+        Some(FeedState::Fresh { age_ms }) => {
+            out["feed"] = "fresh".into();
+            out["feed_age_ms"] = (*age_ms).into();
+        }
+        Some(FeedState::Stale {
+            age_ms, since_ms, ..
+        }) => {
+            out["feed"] = "stale".into();
+            out["feed_age_ms"] = age_ms.map_or(Value::Null, Value::from);
+            out["failing_since"] = (*since_ms).into();
+            out["fallback"] = if enforcement.refusing { "refuse" } else { "kv" }.into();
+        }
+        None => {}
+    }
+    if !enforcement.refusing {
+        out["enforced_within_s"] = enforcement.bound_ms.div_ceil(1000).into();
+    }
+    out
+}
+
+/// Whether a transmitter's status record shows an error later than its last event, or a
+/// verification that failed or went unanswered.
+fn is_failing(status: &Value) -> bool {
+    let at = |name: &str| status.get(name).and_then(Value::as_u64).unwrap_or(0);
+    let unverified = matches!(
+        status.get("verification").and_then(Value::as_str),
+        Some("unanswered" | "invalid_state" | "request_failed")
+    );
+    unverified || (status.get("last_error").is_some() && at("last_error_ms") >= at("last_event_ms"))
+}
+
+/// Checks that `request` is SigV4-signed (service `cognito-idp`, any region) by a key
+/// `lookup` knows.
+fn admin_signature(
+    request: &Request,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    io: &Io<'_>,
+) -> Result<(), Error> {
+    let parts = RequestParts {
+        method: &request.method,
+        path: &request.path,
+        query: &request.query,
+        headers: &request.headers,
+        body: &request.body,
+    };
+    let verified = sigv4::verify(
+        &parts,
+        api::SIGV4_SERVICE,
+        io.now_ms,
+        api::SIGV4_SKEW_MS,
+        lookup,
+    )?;
+    (io.log)(&format!(
+        "healthz: Shared Signals status shown to {}",
+        verified.access_key_id
+    ));
+    Ok(())
 }
 
 /// The pool with an upstream whose key set `path` asks for (`/<poolId>/.well-known/jwks.json`):
@@ -451,6 +674,30 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_ssf_transmitters_setting_breaks_the_configuration_naming_the_field() {
+        let vars = json!({
+            "POOLS": [{"id": "us-east-1_A1", "allow_any_client": true,
+                       "jwks_uri": "https://idp.example/jwks"}],
+            "SSF_TRANSMITTERS": [{"id": "tx1", "issuer": "https://tx.example",
+                "jwks_uri": "https://tx.example/jwks", "audience": "https://edge.example",
+                "push_secret": "test-push-secret-0123456789abcdef", "pool": "us-east-1_Nope"}],
+        });
+        let app = App::new();
+        let broken = app.load(vars.as_object().unwrap()).unwrap_err();
+        assert_eq!(broken.error.field, "SSF_TRANSMITTERS[0].pool");
+        let mut good = vars.clone();
+        good["SSF_TRANSMITTERS"][0]["pool"] = json!("us-east-1_A1");
+        assert!(app.load(good.as_object().unwrap()).is_ok());
+        assert!(app.transmitters().by_id("tx1").is_some());
+        good.as_object_mut().unwrap().remove("SSF_TRANSMITTERS");
+        assert!(app.load(good.as_object().unwrap()).is_ok());
+        assert!(
+            app.transmitters().is_empty(),
+            "a reload forgets removed transmitters"
+        );
+    }
+
+    #[test]
     fn routes_are_decided_by_method_and_path() {
         assert_eq!(route(None, "GET", "/healthz"), Route::Health);
         assert_eq!(route(None, "POST", "/"), Route::Api);
@@ -487,5 +734,8 @@ mod tests {
             Route::Assets
         );
         assert!(Route::OAuth.needs_body());
+        assert_eq!(route(None, "POST", "/ssf/events/tx1"), Route::SsfPush);
+        assert_eq!(route(None, "GET", "/ssf/events/tx1"), Route::SsfPush);
+        assert!(Route::SsfPush.needs_body());
     }
 }

@@ -35,6 +35,40 @@ pub trait Store {
 
     /// Deletes one key; deleting a missing key succeeds.
     fn delete<'a>(&'a self, key: &'a str) -> LocalFuture<'a, Result<(), StoreError>>;
+
+    /// Lists up to `limit` keys starting with `prefix`, in key order, with their expiration
+    /// (KV `list`, one page). A store that cannot list says so: an error, never an empty list.
+    fn list<'a>(
+        &'a self,
+        prefix: &'a str,
+        limit: usize,
+    ) -> LocalFuture<'a, Result<KeyList, StoreError>> {
+        let _ = limit;
+        Box::pin(async move {
+            Err(StoreError::Read(format!(
+                "this store cannot list keys ({})",
+                key_for_log(prefix)
+            )))
+        })
+    }
+}
+
+/// One key as [`Store::list`] answers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedKey {
+    /// The key.
+    pub name: String,
+    /// When it expires, seconds since the epoch (`None`: never, or not known).
+    pub expiration_s: Option<u64>,
+}
+
+/// What [`Store::list`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyList {
+    /// The keys, in key order.
+    pub keys: Vec<ListedKey>,
+    /// Whether these are all the keys with the prefix (`false`: the limit cut the list).
+    pub complete: bool,
 }
 
 /// A KV key as the log may show it: its kind (the fixed segments and the pool id) and a short
@@ -329,6 +363,35 @@ impl Store for MemoryStore {
             }
             inner.values.remove(key);
             Ok(())
+        })
+    }
+
+    /// Lists as KV does; the fake has no clock, so no key has a known expiration.
+    fn list<'a>(
+        &'a self,
+        prefix: &'a str,
+        limit: usize,
+    ) -> LocalFuture<'a, Result<KeyList, StoreError>> {
+        Box::pin(async move {
+            let mut inner = self
+                .inner
+                .try_borrow_mut()
+                .map_err(|_| StoreError::Read("store busy".into()))?;
+            inner.reads += 1;
+            if inner.fail_reads {
+                return Err(StoreError::Read("injected read failure".into()));
+            }
+            let matching = inner.values.keys().filter(|key| key.starts_with(prefix));
+            let keys: Vec<ListedKey> = matching
+                .clone()
+                .take(limit)
+                .map(|name| ListedKey {
+                    name: name.clone(),
+                    expiration_s: None,
+                })
+                .collect();
+            let complete = matching.count() <= limit;
+            Ok(KeyList { keys, complete })
         })
     }
 }

@@ -587,4 +587,73 @@ fn main() {
     refresh_jwe();
     srp();
     differential();
+    ssf();
+}
+
+/// Every case of `../shared/vectors/ssf/`, moved to the fuzz transmitter (its issuer, audience,
+/// key and pool, the fuzz clock), as a header and payload to sign (fields 2 and 3); and some as
+/// whole pushes (fields 0 and 1), signed, with the right and wrong secrets and media types.
+fn ssf() {
+    use edge_revoke_fuzz::ssf::{AUDIENCE, ISSUER, KID, SECRET};
+    let mut seeds = Seeds::new("ssf");
+    let keys = signer::Keys::new();
+    let dir = vectors().join("ssf");
+    let mut names: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .filter(|p| p.file_name().is_some_and(|n| n != "config.json"))
+        .collect();
+    names.sort();
+    let config = read_json(&dir.join("config.json"));
+    let vector_now = config["now"].as_i64().unwrap_or(0);
+    let shift = (NOW_MS / 1000) as i64 - vector_now;
+    let pool_issuer = config["pools"][0]["issuer"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    for path in names {
+        let case = read_json(&path);
+        let mut text = serde_json::to_string(&case["payload"]).expect("JSON");
+        text = text
+            .replace("https://ssf.transmitter.example", ISSUER)
+            .replace("https://edge.example.com/ssf", AUDIENCE)
+            .replace(&pool_issuer, support::EXT_ISSUER);
+        let mut payload: Value = serde_json::from_str(&text).expect("JSON");
+        for name in ["iat", "toe"] {
+            if let Some(t) = payload.get(name).and_then(Value::as_i64) {
+                payload[name] = json!(t + shift);
+            }
+        }
+        let mut header = case["header"].clone();
+        if header.get("alg").is_some() {
+            header["alg"] = json!("EdDSA");
+        }
+        if header.get("kid").is_some() {
+            header["kid"] = json!(KID);
+        }
+        let (header, payload) = (header.to_string(), payload.to_string());
+        seeds.add(join_fields(&[
+            b"",
+            b"",
+            header.as_bytes(),
+            payload.as_bytes(),
+        ]));
+        seeds.add(join_fields(&[b"", b"", b"", payload.as_bytes()]));
+        let token = signer::token(&keys, Alg::EdDsa, &header, &payload);
+        for headers in [
+            format!("POST\nBearer {SECRET}\napplication/secevent+jwt"),
+            format!("POST\nbearer {SECRET}\nApplication/SecEvent+JWT; charset=utf-8"),
+            format!("POST\nBearer {SECRET}x\napplication/secevent+jwt"),
+            "GET\n\n".to_owned(),
+        ] {
+            seeds.add(join_fields(&[
+                token.as_bytes(),
+                headers.as_bytes(),
+                b"",
+                b"",
+            ]));
+        }
+    }
+    seeds.write();
 }

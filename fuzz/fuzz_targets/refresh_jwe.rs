@@ -14,8 +14,8 @@ use edge_revoke::{
     local::{
         seal::{self, Purpose},
         tokens::{open_refresh_token, refresh_token, Session},
-        SigningKeys,
     },
+    signing::SigningKeys,
 };
 use edge_revoke_fuzz::{fields, signing_keys_json, support, NOW_MS};
 use libfuzzer_sys::fuzz_target;

@@ -14,9 +14,9 @@
 #![no_main]
 
 use base64::{engine::general_purpose::STANDARD, Engine as _};
-use edge_revoke::local::{
-    srp::{self, Challenge, Verifier, B_BYTES, SALT_BYTES},
-    SigningKeys,
+use edge_revoke::{
+    local::srp::{self, Challenge, Verifier, B_BYTES, SALT_BYTES},
+    signing::SigningKeys,
 };
 use edge_revoke_fuzz::{fields, signing_keys_json};
 use hmac::{Hmac, Mac};

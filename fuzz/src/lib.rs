@@ -23,6 +23,7 @@ pub mod support;
 pub mod api;
 pub mod http;
 pub mod signer;
+pub mod ssf;
 
 /// The clock of the token targets: 2025-06-15T15:06:40.250Z, as the API tests.
 pub const NOW_MS: u64 = support::T0_MS;
@@ -152,11 +153,11 @@ pub fn token_config() -> Map<String, Value> {
 
 /// Verifies `token`'s signature with a key of `keys` (the one call the targets make into the
 /// signature step).
-pub fn verify_signature<'k>(
-    token: &UntrustedToken<'_>,
+pub fn verify_signature<'t, 'k>(
+    token: &'t UntrustedToken<'_>,
     keys: &'k KeySet,
     allowed: AlgSet,
-) -> Result<SignatureValid<'k>, TokenError> {
+) -> Result<SignatureValid<'t, 'k>, TokenError> {
     token.verify_signature(keys, allowed, &RustCrypto)
 }
 

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use wasm_bindgen::JsValue;
 
 use super::{
+    authority::{CacheShare, DurableLink},
     bindings::{console_error, console_log},
     ports::{Fetch, Kv, Limiter},
 };
@@ -18,7 +19,7 @@ use crate::{
     crypto::RustCrypto,
     error::StoreError,
     ports::{LocalFuture, Store},
-    revocation::RevocationStore,
+    revocation::{authority::AuthorityPorts, RevocationStore},
     services::Storage,
 };
 
@@ -42,6 +43,12 @@ fn raw_settings(env: &JsValue) -> Vec<JsValue> {
         .iter()
         .map(|name| Reflect::get(env, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED))
         .collect()
+}
+
+/// The settings of `env` as plain JSON values (for the revocation authority, which reads a few
+/// of them and keeps no configuration).
+pub fn settings_of(env: &JsValue) -> Map<String, Value> {
+    to_settings(&raw_settings(env))
 }
 
 /// The settings as plain JSON values.
@@ -81,17 +88,17 @@ pub fn isolate(env: &JsValue) -> (Rc<App>, ParsedConfig) {
     ISOLATE.with(|cell| {
         let Ok(mut isolate) = cell.try_borrow_mut() else {
             // Unreachable in practice (no borrow is held across an await); parse without caching.
-            return (
-                Rc::new(App::new()),
-                Rc::new(Config::load(&to_settings(&raw))),
-            );
+            let app = Rc::new(App::new());
+            let config = Rc::new(app.load(&to_settings(&raw)));
+            return (app, config);
         };
         let cached = match &isolate.config {
             Some((seen, config)) if same_settings(seen, &raw) => Some(config.clone()),
             _ => None,
         };
         let config = cached.unwrap_or_else(|| {
-            let parsed = Rc::new(Config::load(&to_settings(&raw)));
+            // The app keeps `SSF_TRANSMITTERS`, parsed here with the rest.
+            let parsed = Rc::new(isolate.app.load(&to_settings(&raw)));
             if let Err(broken) = parsed.as_ref() {
                 console_error(&format!(
                     "edge-revoke: configuration error: {}",
@@ -113,16 +120,23 @@ pub fn current_app() -> Rc<App> {
     })
 }
 
-/// Where a call keeps each kind of record: today every kind in the KV namespace
-/// `REVOCATIONS`. A store that keeps one kind elsewhere (revocations in a Durable Object) is
-/// a field here, chosen in its method below.
+/// Where a call keeps each kind of record: every kind in the KV namespace `REVOCATIONS`, and
+/// revocations also through the revocation authority (`REVOCATION_AUTHORITY`, a Durable
+/// Object) when it is bound, with the location's shared copy of its feed in the Cache API.
 struct Bindings {
     kv: Kv,
+    authority: Option<(DurableLink, CacheShare)>,
 }
 
 impl Storage for Bindings {
     fn revocations<'a>(&'a self, config: &Config) -> Box<dyn RevocationStore + 'a> {
         self.kv.revocations(config)
+    }
+
+    fn authority(&self) -> Option<AuthorityPorts<'_>> {
+        self.authority
+            .as_ref()
+            .map(|(link, share)| AuthorityPorts { link, share })
     }
 
     fn users(&self) -> &dyn Store {
@@ -156,13 +170,20 @@ pub struct Call {
 }
 
 impl Call {
-    /// The bindings of `env` for one call (of the fetch handler or the JavaScript API).
+    /// The bindings of `env` for one call of the JavaScript API.
     pub fn new(env: &JsValue) -> Self {
+        Self::for_host(env, None)
+    }
+
+    /// The bindings of `env` for one request to `host` (the location's shared copy of the feed
+    /// is cached under the Worker's own hostname, as the Cache API asks).
+    pub fn for_host(env: &JsValue, host: Option<&str>) -> Self {
         let request_id = request_id();
         let tag = request_id.clone();
         Self {
             store: Bindings {
                 kv: Kv::from_env(env),
+                authority: super::authority::from_env(env, host),
             },
             limiter: Limiter::from_env(env),
             request_id,

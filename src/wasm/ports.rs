@@ -9,14 +9,17 @@ use super::bindings::{global_fetch, BodyStream, KvNamespace, RateLimitBinding};
 use crate::{
     error::StoreError,
     http::{CappedBody, TooLarge},
-    ports::{key_for_log, scrub_keys, Fetcher, Inbound, LocalFuture, Outbound, RateLimiter, Store},
+    ports::{
+        key_for_log, scrub_keys, Fetcher, Inbound, KeyList, ListedKey, LocalFuture, Outbound,
+        RateLimiter, Store,
+    },
 };
 
 /// How long to wait before retrying a KV write refused for the per-key write rate, in ms.
 const KV_RETRY_AFTER_MS: i32 = 1_100;
 
 /// Resolves after `ms` (a timer inside a request, which Workers allow).
-async fn sleep_ms(ms: i32) {
+pub async fn sleep_ms(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _reject| {
         let global = js_sys::global();
         if let Ok(set_timeout) = Reflect::get(&global, &JsValue::from_str("setTimeout")) {
@@ -214,6 +217,56 @@ impl Store for Kv {
             let failed = |e: JsValue| StoreError::Write(scrub_keys(&describe(&e), [key]));
             let promise = kv.delete(key).map_err(failed)?;
             JsFuture::from(promise).await.map(|_| ()).map_err(failed)
+        })
+    }
+
+    fn list<'a>(
+        &'a self,
+        prefix: &'a str,
+        limit: usize,
+    ) -> LocalFuture<'a, Result<KeyList, StoreError>> {
+        Box::pin(async move {
+            let Kv::Bound(kv) = self else {
+                return Err(StoreError::Read(MISSING.into()));
+            };
+            let failed = |e: JsValue| StoreError::Read(scrub_keys(&describe(&e), [prefix]));
+            let opts = options(&[
+                ("prefix", JsValue::from_str(prefix)),
+                ("limit", JsValue::from_f64(limit as f64)),
+            ]);
+            let promise = kv.list(&opts).map_err(failed)?;
+            let result = JsFuture::from(promise).await.map_err(failed)?;
+            let not_a_list =
+                || StoreError::Read("list did not answer {keys, list_complete}".into());
+            let keys: Array = Reflect::get(&result, &JsValue::from_str("keys"))
+                .map_err(|_| not_a_list())?
+                .dyn_into()
+                .map_err(|_| not_a_list())?;
+            let complete = Reflect::get(&result, &JsValue::from_str("list_complete"))
+                .map_err(|_| not_a_list())?
+                .as_bool()
+                .ok_or_else(not_a_list)?;
+            let mut listed = Vec::with_capacity(keys.length() as usize);
+            for key in keys.iter() {
+                let name = Reflect::get(&key, &JsValue::from_str("name"))
+                    .ok()
+                    .and_then(|name| name.as_string())
+                    .ok_or_else(not_a_list)?;
+                // A key outside the prefix, or more keys than asked for: not an answer to trust.
+                if !name.starts_with(prefix) || listed.len() >= limit {
+                    return Err(not_a_list());
+                }
+                let expiration_s = Reflect::get(&key, &JsValue::from_str("expiration"))
+                    .ok()
+                    .and_then(|at| at.as_f64())
+                    .filter(|at| at.is_finite() && *at >= 0.0)
+                    .map(|at| at as u64);
+                listed.push(ListedKey { name, expiration_s });
+            }
+            Ok(KeyList {
+                keys: listed,
+                complete,
+            })
         })
     }
 }

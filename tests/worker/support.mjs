@@ -58,12 +58,16 @@ let workerLog;
  * Starts the Worker with `vars` as its environment, in real workerd (Miniflare) with local,
  * in-memory KV. Options: `entry` (a module under ROOT importing src/entry.js; default the product's
  * own entry), `ratelimits` (binding name -> { simple: { limit, period } }), `assets` ({ directory,
- * binding }: static assets under ROOT, the Worker first, as wrangler.toml binds them), `host`/`port`, and
- * `onLog({ level, message })` for the Worker's console. Every line also goes to this process's
- * log sink in tests/output/logs/ (`logSink`), where `make test` checks it; none is printed.
+ * binding }: static assets under ROOT, the Worker first, as wrangler.toml binds them), `host`/`port`,
+ * `kvPersist` (a directory: KV kept on disk there, so two Workers can share it),
+ * `onLog({ level, message })` for the Worker's console, and
+ * `authority: true` for the revocation authority: the entry's RevocationAuthority class as a
+ * SQLite-backed Durable Object bound as REVOCATION_AUTHORITY (wrangler.toml's binding and migration);
+ * `modules`: more modules under ROOT that `entry` imports. Every log line also goes to this
+ * process's log sink in tests/output/logs/ (`logSink`), where `make test` checks it; none is printed.
  */
 export async function startWorker(vars = {}, options = {}) {
-  const { entry = "src/entry.js", ratelimits = {}, assets, host, port, onLog } = options;
+  const { entry = "src/entry.js", ratelimits = {}, assets, host, port, onLog, kvPersist, authority = false, modules = [] } = options;
   workerLog ??= logSink();
   const limits = Object.entries(ratelimits).map(([name, { simple }], i) => [
     name,
@@ -78,14 +82,17 @@ export async function startWorker(vars = {}, options = {}) {
       workerLog(`${entry.level} ${entry.message}`);
       onLog?.(entry);
     },
+    ...(kvPersist ? { resourcePersistencePath: kvPersist } : {}),
     workers: [
       {
         config: {
           name: "edge-revoke",
           compatibilityDate: COMPATIBILITY_DATE,
-          manifest: manifest(entry),
+          manifest: manifest(entry, [...PRODUCT_MODULES, ...modules]),
+          ...(authority ? { exports: AUTHORITY_EXPORTS } : {}),
           env: {
             REVOCATIONS: { type: "kv", id: "REVOCATIONS" },
+            ...(authority ? { REVOCATION_AUTHORITY: authorityBinding("edge-revoke") } : {}),
             ...Object.fromEntries(limits),
             ...(assets ? { [assets.binding]: { type: "assets" } } : {}),
             ...varBindings(vars),
@@ -107,6 +114,11 @@ export async function startWorker(vars = {}, options = {}) {
     dispose: () => mf.dispose(),
   };
 }
+
+/** The Durable Object class the entry exports, SQLite-backed (wrangler.toml's new_sqlite_classes). */
+export const AUTHORITY_EXPORTS = { RevocationAuthority: { type: "durable-object", storage: "sqlite" } };
+/** REVOCATION_AUTHORITY bound to the RevocationAuthority class of the Worker named `worker`. */
+export const authorityBinding = (worker) => ({ type: "durable-object", worker, exportName: "RevocationAuthority" });
 
 export const REGION = "us-east-1";
 export const now = () => Math.floor(Date.now() / 1000);

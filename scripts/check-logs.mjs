@@ -9,9 +9,11 @@
 //   - a JWS or JWT (access, ID tokens: `eyJ….….…`), a JWE (local pools' refresh tokens: five
 //     segments, `eyJ…`), a private or secret JWK member (`"d"`, `"k"`, `"p"`, …);
 //   - an email address (`local@domain.tld`; a masked one such as `e***@e***` is not one);
-//   - every password, secret access key and username the tests use: harvested from their sources
-//     (string literals given as Password/Username/secret…, the names `unique("…")` makes, the
-//     demo users of scripts/dev.mjs) and from a local .dev.vars, plus the names the soak makes.
+//   - every password, secret access key, Shared Signals transmitter secret (push secrets, the
+//     bearer tokens of poll and verification endpoints) and username the tests use: harvested from
+//     their sources (string literals given as Password/Username/secret/SECRET/…_AUTH, the names
+//     `unique("…")` makes, the demo users of scripts/dev.mjs), from ../shared/vectors/ssf/ and a
+//     local .dev.vars, plus the names the soak, the flood and the freshness harness make.
 // One allowance, documented in README: `DEV_MODE:` lines (dev mode only, never on a deployment)
 // name the user a confirmation code is for; they are still checked for everything else.
 // The findings name the file, line and kind, never the secret itself.
@@ -40,7 +42,7 @@ export function needles(root = ROOT) {
   const usernames = new Set();
   const prefixes = new Set();
   const files = [...sources(join(root, "tests")), join(root, "scripts/dev.mjs")].filter((f) => existsSync(f) && !f.endsWith("check-logs.mjs"));
-  const literal = /(\w*(?:Password|PASSWORD|password|secret_access_key|secretAccessKey|SecretAccessKey|ClientSecret|secret|Username|USERNAME|username))["']?\s*[:=]\s*["']([^"'`\s${}<>]{3,})["']/g;
+  const literal = /(\w*(?:Password|PASSWORD|password|secret_access_key|secretAccessKey|SecretAccessKey|ClientSecret|secret|SECRET|_AUTH|Username|USERNAME|username))["']?\s*[:=]\s*["'](?:Bearer )?([^"'`\s${}<>]{3,})["']/g;
   for (const file of files) {
     const text = readFileSync(file, "utf8");
     for (const [, key, value] of text.matchAll(literal)) {
@@ -53,6 +55,13 @@ export function needles(root = ROOT) {
       }
     }
     for (const [, prefix] of text.matchAll(/unique\(\s*"([a-z][a-z0-9-]*)"\s*\)/g)) prefixes.add(prefix);
+  }
+  // The Shared Signals vectors' transmitters: their push secrets.
+  const vectors = join(root, "../shared/vectors/ssf");
+  if (existsSync(vectors)) {
+    for (const name of readdirSync(vectors).filter((n) => n.endsWith(".json"))) {
+      for (const [, value] of readFileSync(join(vectors, name), "utf8").matchAll(/"authorization_header"\s*:\s*"Bearer ([^"]+)"/g)) secrets.add(value);
+    }
   }
   const devVars = join(root, ".dev.vars");
   if (existsSync(devVars)) {
@@ -72,7 +81,9 @@ export function needles(root = ROOT) {
         ...[...prefixes].map((p) => new RegExp(`(?<![\\w-])${escape(p)}-[0-9a-f]{8}(?![\\w-])`)),
         /\bsoak-[a-z0-9]+-\d+\b/,
         /\bsoak-local-\d+-[0-9a-f]{6}\b/,
-        /\bflood-name-\d+\b/,
+        /\bflood-(?:name|user|out)-\d+\b/,
+        // The freshness harness's users (tests/freshness/harness.mjs).
+        /(?<![\w-])(?:user|control|race|kv-race)-\d+(?![\w-])/,
         /\bjwks-[a-z0-9]+-\d+\b/,
       ],
     ],

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { check } from "../../scripts/check-logs.mjs";
 import { startWorker, keyFor, pool, accessClaims, sign, bearer, ADMIN } from "../worker/support.mjs";
 
-test("the log check finds a planted token, refresh token, password, secret key, username and email, and passes hashed lines", async () => {
+test("the log check finds a planted token, refresh token, password, secret key, transmitter secret, username and email, and passes hashed lines", async () => {
   const dir = mkdtempSync(join(tmpdir(), "edge-revoke-logs-"));
   process.env.EDGE_REVOKE_LOG_DIR = `${dir}/`;
   const key = await keyFor("RS256");
@@ -22,7 +22,12 @@ test("the log check finds a planted token, refresh token, password, secret key, 
       "token (JWS/JWT)#refresh": "refresh eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..bXVzdC1ub3QtbGVhaw.Y2lwaGVydGV4dA.dGFn",
       password: "signing in with Correct-Horse-1!",
       "secret key": `using ${ADMIN.secretAccessKey}`,
+      // A Shared Signals transmitter's push secret, and a poll endpoint's bearer token.
+      "secret key#push": "push from story with story-push-secret-0123456789abcdef-0001",
+      "secret key#poll": "polled with Bearer story-poll-token-0001",
       username: "user alice signed out",
+      // A name the freshness harness gives its users.
+      "username#freshness": "signed out user-3 via loc-1/isolate-0",
       "email address": "code sent to qz9@example.net",
     };
     // A clean line first: kinds and hashes only.

@@ -234,12 +234,16 @@ impl Services {
 
     /// How full each per-isolate cache is, beside its bound.
     pub fn cache_sizes(&self) -> CacheSizes {
+        let (written_here, feed_entries) = self.recent.sizes();
         CacheSizes {
             revocation_lookups: self.revocations.len(),
             revocation_lookups_bound: crate::revocation::CACHE_CAPACITY,
             used_signatures: self.signatures.len(),
             used_signatures_bound: crate::replay::MAX_REMEMBERED,
             jwks_uris: self.jwks.len(),
+            written_here,
+            written_here_bound: crate::revocation::feed::WRITTEN_HERE_CAPACITY,
+            feed_entries,
         }
     }
 }
@@ -255,6 +259,14 @@ pub struct CacheSizes {
     pub used_signatures: usize,
     /// [`crate::replay::MAX_REMEMBERED`].
     pub used_signatures_bound: usize,
-    /// Remote key sets held, one per JWKS URI: at most the configured remote pools.
+    /// Remote key sets held, one per JWKS URI: at most the configured remote pools and Shared
+    /// Signals transmitters.
     pub jwks_uris: usize,
+    /// Revocations this isolate wrote and remembers for KV's window, at most `written_here_bound`.
+    pub written_here: usize,
+    /// [`crate::revocation::feed::WRITTEN_HERE_CAPACITY`].
+    pub written_here_bound: usize,
+    /// Entries in the isolate's copy of the authority's recent set (with an authority bound):
+    /// what the deployment revoked within the authority's window, not a count the isolate sets.
+    pub feed_entries: usize,
 }

@@ -22,7 +22,8 @@ const TYPES: &'static str = r#"
 export interface IsolateStats {
   revocation_lookups: number; revocation_lookups_bound: number;
   used_signatures: number; used_signatures_bound: number;
-  jwks_uris: number; wasm_memory_bytes: number;
+  jwks_uris: number; written_here: number; written_here_bound: number;
+  feed_entries: number; wasm_memory_bytes: number;
 }
 "#;
 

@@ -6,7 +6,7 @@
 // switched off, and the load goes on until the documented recovery time has passed.
 import assert from "node:assert/strict";
 import { sign, accessClaims, now, sleep } from "../worker/support.mjs";
-import { JWKS_POOLS, FAILURE_BACKOFF_MS, Tally, client, picker, send, judge, signOut, nextTarget, percentile } from "./harness.mjs";
+import { JWKS_POOLS, FAILURE_BACKOFF_MS, Tally, client, picker, send, judge, verdictOf, signOut, nextTarget, percentile, sourceConstant } from "./harness.mjs";
 
 /** Recovery is judged on requests sent this long after the documented bound (transport, clocks). */
 const SLACK_MS = 500;
@@ -32,8 +32,28 @@ export const JWKS_FAULTS = [
   { name: "JWKS endpoint redirecting", mode: "redirect", gate503: true },
 ];
 
-/** The row left for the revocation authority (a Durable Object), which is not built yet. */
-export const AUTHORITY_ROW = { name: "revocation authority down", pending: "no authority yet: its row joins when the Durable Object does" };
+/**
+ * The revocation authority's rows: the FAKE namespace in front of the Durable Object is told to
+ * reject every call (unreachable) or never to answer (the product's call times out at 2 s).
+ * Documented (README, "Freshness and failure"): sign-outs still land, written to KV directly, and
+ * their receipt states KV's window; the gate keeps deciding through KV (no 503); /healthz says
+ * "degraded" (200) with the fallback "kv" once the isolate's copy of the feed is due; when the
+ * authority is back the feed is fresh again within the longest back-off, and sign-outs go
+ * through it again with the short receipt.
+ */
+export const AUTHORITY_FAULTS = [
+  { name: "revocation authority unreachable", mode: "down" },
+  { name: "revocation authority not answering (2 s timeout)", mode: "hang" },
+];
+export const FRESHNESS_MS = 1000 * sourceConstant("src/config.rs", "DEFAULT_FRESHNESS_S");
+export const MAX_BACKOFF_MS = sourceConstant("src/revocation/authority.rs", "MAX_BACKOFF_MS");
+const CLOCK_ALLOWANCE_MS = sourceConstant("src/revocation/authority.rs", "CLOCK_ALLOWANCE_MS");
+const KV_PROPAGATION_S = sourceConstant("src/config.rs", "KV_PROPAGATION_S");
+const KV_CACHE_TTL_S = sourceConstant("src/config.rs", "DEFAULT_KV_CACHE_TTL_S");
+/** The receipt through the authority: its commit + FRESHNESS_S + the clock allowance. */
+export const AUTHORITY_RECEIPT_MS = FRESHNESS_MS + CLOCK_ALLOWANCE_MS;
+/** The receipt written to KV directly: KV's window, with the soak's REVOCATION_CACHE_TTL_S. */
+export const kvReceiptMs = (revocationCacheTtlS) => (KV_PROPAGATION_S + KV_CACHE_TTL_S + revocationCacheTtlS) * 1000;
 
 const kv = async (worker, changes) => {
   const res = await worker.fetch("/__soak/kv", { method: "POST", body: JSON.stringify(changes) });
@@ -129,7 +149,7 @@ async function kvRow(env, row, { faultMs, afterMs, concurrency }) {
     name: row.name,
     during: figures(during),
     after: figures(after),
-    signOut: { status: event.status, error: event.error ?? null, ms: event.answeredAt - event.sentAt, expected: row.signOut },
+    signOut: { status: event.status, error: event.error ?? null, ms: event.answeredAt - event.sentAt, receiptMs: event.receiptMs, expected: row.signOut },
     entryAfterFailure,
     retried: retried && { status: retried.status, ok: retried.ok },
     recovery: recovery(valid, clearedAt, 0),
@@ -199,24 +219,172 @@ async function jwksRows(env, { faultMs, concurrency }) {
   });
 }
 
-/** The whole matrix: each KV row in turn, then the JWKS rows together. */
-export async function runFaults(env, { faultMs = 2000, afterMs = 1500, concurrency = 6 } = {}) {
+const authority = async (worker, changes) => {
+  const res = await worker.fetch("/__soak/authority", changes ? { method: "POST", body: JSON.stringify(changes) } : {});
+  assert.equal(res.status, 200);
+  return res.json();
+};
+
+/** /healthz as the matrix records it. */
+async function health(worker) {
+  const res = await worker.fetch("/healthz");
+  const body = await res.json();
+  const { feed, fallback, enforced_within_s: within } = body.revocation ?? {};
+  return { at: performance.now(), http: res.status, status: body.status, feed, fallback, within };
+}
+
+/**
+ * One authority row under load: the authority fails for `faultMs` (long enough for the isolate's
+ * copy of the feed to come due and fail), a sign-out lands during it, the signed-out user's
+ * tokens are tried at once, /healthz is watched throughout; then the authority is back, the load
+ * goes on until /healthz says fresh again (or the documented bound has passed), and one more
+ * sign-out shows writes go through the authority again.
+ */
+async function authorityRow(env, row, { faultMs, afterMs, concurrency }) {
+  const { worker } = env;
+  const pool = client(worker, concurrency);
+  const pick = picker(env.tokens);
+  const during = new Tally();
+  const after = new Tally();
+  const valid = [];
+  const healthDuring = [];
+  const healthAfter = [];
+  let clearedAt = Infinity;
+  let recoveredAt = null;
+  // The hanging row's last call may time out (2 s) after the authority is back, and only then
+  // start its back-off.
+  const boundMs = MAX_BACKOFF_MS + (row.mode === "hang" ? 2000 : 0);
+  const run = (tally, until) =>
+    Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (performance.now() < until()) {
+          const token = pick();
+          const answer = await send(pool, token);
+          // No 503 is documented for an unreachable authority: KV decides.
+          const judged = judge(token, answer, () => false);
+          tally.add(judged.cls, judged.verdict, answer.status, answer.answeredAt - answer.sentAt, judged.wrong, {
+            row: row.name,
+            cls: judged.cls,
+            expect: judged.expect,
+            status: answer.status,
+            body: answer.text.slice(0, 160),
+          });
+          if (judged.cls === "valid") valid.push({ sentAt: answer.sentAt, verdict: judged.verdict });
+        }
+      }),
+    );
+  const watch = async (into, until) => {
+    while (performance.now() < until()) {
+      const seen = await health(worker);
+      into.push(seen);
+      if (into === healthAfter && recoveredAt === null && seen.status === "ok" && seen.feed === "fresh") recoveredAt = seen.at;
+      await sleep(200);
+    }
+  };
+
+  await kv(worker, { healthy: true });
+  await authority(worker, { mode: row.mode, reset: true });
+  const started = performance.now();
+  const faultEnds = () => started + faultMs;
+  const target = nextTarget(env, "AdminUserGlobalSignOut");
+  let tried = [];
+  const [, , event] = await Promise.all([
+    run(during, faultEnds),
+    watch(healthDuring, faultEnds),
+    (async () => {
+      await sleep(faultMs / 3);
+      const out = await signOut(env, "AdminUserGlobalSignOut", target);
+      // Every token of the user, sent after the answer: each must be refused.
+      tried = await Promise.all(
+        target.tokens.map(async (token) => {
+          const answer = await send(pool, token);
+          return verdictOf(answer.status, answer.headers);
+        }),
+      );
+      return out;
+    })(),
+  ]);
+  const calls = await authority(worker, { mode: "up" });
+  clearedAt = performance.now();
+  const entry = await worker.kv.get(`rev/v1/u/${target.pool}/${target.username}`);
+
+  // After: until /healthz is fresh again and at least `afterMs`, at most the bound (+ slack).
+  const afterEnds = () => (recoveredAt !== null && performance.now() >= clearedAt + afterMs ? 0 : clearedAt + boundMs + SLACK_MS + 1000);
+  await Promise.all([run(after, afterEnds), watch(healthAfter, afterEnds)]);
+  const target2 = nextTarget(env, "AdminUserGlobalSignOut");
+  const again = await signOut(env, "AdminUserGlobalSignOut", target2);
+  await pool.close();
+  const traps = (await (await worker.fetch("/__soak/stats")).json()).counters.traps;
+  return {
+    name: row.name,
+    authority: row.mode,
+    during: figures(during),
+    after: figures(after),
+    signOut: { status: event.status, error: event.error ?? null, ms: event.answeredAt - event.sentAt, receiptMs: event.receiptMs, expected: 200 },
+    triedAfterAnswer: tried,
+    entry: entry && JSON.parse(entry),
+    calls,
+    health: {
+      during: healthDuring.map(({ http, status, feed, fallback, within }) => ({ http, status, feed, fallback, within })),
+      after: healthAfter.map(({ http, status, feed, fallback, within }) => ({ http, status, feed, fallback, within })),
+      degradedAfterMs: (healthDuring.find((h) => h.status === "degraded")?.at ?? NaN) - started,
+    },
+    healthRecovery: { boundMs, recoveryMs: recoveredAt === null ? null : Math.max(0, recoveredAt - clearedAt) },
+    recovery: recovery(valid, clearedAt, 0),
+    signOutAfter: { status: again.status, receiptMs: again.receiptMs },
+    kvReceiptMs: kvReceiptMs(Number(env.vars.REVOCATION_CACHE_TTL_S ?? 5)),
+    traps,
+  };
+}
+
+/** The whole matrix: each KV row in turn, then the JWKS rows together, then the authority's rows. */
+export async function runFaults(env, { faultMs = 2000, afterMs = 1500, authorityFaultMs = 6000, concurrency = 6 } = {}) {
   const rows = [];
   for (const row of KV_FAULTS) rows.push(await kvRow(env, row, { faultMs, afterMs, concurrency }));
   rows.push(...(await jwksRows(env, { faultMs, concurrency })));
-  rows.push(AUTHORITY_ROW);
+  for (const row of AUTHORITY_FAULTS) rows.push(await authorityRow(env, row, { faultMs: authorityFaultMs, afterMs, concurrency }));
   return rows;
+}
+
+/** What an authority row promises (README, "Freshness and failure"). */
+function assertAuthorityRow(row) {
+  const label = row.name;
+  assert.equal(row.signOut.status, 200, `${label}: the sign-out landed: ${JSON.stringify(row.signOut)}`);
+  assert.ok(
+    row.signOut.receiptMs > row.kvReceiptMs - 5000 && row.signOut.receiptMs <= row.kvReceiptMs + 50,
+    `${label}: the receipt states KV's window (${row.kvReceiptMs} ms): ${row.signOut.receiptMs}`,
+  );
+  assert.equal(row.entry?.reason, "AdminUserGlobalSignOut", `${label}: the entry is in KV`);
+  assert.ok(row.triedAfterAnswer.length > 0 && row.triedAfterAnswer.every((v) => v === "refuse"), `${label}: the user's tokens refused at once: ${row.triedAfterAnswer}`);
+  const felt = row.authority === "down" ? row.calls.failed : row.calls.hung;
+  assert.ok(felt > 0, `${label}: the authority was asked and failed: ${JSON.stringify(row.calls)}`);
+  assert.ok(row.health.during.every((h) => h.http === 200 && h.status !== "error"), `${label}: /healthz ${JSON.stringify(row.health.during)}`);
+  const degraded = row.health.during.filter((h) => h.status === "degraded");
+  assert.ok(degraded.length > 0, `${label}: /healthz said degraded: ${JSON.stringify(row.health.during)}`);
+  for (const h of degraded) assert.deepEqual([h.feed, h.fallback, h.within], ["stale", "kv", row.kvReceiptMs / 1000], `${label}: ${JSON.stringify(h)}`);
+  assert.ok(
+    row.healthRecovery.recoveryMs !== null && row.healthRecovery.recoveryMs <= row.healthRecovery.boundMs + SLACK_MS,
+    `${label}: /healthz fresh again within ${row.healthRecovery.boundMs} ms: ${JSON.stringify(row.healthRecovery)} ${JSON.stringify(row.health.after.slice(-3))}`,
+  );
+  assert.equal(row.signOutAfter.status, 200);
+  assert.ok(row.signOutAfter.receiptMs > 0 && row.signOutAfter.receiptMs <= AUTHORITY_RECEIPT_MS + 50, `${label}: back through the authority: receipt ${row.signOutAfter.receiptMs} ms`);
+  assert.equal(row.traps, 0, `${label}: the wasm instance never trapped`);
 }
 
 /** Asserts what the matrix promises: verdicts, statuses, sign-outs, recovery (never timings). */
 export function assertMatrix(rows) {
   for (const row of rows) {
-    if (row.pending) continue;
     for (const phase of ["during", "after"]) {
       assert.equal(row[phase].wrong, 0, `${row.name} (${phase}): wrong verdicts ${JSON.stringify(row[phase].samples)}`);
       const statuses = Object.keys(row[phase].statuses).map(Number);
       assert.ok(statuses.every((s) => [200, 401, 503].includes(s)), `${row.name} (${phase}): statuses ${statuses}`);
       assert.ok(row[phase].requests > 0, `${row.name} (${phase}): no requests`);
+    }
+    if (row.authority) {
+      assert.equal(Object.values(row.during.byClass).reduce((sum, c) => sum + c.fault, 0), 0, `${row.name}: no 503: KV decides`);
+      assert.ok(row.recovery.allPassedAfterBound, `${row.name}: valid tokens pass after it: ${JSON.stringify(row.recovery)}`);
+      assertAuthorityRow(row);
+      continue;
     }
     const kvRowDef = KV_FAULTS.find((r) => r.name === row.name);
     const jwksRowDef = JWKS_FAULTS.find((r) => r.name === row.name);

@@ -1,11 +1,16 @@
 // Bounded memory under a hostile flood, and no stampede on the JWKS endpoint. The flood runs
 // inside the isolate (tests/soak/soak-entry.js, test-only): distinct users, sessions, tokens and
-// Origins through the product's handleRequest, distinct unknown kids through verifyToken. The
+// Origins through the product's handleRequest, distinct unknown kids through verifyToken, and
+// distinct users signed out through globalSignOut while the revocation authority is unreachable
+// (each then written to KV directly and remembered as written here, the set that must stay
+// within WRITTEN_HERE_CAPACITY). The
 // FAKE KV answers every key absent for the flood (a million users must not fill Miniflare's
 // store); the product's caches are read from isolateStats() after every chunk.
 import assert from "node:assert/strict";
 import { sign, accessClaims, now, REGION } from "../worker/support.mjs";
-import { FLOOD, JWKS_POOLS, REFETCH_COOLDOWN_MS, client, send } from "./harness.mjs";
+import { FLOOD, JWKS_POOLS, REFETCH_COOLDOWN_MS, client, send, sourceConstant } from "./harness.mjs";
+
+export const WRITTEN_HERE_CAPACITY = sourceConstant("src/revocation/feed.rs", "WRITTEN_HERE_CAPACITY");
 
 const issuer = (id) => `https://cognito-idp.${REGION}.amazonaws.com/${id}`;
 const stats = async (worker) => (await (await worker.fetch("/__soak/stats")).json()).caches;
@@ -24,7 +29,7 @@ const remoteToken = async (env, pool) => {
  * unknown kids, `chunk` at a time. Answers the caches before, after and at their fullest, the
  * statuses, the refusals, and the JWKS fetches the kid flood caused.
  */
-export async function runFlood(env, { users, kids, chunk = 25_000, onChunk } = {}) {
+export async function runFlood(env, { users, kids, signOuts = 0, chunk = 25_000, onChunk } = {}) {
   const { worker, jwks } = env;
   // The kid flood's pool has its keys before the flood, as a running isolate would.
   const warm = await remoteToken(env, JWKS_POOLS.kids);
@@ -71,9 +76,28 @@ export async function runFlood(env, { users, kids, chunk = 25_000, onChunk } = {
     }
     const kidSeconds = (performance.now() - started) / 1000;
     const kidFetches = jwks.fetches("kids") - fetchesBefore;
+    const outcomes = {};
+    await worker.fetch("/__soak/authority", { method: "POST", body: JSON.stringify({ mode: "down" }) });
+    try {
+      const signOutsStarted = performance.now();
+      for (let from = 0; from < signOuts; from += chunk) {
+        const count = Math.min(chunk, signOuts - from);
+        const res = await worker.fetch("/__soak/flood", { method: "POST", body: JSON.stringify({ kind: "signouts", from, count, pool: FLOOD }) });
+        assert.equal(res.status, 200);
+        const out = await res.json();
+        for (const [what, n] of Object.entries(out.outcomes)) outcomes[what] = (outcomes[what] ?? 0) + n;
+        note(out.caches);
+        onChunk?.("sign-outs", from + count, out);
+      }
+      timing.signOutsMs = performance.now() - signOutsStarted;
+    } finally {
+      await worker.fetch("/__soak/authority", { method: "POST", body: JSON.stringify({ mode: "up" }) });
+    }
     return {
       users,
       kids,
+      signOuts,
+      outcomes,
       before,
       after: await stats(worker),
       peak,
@@ -96,6 +120,12 @@ export function assertFlood(out) {
   assert.equal(after.revocation_lookups, after.revocation_lookups_bound, "the flood filled the revocation cache to its bound, no further");
   assert.ok(peak.used_signatures <= peak.used_signatures_bound);
   assert.ok(peak.jwks_uris <= Object.keys(JWKS_POOLS).length, `jwks cache holds ${peak.jwks_uris} URIs`);
+  assert.ok(peak.written_here <= peak.written_here_bound, `written here ${peak.written_here} > ${peak.written_here_bound}`);
+  if (out.signOuts > WRITTEN_HERE_CAPACITY) assert.equal(after.written_here, after.written_here_bound, "the sign-out flood filled the written-here set to its bound, no further");
+  const receipts = Object.keys(out.outcomes);
+  assert.equal(Object.values(out.outcomes).reduce((a, b) => a + b, 0), out.signOuts);
+  // Every one landed (written to KV directly) with KV's window as its receipt (95 s by default).
+  assert.ok(receipts.every((r) => /^receipt (9[3-5]) s$/.test(r)), `sign-out flood: ${JSON.stringify(out.outcomes)}`);
   assert.deepEqual(out.statuses, { 200: out.users }, "every flood user's valid token passed");
   assert.deepEqual(out.refusals, { "NotAuthorizedException: Invalid Access Token": out.kids }, "every unknown kid was refused");
   assert.ok(out.kidFetches <= out.kidFetchBound, `${out.kidFetches} JWKS fetches for the kid flood, bound ${out.kidFetchBound}`);

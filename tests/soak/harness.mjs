@@ -76,7 +76,7 @@ export const CACHE_CAPACITY = sourceConstant("src/revocation/cache.rs", "CACHE_C
  * pool, `localUsers` local users signed in twice (2 sessions), `preRevoked` external users signed
  * out before the run, and the fixed-verdict tokens.
  */
-export async function setup({ entry, vars = {}, extUsers = 24, remoteUsers = 6, localUsers = 4, preRevoked = 3, onLog } = {}) {
+export async function setup({ entry, vars = {}, extUsers = 24, remoteUsers = 6, localUsers = 4, preRevoked = 3, onLog, authority = true } = {}) {
   const rs = await keyFor("RS256", "soak-rs256");
   const es = await keyFor("ES256", "soak-es256");
   const impostor = await keyFor("RS256", "soak-rs256"); // the same kid, another key
@@ -92,7 +92,8 @@ export async function setup({ entry, vars = {}, extUsers = 24, remoteUsers = 6, 
   ];
   const worker = await startWorker(
     { POOLS: JSON.stringify(pools), SIGNING_KEYS: signingKeys(), ADMIN_CREDENTIALS: adminCredentials(ADMIN), ...vars },
-    { ...(entry ? { entry } : {}), ...(onLog ? { onLog } : {}) },
+    // With the revocation authority bound, as it deploys (wrangler.toml) and as the worker tier runs it.
+    { ...(entry ? { entry } : {}), ...(onLog ? { onLog } : {}), authority },
   );
   const admin = cognito(worker);
   const t = now();
@@ -184,6 +185,7 @@ export async function setup({ entry, vars = {}, extUsers = 24, remoteUsers = 6, 
 
   return {
     worker,
+    vars,
     admin,
     jwks,
     keys: { rs, es, remote, impostor, floodSecret },
@@ -349,6 +351,16 @@ export async function signOut(env, op, target) {
     target.sessions[1].events.push(event);
     command = new RevokeTokenCommand({ Token: target.sessions[1].refresh, ClientId: LOCAL_CLIENT });
   }
+  // The receipt: the answer's x-edge-revoke-enforced-by header (ms since the epoch).
+  let headers = {};
+  command.middlewareStack.add(
+    (next) => async (args) => {
+      const out = await next(args);
+      headers = out.response.headers;
+      return out;
+    },
+    { step: "deserialize", name: "soakReceipt" },
+  );
   try {
     const out = await env.admin.send(command);
     event.ok = out.$metadata.httpStatusCode === 200;
@@ -359,6 +371,9 @@ export async function signOut(env, op, target) {
     event.error = err.name;
   }
   event.answeredAt = performance.now();
+  const enforcedBy = headers["x-edge-revoke-enforced-by"];
+  // How far past the answer the receipt promises enforcement everywhere, in ms (null: none).
+  event.receiptMs = enforcedBy === undefined ? null : Number(enforcedBy) - Date.now();
   return event;
 }
 

@@ -3,6 +3,9 @@
 // Miniflare) one, which can be told to be slow, to fail or be throttled on reads, or to fail
 // writes, so the fault matrix can run under load; and it floods the product from inside the
 // isolate (no sockets in between) to show its caches stay within their bounds.
+// The revocation authority is the product's RevocationAuthority class, over the same FAKE KV (KV
+// failing fails for the authority too), reached through a FAKE namespace in front of the real
+// Durable Object binding that can be told to be unreachable or to answer nothing.
 //
 // Test-only control routes (handled here, never reach the product):
 //   POST /__soak/kv {"readDelayMs": n, "failReads": bool, "readError": "<message>",
@@ -15,6 +18,9 @@
 //     spare: puts of keys under the prefix go straight through, uncounted by failPutsAfter.
 //     emptyReads: every read answers every key absent without asking the local KV, and puts
 //       are dropped (a flood of a million distinct users must not fill Miniflare's store).
+//   POST /__soak/authority {"mode": "up" | "down" | "hang", "reset": true} → {mode, counters}
+//     down: every call to the authority's stub rejects, as an unreachable object would.
+//     hang: every call never answers (the product gives up after its own timeout).
 //   GET /__soak/stats → {caches: isolateStats(), counters}: the product's cache sizes and wasm
 //     memory, and what the fake was asked.
 //   POST /__soak/flood {"kind": "users" | "kids", "from": n, "count": n, "secret": "<base64url>",
@@ -23,12 +29,15 @@
 //       (HS256 with `secret`, signed here with WebCrypto) and Origin; answers the statuses.
 //     kids: `count` tokens of `pool` (a remote-JWKS pool) each with its own unknown kid, through
 //       verifyToken; answers how each was refused.
-import { handleRequest, verifyToken } from "../../src/entry.js";
+//     signouts: `count` distinct users of `pool` signed out through globalSignOut; answers how
+//       each came out (its receipt's distance from now, rounded to seconds, or the error).
+import { handleRequest, verifyToken, globalSignOut, RevocationAuthority as ProductAuthority } from "../../src/entry.js";
 import { isolateStats } from "../../pkg/edge_revoke.js";
 
 const HEALTHY = { readDelayMs: 0, failReads: false, readError: "KV GET failed: 503 injected", failPutsAfter: null, spare: null, emptyReads: false };
 const config = { ...HEALTHY };
 const counters = { gets: 0, keysRead: 0, failedGets: 0, puts: 0, failedPuts: 0, sparedPuts: 0, deletes: 0, traps: 0 };
+const authority = { mode: "up", calls: 0, failed: 0, hung: 0 };
 
 const consoleError = console.error.bind(console);
 console.error = (...args) => {
@@ -80,6 +89,52 @@ function fakeKv(real) {
       return real.delete(key);
     },
   };
+}
+
+/** A FAKE Durable Object namespace over `real`: the same interface, unreachable or silent on demand. */
+function fakeAuthority(real) {
+  return {
+    idFromName: (name) => real.idFromName(name),
+    get(id) {
+      const stub = real.get(id);
+      return {
+        fetch(...args) {
+          authority.calls++;
+          if (authority.mode === "down") {
+            authority.failed++;
+            return Promise.reject(new Error("Durable Object unreachable (injected)"));
+          }
+          if (authority.mode === "hang") {
+            authority.hung++;
+            return new Promise(() => {});
+          }
+          return stub.fetch(...args);
+        },
+      };
+    },
+  };
+}
+
+/** The product's authority over the FAKE KV: a KV fault is the authority's fault too. */
+export class RevocationAuthority extends ProductAuthority {
+  constructor(ctx, env) {
+    super(ctx, { ...env, REVOCATIONS: fakeKv(env.REVOCATIONS) });
+  }
+}
+
+async function floodSignOuts(env, { from, count, pool }) {
+  const outcomes = {};
+  for (let i = from; i < from + count; i++) {
+    let outcome;
+    try {
+      const { enforcedBy } = await globalSignOut(env, { UserPoolId: pool, Username: `flood-out-${i}` });
+      outcome = `receipt ${Math.round((enforcedBy - Date.now()) / 1000)} s`;
+    } catch (err) {
+      outcome = `${err.name}: ${err.message}`;
+    }
+    outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+  }
+  return { outcomes };
 }
 
 const b64url = (bytes) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
@@ -140,7 +195,19 @@ async function floodKids(env, { from, count, pool, issuer, client }) {
 export default {
   async fetch(request, env, ctx) {
     const { pathname } = new URL(request.url);
-    const fakeEnv = { ...env, REVOCATIONS: fakeKv(env.REVOCATIONS) };
+    const fakeEnv = {
+      ...env,
+      REVOCATIONS: fakeKv(env.REVOCATIONS),
+      ...(env.REVOCATION_AUTHORITY ? { REVOCATION_AUTHORITY: fakeAuthority(env.REVOCATION_AUTHORITY) } : {}),
+    };
+    if (pathname === "/__soak/authority") {
+      if (request.method === "POST") {
+        const { reset, ...changes } = await request.json();
+        Object.assign(authority, changes);
+        if (reset) Object.assign(authority, { calls: 0, failed: 0, hung: 0 });
+      }
+      return Response.json(authority);
+    }
     if (pathname === "/__soak/kv") {
       if (request.method === "POST") {
         const { reset, healthy, ...changes } = await request.json();
@@ -150,11 +217,16 @@ export default {
       }
       return Response.json({ config, counters });
     }
-    if (pathname === "/__soak/stats") return Response.json({ caches: isolateStats(), counters });
+    if (pathname === "/__soak/stats") return Response.json({ caches: isolateStats(), counters, authority });
     if (pathname === "/__soak/flood" && request.method === "POST") {
       const order = await request.json();
       const started = Date.now();
-      const result = order.kind === "kids" ? await floodKids(fakeEnv, order) : await floodUsers(fakeEnv, ctx, order);
+      const result =
+        order.kind === "kids"
+          ? await floodKids(fakeEnv, order)
+          : order.kind === "signouts"
+            ? await floodSignOuts(fakeEnv, order)
+            : await floodUsers(fakeEnv, ctx, order);
       return Response.json({ ...result, ms: Date.now() - started, caches: isolateStats() });
     }
     return handleRequest(request, fakeEnv, ctx);

@@ -5,14 +5,15 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { setup, runLoad, judge, Tally, CACHE_CAPACITY } from "./harness.mjs";
-import { runFaults, assertMatrix, KV_FAULTS, JWKS_FAULTS } from "./faults.mjs";
-import { runFlood, assertFlood, runStampede } from "./flood.mjs";
+import { runFaults, assertMatrix, KV_FAULTS, JWKS_FAULTS, AUTHORITY_FAULTS, AUTHORITY_RECEIPT_MS } from "./faults.mjs";
+import { runFlood, assertFlood, runStampede, WRITTEN_HERE_CAPACITY } from "./flood.mjs";
 
 let product, faulty, flooded;
 
 before(async () => {
   // The product's own entry with its defaults, and the test-only entry with the fake KV and
-  // every gated request reading KV (REVOCATION_CACHE_TTL_S=0) so KV faults are felt.
+  // every gated request reading KV (REVOCATION_CACHE_TTL_S=0) so KV faults are felt; each with
+  // the revocation authority bound (a Durable Object), as it deploys.
   product = await setup({ extUsers: 16, remoteUsers: 4, localUsers: 4 });
   faulty = await setup({ entry: "tests/soak/soak-entry.js", vars: { REVOCATION_CACHE_TTL_S: "0" }, extUsers: 12, remoteUsers: 2, localUsers: 0 });
   // The flood's Worker keeps the default revocation cache, the one it must fill to its bound.
@@ -52,6 +53,8 @@ test("a short soak with sign-outs during the run accepts no revoked or forged to
   const ops = out.signOuts.map((e) => `${e.op} ${e.status}`);
   for (const op of ["AdminUserGlobalSignOut", "GlobalSignOut", "RevokeToken"]) assert.ok(ops.includes(`${op} 200`), `${op} ran and landed: ${ops}`);
   assert.ok(out.signOuts.every((e) => e.ok), `every sign-out landed: ${ops}`);
+  // Through the authority, each answer's receipt promises enforcement everywhere within FRESHNESS_S + 1 s.
+  for (const e of out.signOuts) assert.ok(e.receiptMs > 0 && e.receiptMs <= AUTHORITY_RECEIPT_MS + 50, `${e.op}: receipt ${e.receiptMs} ms`);
   // Each kind was sent, and sign-outs during the run turned valid tokens into refused ones.
   for (const cls of ["valid", "revoked during the run", "revoked-before", "expired", "forged: bad signature", "forged: alg none", "forged: other key", "other client", "garbage"]) {
     assert.ok(out.byClass[cls], `${cls} was sent`);
@@ -60,15 +63,15 @@ test("a short soak with sign-outs during the run accepts no revoked or forged to
   assert.equal(out.byClass.valid.refuse, 0);
 });
 
-test("under every KV and JWKS fault no token is wrongly accepted, the documented codes are answered, no sign-out is lost or half-applied, and it recovers in the documented time", async () => {
-  const rows = await runFaults(faulty, { faultMs: 2000, afterMs: 1500 });
+test("under every KV, JWKS and authority fault no token is wrongly accepted, the documented codes are answered, no sign-out is lost or half-applied, and it recovers in the documented time", async () => {
+  const rows = await runFaults(faulty, { faultMs: 2000, afterMs: 1500, authorityFaultMs: 6000 });
   for (const row of rows) {
-    if (row.pending) console.log(`# ${row.name}: ${row.pending}`);
-    else console.log(`# ${row.name}: during ${JSON.stringify(row.during.statuses)}, after ${JSON.stringify(row.after.statuses)}, recovery ${row.recovery.recoveryMs?.toFixed(0)} ms`);
+    const health = row.healthRecovery ? `, /healthz degraded after ${row.health.degradedAfterMs.toFixed(0)} ms, fresh again ${row.healthRecovery.recoveryMs?.toFixed(0)} ms after, receipt ${row.signOut.receiptMs} ms` : "";
+    console.log(`# ${row.name}: during ${JSON.stringify(row.during.statuses)}, after ${JSON.stringify(row.after.statuses)}, recovery ${row.recovery.recoveryMs?.toFixed(0)} ms${health}`);
   }
   assert.deepEqual(
     rows.map((r) => r.name),
-    [...KV_FAULTS, ...JWKS_FAULTS].map((r) => r.name).concat("revocation authority down"),
+    [...KV_FAULTS, ...JWKS_FAULTS, ...AUTHORITY_FAULTS].map((r) => r.name),
   );
   assertMatrix(rows);
 });
@@ -79,9 +82,9 @@ test("concurrent cold requests fetch the JWKS once, and all pass", async () => {
   assert.equal(out.fetches, 1, "one fetch for 24 cold requests");
 });
 
-test("a flood of distinct users, sessions, tokens, origins and unknown kids keeps every cache within its bound", async () => {
+test("a flood of distinct users, sessions, tokens, origins, unknown kids and sign-outs keeps every cache within its bound", async () => {
   const users = CACHE_CAPACITY + 5_000; // three lookups per token: past the bound several times over
-  const out = await runFlood(flooded, { users, kids: 10_000, chunk: 5_000 });
-  console.log(`# flood: wasm memory ${out.before.wasm_memory_bytes} -> ${out.after.wasm_memory_bytes} bytes, revocation cache ${out.after.revocation_lookups}/${out.after.revocation_lookups_bound}, kid-flood JWKS fetches ${out.kidFetches}`);
+  const out = await runFlood(flooded, { users, kids: 10_000, signOuts: WRITTEN_HERE_CAPACITY + 500, chunk: 5_000 });
+  console.log(`# flood: wasm memory ${out.before.wasm_memory_bytes} -> ${out.after.wasm_memory_bytes} bytes, revocation cache ${out.after.revocation_lookups}/${out.after.revocation_lookups_bound}, written here ${out.after.written_here}/${out.after.written_here_bound}, kid-flood JWKS fetches ${out.kidFetches}, sign-outs ${JSON.stringify(out.outcomes)}`);
   assertFlood(out);
 });

@@ -338,7 +338,7 @@ async function authorityRow(env, row, { faultMs, afterMs, concurrency }) {
 }
 
 /** The whole matrix: each KV row in turn, then the JWKS rows together, then the authority's rows. */
-export async function runFaults(env, { faultMs = 2000, afterMs = 1500, authorityFaultMs = 6000, concurrency = 6 } = {}) {
+export async function runFaults(env, { faultMs = 2000, afterMs = 1500, authorityFaultMs = 8000, concurrency = 6 } = {}) {
   const rows = [];
   for (const row of KV_FAULTS) rows.push(await kvRow(env, row, { faultMs, afterMs, concurrency }));
   rows.push(...(await jwksRows(env, { faultMs, concurrency })));

@@ -17,8 +17,8 @@ VENV := .venv
 PY_REQUIREMENTS := tests/clients/requirements.txt
 
 .PHONY: help dev test build package deploy bench freshness deps test-native test-worker test-clients \
-        test-browser test-package test-deps rust-deps node-deps py-deps chromium wrk deny-deps \
-        fuzz fuzz-deps fuzz-corpus clean
+        test-browser test-package test-deps test-soak test-logs rust-deps node-deps py-deps chromium wrk \
+        deny-deps fuzz fuzz-deps fuzz-corpus soak clean
 
 help:
 	@echo "make dev     run the Worker locally on http://127.0.0.1:8787 (local KV, demo pool)"
@@ -29,6 +29,7 @@ help:
 	@echo "make bench   beside a jose reference: per-token cost, latency, load, CPU, cold start, KV reads, size, freshness"
 	@echo "make freshness  the multi-location harness: how fast every location refuses a signed-out token"
 	@echo "make fuzz    every fuzz target for FUZZ_SECONDS each (default 60); fails on a crash"
+	@echo "make soak    SOAK_SECONDS (default 60) of load with every verdict checked, the fault matrix, a flood of SOAK_FLOOD (1 000 000)"
 	@echo "make fuzz-corpus  regenerate the fuzz seeds and minimise them, with what runs found, into fuzz/corpus/"
 
 # --- installs -----------------------------------------------------------------------------------
@@ -179,9 +180,11 @@ freshness: build
 
 # --- tests --------------------------------------------------------------------------------------
 
+# Every tier's Worker log lines are collected in tests/output/logs/ and checked last (test-logs).
 test: package
 	@node -p '`tool chain: node $${process.version}, wrangler $${require("wrangler/package.json").version}, workerd $${require("workerd/package.json").version}`'
-	$(MAKE) --no-print-directory test-deps test-native test-worker test-clients test-browser test-package
+	rm -rf tests/output/logs
+	$(MAKE) --no-print-directory test-deps test-native test-worker test-soak test-clients test-browser test-package test-logs
 	@echo "all test tiers passed"
 
 # The fuzz targets are checked to compile (stable is enough for that) so they follow the crate.
@@ -196,6 +199,15 @@ test-deps: deny-deps
 
 test-worker: node-deps
 	node --test --test-concurrency=1 "tests/worker/*.test.mjs" "tests/bench/*.test.mjs" "tests/freshness/*.test.mjs"
+
+# The short soak: load with every verdict checked and sign-outs during it, the fault matrix, a
+# flood against the caches' bounds, the JWKS stampede; and the log check shown to catch a leak.
+test-soak: node-deps
+	node --test --test-concurrency=1 "tests/soak/*.test.mjs"
+
+# No token, password, secret key, username or email in any log line the tiers collected.
+test-logs: node-deps
+	node scripts/check-logs.mjs
 
 # boto3 and the AWS SDK for JavaScript v3, unmodified, against the Worker (Miniflare via
 # tests/clients/serve.mjs, and once through scripts/dev.mjs, exactly as `make dev` runs it);
@@ -213,6 +225,16 @@ test-browser: chromium node-deps py-deps
 # browser example in Chromium.
 test-package: package chromium
 	node --test --test-concurrency=1 "tests/package/*.test.mjs"
+
+# --- soak ---------------------------------------------------------------------------------------
+
+# The Worker in workerd under load with every verdict checked, sign-outs during the run, the fault
+# matrix and a flood (scripts/soak.mjs); the short version is test-soak. Fails on a wrong verdict,
+# an unexpected 5xx or a cache past its bound. Uses both cores for minutes: run it on purpose.
+SOAK_SECONDS ?= 60
+SOAK_FLOOD ?= 1000000
+soak: build
+	SOAK_SECONDS=$(SOAK_SECONDS) SOAK_FLOOD=$(SOAK_FLOOD) node scripts/soak.mjs
 
 # --- fuzzing ------------------------------------------------------------------------------------
 

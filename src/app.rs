@@ -147,6 +147,11 @@ impl App {
         Self::default()
     }
 
+    /// How full the isolate's caches are, beside their bounds (counts only).
+    pub fn cache_sizes(&self) -> crate::services::CacheSizes {
+        self.services.cache_sizes()
+    }
+
     /// Parses the settings: the configuration, then `SSF_TRANSMITTERS` against it (kept here
     /// for the push route and the scheduled poll). Either failing is a broken configuration.
     pub fn load(&self, vars: &Map<String, Value>) -> Result<Config, BrokenConfig> {

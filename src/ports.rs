@@ -168,6 +168,30 @@ pub trait Fetcher {
         let _ = (max_bytes, timeout_ms);
         Box::pin(async move { Err(format!("sending is disabled ({})", request.url)) })
     }
+
+    /// Resolves after about `ms`, letting other requests of the isolate run meanwhile (a timer
+    /// in the Worker). The default yields once and resolves: native tests run on no clock.
+    fn pause(&self, ms: u32) -> LocalFuture<'_, ()> {
+        let _ = ms;
+        Box::pin(YieldOnce(false))
+    }
+}
+
+/// A future that is pending once (waking itself at once), then ready: lets other futures of the
+/// same executor run.
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut core::task::Context<'_>) -> core::task::Poll<()> {
+        if self.0 {
+            return core::task::Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        core::task::Poll::Pending
+    }
 }
 
 /// A rate limiter keyed by caller.

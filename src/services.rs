@@ -265,4 +265,42 @@ impl Services {
     pub fn used_signatures(&self) -> &UsedSignatures {
         &self.signatures
     }
+
+    /// How full each per-isolate cache is, beside its bound.
+    pub fn cache_sizes(&self) -> CacheSizes {
+        let (written_here, feed_entries) = self.recent.sizes();
+        CacheSizes {
+            revocation_lookups: self.revocations.len(),
+            revocation_lookups_bound: crate::revocation::CACHE_CAPACITY,
+            used_signatures: self.signatures.len(),
+            used_signatures_bound: crate::replay::MAX_REMEMBERED,
+            jwks_uris: self.jwks.len(),
+            written_here,
+            written_here_bound: crate::revocation::feed::WRITTEN_HERE_CAPACITY,
+            feed_entries,
+        }
+    }
+}
+
+/// The sizes of an isolate's caches (counts only: nothing they hold), beside their bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct CacheSizes {
+    /// Revocation lookups held (one per KV key looked up), at most `revocation_lookups_bound`.
+    pub revocation_lookups: usize,
+    /// [`crate::revocation::CACHE_CAPACITY`].
+    pub revocation_lookups_bound: usize,
+    /// SigV4 signatures remembered, at most `used_signatures_bound`.
+    pub used_signatures: usize,
+    /// [`crate::replay::MAX_REMEMBERED`].
+    pub used_signatures_bound: usize,
+    /// Remote key sets held, one per JWKS URI: at most the configured remote pools and Shared
+    /// Signals transmitters.
+    pub jwks_uris: usize,
+    /// Revocations this isolate wrote and remembers for KV's window, at most `written_here_bound`.
+    pub written_here: usize,
+    /// [`crate::revocation::feed::WRITTEN_HERE_CAPACITY`].
+    pub written_here_bound: usize,
+    /// Entries in the isolate's copy of the authority's recent set (with an authority bound):
+    /// what the deployment revoked within the authority's window, not a count the isolate sets.
+    pub feed_entries: usize,
 }

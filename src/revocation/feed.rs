@@ -319,6 +319,17 @@ impl RecentSet {
             .unwrap_or((None, 0))
     }
 
+    /// How many entries the set holds: written here (at most [`WRITTEN_HERE_CAPACITY`]), and in
+    /// its copy of the feed (the authority's recent set: bounded by its window, not a count).
+    pub fn sizes(&self) -> (usize, usize) {
+        self.state.try_borrow().map_or((0, 0), |s| {
+            (
+                s.written.len(),
+                s.copy.as_ref().map_or(0, |copy| copy.entries.len()),
+            )
+        })
+    }
+
     /// The current run of failures, if any.
     pub fn failing(&self) -> Option<Failing> {
         self.state.try_borrow().ok().and_then(|s| s.failing.clone())

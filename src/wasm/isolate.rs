@@ -107,6 +107,14 @@ pub fn isolate(env: &JsValue) -> (Rc<App>, ParsedConfig) {
     })
 }
 
+/// The isolate's core state as it stands, without reading any settings.
+pub fn current_app() -> Rc<App> {
+    ISOLATE.with(|cell| {
+        cell.try_borrow()
+            .map_or_else(|_| Rc::new(App::new()), |isolate| isolate.app.clone())
+    })
+}
+
 /// Where a call keeps each kind of record: every kind in the KV namespace `REVOCATIONS`, and
 /// revocations also through the revocation authority (`REVOCATION_AUTHORITY`, a Durable
 /// Object) when it is bound, with the location's shared copy of its feed in the Cache API.

@@ -6,10 +6,11 @@
 //! errors become Rust errors there and nowhere else); `isolate` keeps the isolate's state and
 //! builds each call's `Io`; `fetch` converts a Workers request into a plain one and the core's
 //! outcome back; `exports` is the JavaScript API; `scheduled` is the Cron Trigger's handler;
-//! `browser` holds the exports that need no KV; `authority` is the revocation authority as a
-//! Worker reaches it (the Durable Object and the Cache API's shared copy of its feed); `ledger`
-//! is the object's own `fetch` over its SQLite table; `webcrypto` is the platform's crypto
-//! (`crypto.subtle`) behind the core's crypto ports.
+//! `browser` holds the exports that need no KV; `stats` reports how full the isolate's caches and
+//! memory are; `authority` is the revocation authority as a Worker reaches it (the Durable Object
+//! and the Cache API's shared copy of its feed); `ledger` is the object's own `fetch` over its
+//! SQLite table; `webcrypto` is the platform's crypto (`crypto.subtle`) behind the core's crypto
+//! ports.
 
 mod authority;
 mod bindings;
@@ -20,4 +21,5 @@ mod isolate;
 mod ledger;
 mod ports;
 mod scheduled;
+mod stats;
 mod webcrypto;

@@ -277,6 +277,10 @@ impl Store for Kv {
 pub struct Fetch;
 
 impl Fetcher for Fetch {
+    fn pause(&self, ms: u32) -> LocalFuture<'_, ()> {
+        Box::pin(sleep_ms(i32::try_from(ms).unwrap_or(i32::MAX)))
+    }
+
     fn get_text<'a>(
         &'a self,
         url: &'a str,

@@ -6,8 +6,9 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { chromium } from "playwright-core";
+import { logSink } from "../worker/support.mjs";
 
 export const ROOT = new URL("../../", import.meta.url).pathname;
 export const OUTPUT = join(ROOT, "tests/output/browser");
@@ -108,6 +109,7 @@ export async function startDev({ extraOrigins = [] } = {}) {
       }
       // wrangler may outlive dev.mjs for a moment: take the rest of the group too.
       killGroup("SIGKILL");
+      logSink(`browser-dev-${basename(process.argv[1] ?? "node", ".test.mjs")}`)(workerLinesOfDev(log));
       process.off("exit", onExit);
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
@@ -117,8 +119,8 @@ export async function startDev({ extraOrigins = [] } = {}) {
 }
 
 /** Debian's Chromium, headless, with nothing phoning home. */
-export function launchBrowser() {
-  return chromium.launch({
+export async function launchBrowser() {
+  const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: [
@@ -131,6 +133,24 @@ export function launchBrowser() {
       "--disable-quic",
     ],
   });
+  // Every page's console goes to the log sink too (tests/output/logs/), checked by `make test`.
+  const sink = logSink(`browser-pages-${basename(process.argv[1] ?? "node", ".test.mjs")}`);
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (...args) => {
+    const context = await newContext(...args);
+    context.on("console", (message) => sink(`page ${message.type()} ${message.text()}`));
+    return context;
+  };
+  return browser;
+}
+
+/**
+ * The Worker's lines in scripts/dev.mjs's output, for the log sink: everything but the banner,
+ * which is the launcher's own (it prints the dev keys and demo passwords, on purpose, to the
+ * developer), not the Worker's.
+ */
+export function workerLinesOfDev(text) {
+  return text.replace(/\n {2}edge-revoke is running at [\s\S]*?--user-pool-id [^\n]*\n/, "\n");
 }
 
 /** An HTTP server on a free port answering every GET with `html()`. */

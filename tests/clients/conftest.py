@@ -90,10 +90,32 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def read_lines_into(stream, lines: "queue.Queue[str]") -> None:
-    """Drains a child's pipe for good (a full pipe would block the child) into a queue."""
+LOG_DIR = ROOT / "tests/output/logs"
+# The launcher's banner (scripts/dev.mjs prints the dev keys and demo passwords to the developer, on
+# purpose): from its first line to its last, it is not the Worker's and stays out of the log sink.
+DEV_BANNER = ("edge-revoke is running at", "--user-pool-id ")
+
+
+def read_lines_into(stream, lines: "queue.Queue[str]", sink: str = "") -> None:
+    """Drains a child's pipe for good (a full pipe would block the child) into a queue; with
+    `sink`, also into tests/output/logs/<sink>-<pid>.log (the Worker's lines, checked by `make
+    test` for secrets), leaving out the dev launcher's banner."""
+    log = None
+    if sink:
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        log = open(LOG_DIR / f"{sink}-{os.getpid()}.log", "a", encoding="utf-8")
+    in_banner = False
     for raw in iter(stream.readline, b""):
-        lines.put(raw.decode(errors="replace").rstrip("\n"))
+        line = raw.decode(errors="replace").rstrip("\n")
+        lines.put(line)
+        if log:
+            in_banner = in_banner or DEV_BANNER[0] in line
+            if not in_banner:
+                log.write(line + "\n")
+                log.flush()
+            in_banner = in_banner and DEV_BANNER[1] not in line
+    if log:
+        log.close()
     lines.put(None)
 
 

@@ -463,7 +463,7 @@ def start_make_dev():
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
     )
     lines: "queue.Queue[str]" = queue.Queue()
-    threading.Thread(target=read_lines_into, args=(proc.stdout, lines), daemon=True).start()
+    threading.Thread(target=read_lines_into, args=(proc.stdout, lines, "clients-boto3-dev"), daemon=True).start()
     seen: list = []
     try:
         wait_for_line(lines, "edge-revoke is running", 60, seen)

@@ -19,7 +19,7 @@
 // (`enforcedBy`, the time the product promised).
 import { Miniflare } from "miniflare";
 import * as jose from "jose";
-import { ROOT, COMPATIBILITY_DATE, manifest, varBindings, AUTHORITY_EXPORTS, authorityBinding, REGION } from "../worker/support.mjs";
+import { ROOT, COMPATIBILITY_DATE, manifest, varBindings, AUTHORITY_EXPORTS, authorityBinding, REGION, logSink } from "../worker/support.mjs";
 
 const POOL = "us-east-1_Fresh1";
 const CLIENT = "freshclient";
@@ -86,6 +86,8 @@ export class World {
   }
 
   async start() {
+    // Every location's and the authority's log lines go to the log sink `make test` checks.
+    this.log = logSink();
     this.key = { kty: "oct", k: jose.base64url.encode(crypto.getRandomValues(new Uint8Array(32))), kid: "fresh-hs", alg: "HS256" };
     this.secret = jose.base64url.decode(this.key.k);
     const vars = varBindings({
@@ -100,6 +102,7 @@ export class World {
       this.authority = new Miniflare({
         enableDevRegistry: false,
         logRequests: false,
+        handleStructuredLogs: ({ level, message }) => this.log(`${level} authority ${message}`),
         workers: [{
           config: {
             name: "authority",
@@ -126,7 +129,10 @@ export class World {
       const mf = new Miniflare({
         enableDevRegistry: false,
         logRequests: false,
-        handleStructuredLogs: ({ message }) => this.onLog?.(name, message),
+        handleStructuredLogs: ({ level, message }) => {
+          this.log(`${level} ${name} ${message}`);
+          this.onLog?.(name, message);
+        },
         workers: Array.from({ length: this.isolateCount }, (_, i) => ({
           config: { name: `isolate-${i}`, compatibilityDate: COMPATIBILITY_DATE, manifest: manifest("tests/freshness/gate-entry.js", MODULES), env },
           dev: { rootPath: ROOT },

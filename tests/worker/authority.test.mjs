@@ -12,7 +12,7 @@ import {
   ROOT, COMPATIBILITY_DATE, manifest, varBindings, AUTHORITY_EXPORTS, authorityBinding,
   startWorker, keyFor, pool, accessClaims, sign, bearer, now, sleep,
   ADMIN, adminCredentials, localPool, cognito, createUser, signIn, signingKeys,
-  assertGateRefusal, assertGateFault,
+  assertGateRefusal, assertGateFault, logSink,
 } from "./support.mjs";
 
 const EXTERNAL = "us-east-1_Auth1";
@@ -125,7 +125,13 @@ test("a sign-out in one isolate is refused by another within the receipt, long b
     },
     dev: { rootPath: ROOT },
   });
-  const mf = new Miniflare({ enableDevRegistry: false, logRequests: false, workers: [isolate("writer"), isolate("reader")] });
+  const log = logSink();
+  const mf = new Miniflare({
+    enableDevRegistry: false,
+    logRequests: false,
+    handleStructuredLogs: ({ level, message }) => log(`${level} ${message}`),
+    workers: [isolate("writer"), isolate("reader")],
+  });
   try {
     await mf.ready;
     const writer = await mf.getWorker("writer");

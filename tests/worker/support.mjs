@@ -3,7 +3,8 @@
 import { Miniflare } from "miniflare";
 import * as jose from "jose";
 import http from "node:http";
-import { readFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, readFileSync } from "node:fs";
+import { basename, dirname } from "node:path";
 
 export const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -25,6 +26,23 @@ export function manifest(entry, modules = PRODUCT_MODULES, root = ROOT) {
   };
 }
 
+/** Where every log line the Worker prints in a test goes; `make test` ends by checking them all
+ *  for secrets (scripts/check-logs.mjs). */
+export const LOG_DIR = `${ROOT}tests/output/logs/`;
+
+/**
+ * A sink for this process's Worker log lines: `tests/output/logs/<tier>-<file>-<pid>.log`, named
+ * after the test file (or script) that runs, one line per log line.
+ */
+export function logSink(name) {
+  const script = process.argv[1] ?? "node";
+  // A test that plants a leak on purpose sends its lines elsewhere (tests/soak/logs.test.mjs).
+  const dir = process.env.EDGE_REVOKE_LOG_DIR ?? LOG_DIR;
+  const file = `${dir}${name ?? `${basename(dirname(script))}-${basename(script).replace(/\.m?js$/, "")}`}-${process.pid}.log`;
+  mkdirSync(dir, { recursive: true });
+  return (line) => appendFileSync(file, `${line}\n`);
+}
+
 /** `vars` as Worker bindings: strings stay text, anything else is a JSON value. */
 export function varBindings(vars) {
   return Object.fromEntries(
@@ -34,19 +52,23 @@ export function varBindings(vars) {
   );
 }
 
+let workerLog;
+
 /**
  * Starts the Worker with `vars` as its environment, in real workerd (Miniflare) with local,
  * in-memory KV. Options: `entry` (a module under ROOT importing src/entry.js; default the product's
  * own entry), `ratelimits` (binding name -> { simple: { limit, period } }), `assets` ({ directory,
  * binding }: static assets under ROOT, the Worker first, as wrangler.toml binds them), `host`/`port`,
  * `kvPersist` (a directory: KV kept on disk there, so two Workers can share it),
- * `onLog({ level, message })` for the Worker's console (default: Miniflare's, to this process), and
+ * `onLog({ level, message })` for the Worker's console, and
  * `authority: true` for the revocation authority: the entry's RevocationAuthority class as a
  * SQLite-backed Durable Object bound as REVOCATION_AUTHORITY (wrangler.toml's binding and migration);
- * `modules`: more modules under ROOT that `entry` imports.
+ * `modules`: more modules under ROOT that `entry` imports. Every log line also goes to this
+ * process's log sink in tests/output/logs/ (`logSink`), where `make test` checks it; none is printed.
  */
 export async function startWorker(vars = {}, options = {}) {
   const { entry = "src/entry.js", ratelimits = {}, assets, host, port, onLog, kvPersist, authority = false, modules = [] } = options;
+  workerLog ??= logSink();
   const limits = Object.entries(ratelimits).map(([name, { simple }], i) => [
     name,
     { type: "rate-limit", namespace: String(1001 + i), simple },
@@ -56,7 +78,10 @@ export async function startWorker(vars = {}, options = {}) {
     port,
     enableDevRegistry: false,
     logRequests: false,
-    ...(onLog ? { handleStructuredLogs: onLog } : {}),
+    handleStructuredLogs: (entry) => {
+      workerLog(`${entry.level} ${entry.message}`);
+      onLog?.(entry);
+    },
     ...(kvPersist ? { resourcePersistencePath: kvPersist } : {}),
     workers: [
       {

@@ -21,7 +21,7 @@ use crate::{
 };
 
 /// The settings the Worker reads from its environment, by name.
-pub const SETTING_NAMES: [&str; 10] = [
+pub const SETTING_NAMES: [&str; 12] = [
     "POOLS",
     "ADMIN_CREDENTIALS",
     "UPSTREAM_CREDENTIALS",
@@ -32,6 +32,8 @@ pub const SETTING_NAMES: [&str; 10] = [
     "REVOCATION_CACHE_TTL_S",
     "KV_CACHE_TTL_S",
     "DEV_MODE",
+    "REVOCATION_FILTER_FP_RATE",
+    "REVOCATION_FILTER_MAX_ENTRIES",
 ];
 
 /// Default lifetime of access and ID tokens (Cognito's default), in seconds.
@@ -42,6 +44,21 @@ pub const DEFAULT_REFRESH_TOKEN_VALIDITY_S: u64 = 2_592_000;
 pub const DEFAULT_REVOCATION_CACHE_TTL_S: u64 = 5;
 /// Default KV `cacheTtl`, in seconds; also the smallest KV accepts.
 pub const DEFAULT_KV_CACHE_TTL_S: u64 = 30;
+/// Default `REVOCATION_FILTER_FP_RATE`: the share of keys with no revocation that the
+/// revocation filter answers "maybe" for (each costs a KV read). A gated check asks about two to
+/// four keys, so about 0.3% of checks of never-revoked users read KV.
+pub const DEFAULT_REVOCATION_FILTER_FP_RATE: f64 = 0.001;
+/// Default `REVOCATION_FILTER_MAX_ENTRIES`: above this many active revocations no filter is
+/// built and every check reads KV (at the default rate, 3.6 MB of filter per isolate).
+pub const DEFAULT_REVOCATION_FILTER_MAX_ENTRIES: u64 = 2_000_000;
+/// The largest `REVOCATION_FILTER_MAX_ENTRIES` accepted (a filter of about 90 MB at 0.001 would
+/// not fit an isolate's 128 MB).
+pub const MAX_REVOCATION_FILTER_ENTRIES: u64 = 20_000_000;
+/// The smallest `REVOCATION_FILTER_FP_RATE` accepted (44 bits a key).
+pub const MIN_REVOCATION_FILTER_FP_RATE: f64 = 1e-9;
+/// The largest `REVOCATION_FILTER_FP_RATE` accepted: above it the filter saves little.
+pub const MAX_REVOCATION_FILTER_FP_RATE: f64 = 0.5;
+
 /// Default PBKDF2-HMAC-SHA256 iterations for local-pool passwords (see README, "Local pools").
 pub const DEFAULT_PASSWORD_ITERATIONS: u32 = 100_000;
 
@@ -70,6 +87,84 @@ pub struct Config {
     /// A local development run (`make dev` sets `DEV_MODE=true`): the console may take admin
     /// keys from its link. Off unless set.
     pub dev_mode: bool,
+    /// The revocation filter's sizing ([`crate::revocation::filter`]).
+    pub revocation_filter: RevocationFilterSettings,
+}
+
+/// How the revocation filter is sized: from the number of active revocations and the share of
+/// other keys it may answer "maybe" for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RevocationFilterSettings {
+    /// `REVOCATION_FILTER_FP_RATE`: the false-positive rate the filter is sized for, in
+    /// [`MIN_REVOCATION_FILTER_FP_RATE`, `MAX_REVOCATION_FILTER_FP_RATE`].
+    pub fp_rate: f64,
+    /// `REVOCATION_FILTER_MAX_ENTRIES`: above this many active revocations no filter is built
+    /// (0: never build one); checks then read KV as without a filter.
+    pub max_entries: u64,
+}
+
+impl Default for RevocationFilterSettings {
+    fn default() -> Self {
+        Self {
+            fp_rate: DEFAULT_REVOCATION_FILTER_FP_RATE,
+            max_entries: DEFAULT_REVOCATION_FILTER_MAX_ENTRIES,
+        }
+    }
+}
+
+impl RevocationFilterSettings {
+    /// Reads the two settings, with their defaults when absent or empty.
+    pub fn from_env(vars: &Map<String, Value>) -> Result<Self, ConfigError> {
+        const RATE: &str = "REVOCATION_FILTER_FP_RATE";
+        const ENTRIES: &str = "REVOCATION_FILTER_MAX_ENTRIES";
+        let fp_rate = match vars.get(RATE) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) if text.trim().is_empty() => None,
+            Some(Value::String(text)) => Some(text.trim().parse::<f64>().ok()),
+            Some(Value::Number(n)) => Some(n.as_f64()),
+            Some(_) => Some(None),
+        };
+        let fp_rate = match fp_rate {
+            None => DEFAULT_REVOCATION_FILTER_FP_RATE,
+            Some(Some(rate))
+                if (MIN_REVOCATION_FILTER_FP_RATE..=MAX_REVOCATION_FILTER_FP_RATE)
+                    .contains(&rate) =>
+            {
+                rate
+            }
+            Some(_) => {
+                return Err(ConfigError::new(
+                    RATE,
+                    format!(
+                        "must be a number from {MIN_REVOCATION_FILTER_FP_RATE} to {MAX_REVOCATION_FILTER_FP_RATE}, such as 0.001 (one key in a thousand)"
+                    ),
+                ))
+            }
+        };
+        let max_entries = match vars.get(ENTRIES) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) if text.trim().is_empty() => None,
+            Some(Value::String(text)) => Some(text.trim().parse::<u64>().ok()),
+            Some(Value::Number(n)) => Some(whole_number(n)),
+            Some(_) => Some(None),
+        };
+        let max_entries = match max_entries {
+            None => DEFAULT_REVOCATION_FILTER_MAX_ENTRIES,
+            Some(Some(n)) if n <= MAX_REVOCATION_FILTER_ENTRIES => n,
+            Some(_) => {
+                return Err(ConfigError::new(
+                    ENTRIES,
+                    format!(
+                        "must be a whole number of entries from 0 (no filter) to {MAX_REVOCATION_FILTER_ENTRIES}"
+                    ),
+                ))
+            }
+        };
+        Ok(Self {
+            fp_rate,
+            max_entries,
+        })
+    }
 }
 
 /// Where a pool's verification keys come from.
@@ -417,6 +512,7 @@ impl Config {
         let kv_cache_ttl_s =
             int_setting(vars, "KV_CACHE_TTL_S", DEFAULT_KV_CACHE_TTL_S, 30, 86_400)?;
         let dev_mode = bool_setting(vars, "DEV_MODE")?;
+        let revocation_filter = RevocationFilterSettings::from_env(vars)?;
 
         Ok(Self {
             pools,
@@ -429,6 +525,7 @@ impl Config {
             revocation_cache_ttl_s,
             kv_cache_ttl_s,
             dev_mode,
+            revocation_filter,
         })
     }
 
@@ -1317,6 +1414,56 @@ mod tests {
         assert_eq!(Config::from_env(&v).unwrap_err().field, "KV_CACHE_TTL_S");
         v.insert("KV_CACHE_TTL_S".into(), json!(60));
         assert_eq!(Config::from_env(&v).unwrap().kv_cache_ttl_s, 60);
+    }
+
+    #[test]
+    fn the_revocation_filter_settings_default_and_accept_numbers_or_text() {
+        let mut v = vars(external());
+        let filter = Config::from_env(&v).unwrap().revocation_filter;
+        assert_eq!(filter, RevocationFilterSettings::default());
+        assert_eq!(filter.fp_rate, 0.001);
+        v.insert("REVOCATION_FILTER_FP_RATE".into(), json!("1e-4"));
+        v.insert("REVOCATION_FILTER_MAX_ENTRIES".into(), json!(50_000));
+        let filter = Config::from_env(&v).unwrap().revocation_filter;
+        assert_eq!((filter.fp_rate, filter.max_entries), (0.0001, 50_000));
+        v.insert("REVOCATION_FILTER_FP_RATE".into(), json!(0.02));
+        v.insert("REVOCATION_FILTER_MAX_ENTRIES".into(), json!(" 0 "));
+        let filter = Config::from_env(&v).unwrap().revocation_filter;
+        assert_eq!((filter.fp_rate, filter.max_entries), (0.02, 0));
+    }
+
+    #[test]
+    fn a_revocation_filter_rate_outside_its_range_or_not_a_number_is_refused_by_name() {
+        for bad in [
+            json!("0"),
+            json!(0),
+            json!("-0.01"),
+            json!("0.6"),
+            json!(1),
+            json!("NaN"),
+            json!("inf"),
+            json!("1%"),
+            json!("1e-10"),
+            json!(true),
+            json!([0.01]),
+        ] {
+            let mut v = vars(external());
+            v.insert("REVOCATION_FILTER_FP_RATE".into(), bad.clone());
+            let err = Config::from_env(&v).unwrap_err();
+            assert_eq!(err.field, "REVOCATION_FILTER_FP_RATE", "{bad}");
+            assert!(err.problem.contains("0.001"), "{}", err.problem);
+        }
+        for bad in [json!("-1"), json!(1.5), json!("lots"), json!(20_000_001)] {
+            let mut v = vars(external());
+            v.insert("REVOCATION_FILTER_MAX_ENTRIES".into(), bad.clone());
+            let err = Config::from_env(&v).unwrap_err();
+            assert_eq!(err.field, "REVOCATION_FILTER_MAX_ENTRIES", "{bad}");
+            assert!(
+                err.problem.contains("whole number of entries"),
+                "{}",
+                err.problem
+            );
+        }
     }
 
     #[test]

@@ -44,6 +44,7 @@
 //! compare-and-set); the adapter retries a write KV refuses for its one-write-per-second limit.
 
 mod cache;
+pub mod filter;
 pub mod kv;
 
 pub use cache::{RevocationCache, CACHE_CAPACITY};

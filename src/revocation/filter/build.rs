@@ -1,0 +1,406 @@
+//! The filter as the revocation authority keeps it: the active keys, when to build a new base,
+//! and what a build covers.
+//!
+//! # Active keys
+//! [`FilterKeys`] holds every revocation key with an active entry and when its KV entry expires
+//! (the authority notes each commit, [`FilterKeys::note`]). A build leaves out keys whose
+//! expiry, plus [`EXPIRY_MARGIN_MS`], has passed: their tokens have expired too (an entry lives
+//! as long as the pool's longest token).
+//!
+//! # Writes without the authority: the taint
+//! A revocation written straight to KV (the authority unreachable) first raises the KV key
+//! [`TAINT_KEY`] to its clock (ms) and only then writes the entry. The authority reads the taint
+//! and passes it to readers with its feed; a gate whose base covers less is incomplete. The
+//! authority's own start counts as a taint too ([`FilterKeeper::new`]): entries already in KV
+//! before it existed (a first deploy, older versions still running) were written without it.
+//! Only a rebuild from a KV listing covers a taint, and only a listing started when KV is
+//! certain to show every entry written up to the taint ([`FilterKeeper::listing_covers`]: the
+//! taint plus KV's window plus [`DIRECT_WRITE_ALLOWANCE_MS`]).
+//!
+//! # When to rebuild ([`FilterKeeper::due`])
+//! - a taint newer than the base covers, once a listing can cover it: from a listing;
+//! - no base yet: from the active keys (complete only once a listing covers the start);
+//! - revocations after the base's `seq` and a base older than half the feed's window (readers'
+//!   copies of the feed keep only that window: after it the base no longer joins their copy);
+//! - a base older than [`MAX_BASE_AGE_MS`] with entries in it, so expired ones leave.
+
+use std::collections::BTreeMap;
+
+use super::{bloom, BaseMeta, FilterBase, MAX_EPOCH_BYTES};
+use crate::config::RevocationFilterSettings;
+
+/// The KV key a write made without the authority raises before it writes its entry; its value
+/// is the writer's clock in ms, as decimal text.
+pub const TAINT_KEY: &str = "rev/v1/filter/taint";
+/// Kept past an entry's KV expiry before it leaves the filter, in ms: KV's expiry is in whole
+/// seconds and its deletion not instant.
+pub const EXPIRY_MARGIN_MS: u64 = 60_000;
+/// Time a write made without the authority may take between raising the taint and writing its
+/// entry, with clocks that disagree, in ms.
+pub const DIRECT_WRITE_ALLOWANCE_MS: u64 = 30_000;
+/// A base older than this is rebuilt, so expired entries leave it, in ms (an hour).
+pub const MAX_BASE_AGE_MS: u64 = 3_600_000;
+
+/// One key of a KV listing (`list()` answers names and, for entries written with a TTL, their
+/// expiration in seconds since the epoch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// The KV key.
+    pub key: String,
+    /// Its expiration, s since the epoch (`None`: none).
+    pub expiration_s: Option<u64>,
+}
+
+/// Whether `key` names a revocation entry (a user or a session entry).
+pub fn is_revocation_key(key: &str) -> bool {
+    key.starts_with("rev/v1/u/") || key.starts_with("rev/v1/s/")
+}
+
+/// The active revocation keys and when each expires, in ms (`u64::MAX`: never).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FilterKeys {
+    keys: BTreeMap<String, u64>,
+}
+
+impl FilterKeys {
+    /// No keys.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Notes an entry under `key` that KV keeps until `expires_ms` (a later expiry wins).
+    pub fn note(&mut self, key: &str, expires_ms: u64) {
+        let slot = self.keys.entry(key.to_owned()).or_insert(expires_ms);
+        *slot = (*slot).max(expires_ms);
+    }
+
+    /// Adds the revocation keys of a KV listing (other keys are skipped); answers how many
+    /// were not held yet.
+    pub fn merge_listing(&mut self, listing: impl IntoIterator<Item = Listed>) -> usize {
+        let before = self.keys.len();
+        for listed in listing.into_iter().filter(|l| is_revocation_key(&l.key)) {
+            let expires_ms = listed
+                .expiration_s
+                .map_or(u64::MAX, |s| s.saturating_mul(1000));
+            self.note(&listed.key, expires_ms);
+        }
+        self.keys.len() - before
+    }
+
+    /// Drops the keys expired at `now_ms` (past their expiry plus [`EXPIRY_MARGIN_MS`]);
+    /// answers how many.
+    pub fn drop_expired(&mut self, now_ms: u64) -> usize {
+        let before = self.keys.len();
+        self.keys
+            .retain(|_, expires_ms| expires_ms.saturating_add(EXPIRY_MARGIN_MS) > now_ms);
+        before - self.keys.len()
+    }
+
+    /// How many keys are held.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The keys held.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.keys.keys().map(String::as_str)
+    }
+}
+
+/// Builds a base of `count` keys (the number the filter is sized for; more only fill it
+/// fuller). `None` if the settings allow no filter of that size.
+pub fn build_base<'k>(
+    meta: BaseMeta,
+    seed: u64,
+    settings: &RevocationFilterSettings,
+    keys: impl IntoIterator<Item = &'k str>,
+) -> Option<FilterBase> {
+    let allowed = settings.max_entries > 0 && meta.count <= settings.max_entries;
+    if !allowed || meta.epoch.len() > MAX_EPOCH_BYTES {
+        return None;
+    }
+    let (bits, hashes) = bloom::sizing(meta.count, settings.fp_rate);
+    let mut bloom = bloom::Bloom::new(seed, bits, hashes);
+    let mut inserted = 0u64;
+    for key in keys {
+        bloom.insert(key);
+        inserted += 1;
+    }
+    Some(FilterBase {
+        meta: BaseMeta {
+            count: inserted,
+            ..meta
+        },
+        bloom,
+    })
+}
+
+/// How the next base is to be built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rebuild {
+    /// From the active keys.
+    FromKeys,
+    /// From a KV listing merged into the active keys: it covers the taint.
+    FromListing,
+}
+
+/// The timings a rebuild decision needs, in ms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timings {
+    /// How long readers' copies of the feed keep an entry.
+    pub feed_window_ms: u64,
+    /// How long KV may take to show a write everywhere ([`crate::revocation`]'s KV window).
+    pub kv_window_ms: u64,
+}
+
+/// The authority's filter bookkeeping: the taint and what the last base covered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilterKeeper {
+    /// The newest write known to be made without the authority (its own start counts), ms.
+    pub taint_ms: u64,
+    /// The taint the active keys cover (a listing made late enough merged in), ms.
+    pub taint_covered_ms: u64,
+    /// The last base built, if any.
+    pub last: Option<BaseMeta>,
+}
+
+impl FilterKeeper {
+    /// The bookkeeping of an authority whose storage starts at `born_ms`: anything in KV before
+    /// then was written without it (a start at 0 counts as 1 ms: 0 is no taint).
+    pub fn new(born_ms: u64) -> Self {
+        Self {
+            taint_ms: born_ms.max(1),
+            taint_covered_ms: 0,
+            last: None,
+        }
+    }
+
+    /// Notes the taint read from KV ([`TAINT_KEY`]); it never goes back.
+    pub fn saw_taint(&mut self, taint_ms: u64) {
+        self.taint_ms = self.taint_ms.max(taint_ms);
+    }
+
+    /// Whether a listing started at `started_ms` shows every entry written up to the taint.
+    pub fn listing_covers(&self, started_ms: u64, timings: &Timings) -> bool {
+        started_ms
+            >= self
+                .taint_ms
+                .saturating_add(timings.kv_window_ms)
+                .saturating_add(DIRECT_WRITE_ALLOWANCE_MS)
+    }
+
+    /// Notes a listing started at `started_ms` merged into the active keys: it covers the
+    /// taint if it started late enough.
+    pub fn listed(&mut self, started_ms: u64, timings: &Timings) {
+        if self.listing_covers(started_ms, timings) {
+            self.taint_covered_ms = self.taint_ms;
+        }
+    }
+
+    /// Whether a base is due at `now_ms` with the feed's head at `head`, and from what.
+    pub fn due(&self, head: u64, now_ms: u64, timings: &Timings) -> Option<Rebuild> {
+        if self.taint_ms > self.taint_covered_ms && self.listing_covers(now_ms, timings) {
+            return Some(Rebuild::FromListing);
+        }
+        let Some(last) = &self.last else {
+            return Some(Rebuild::FromKeys);
+        };
+        let age_ms = now_ms.saturating_sub(last.built_at_ms);
+        let behind = last.seq < head && age_ms >= timings.feed_window_ms / 2;
+        let expiring = last.count > 0 && age_ms >= MAX_BASE_AGE_MS;
+        (behind || expiring).then_some(Rebuild::FromKeys)
+    }
+
+    /// Builds the next base of `keys` (expired ones dropped first) in `epoch` as of `head`, at
+    /// `now_ms`, and remembers it. `None` if the settings allow no filter of that size.
+    pub fn build(
+        &mut self,
+        keys: &mut FilterKeys,
+        epoch: &str,
+        head: u64,
+        now_ms: u64,
+        seed: u64,
+        settings: &RevocationFilterSettings,
+    ) -> Option<FilterBase> {
+        keys.drop_expired(now_ms);
+        let version = self.last.as_ref().map_or(1, |l| l.version + 1);
+        let meta = BaseMeta {
+            version,
+            epoch: epoch.to_owned(),
+            seq: head,
+            built_at_ms: now_ms,
+            taint_covered_ms: self.taint_covered_ms,
+            count: keys.len() as u64,
+        };
+        let base = build_base(meta, seed, settings, keys.keys())?;
+        self.last = Some(base.meta.clone());
+        Some(base)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TIMINGS: Timings = Timings {
+        feed_window_ms: 155_000,
+        kv_window_ms: 95_000,
+    };
+
+    fn settings() -> RevocationFilterSettings {
+        RevocationFilterSettings::default()
+    }
+
+    #[test]
+    fn a_build_drops_entries_past_their_expiry_and_keeps_the_rest() {
+        let mut keys = FilterKeys::new();
+        keys.note("rev/v1/u/p/old", 1_000);
+        keys.note("rev/v1/u/p/new", 500_000);
+        let mut keeper = FilterKeeper::new(0);
+        let base = keeper
+            .build(&mut keys, "e", 2, 1_000 + EXPIRY_MARGIN_MS, 1, &settings())
+            .unwrap();
+        assert_eq!(base.meta.count, 1);
+        assert!(base.may_contain("rev/v1/u/p/new"));
+        assert_eq!(keys.keys().collect::<Vec<_>>(), ["rev/v1/u/p/new"]);
+        // Just before the margin ends, an entry past its expiry stays.
+        let mut keys = FilterKeys::new();
+        keys.note("rev/v1/u/p/old", 1_000);
+        assert_eq!(keys.drop_expired(1_000 + EXPIRY_MARGIN_MS - 1), 0);
+    }
+
+    #[test]
+    fn a_later_write_extends_a_keys_expiry() {
+        let mut keys = FilterKeys::new();
+        keys.note("rev/v1/u/p/a", 500_000);
+        keys.note("rev/v1/u/p/a", 1_000);
+        assert_eq!(keys.drop_expired(400_000), 0);
+    }
+
+    #[test]
+    fn a_listing_adds_only_revocation_keys_with_their_expirations() {
+        let mut keys = FilterKeys::new();
+        keys.note("rev/v1/u/p/a", 10_000_000);
+        let added = keys.merge_listing([
+            Listed {
+                key: "rev/v1/u/p/a".into(),
+                expiration_s: Some(1),
+            },
+            Listed {
+                key: "rev/v1/s/p/o1".into(),
+                expiration_s: Some(2_000),
+            },
+            Listed {
+                key: "rev/v1/u/p/forever".into(),
+                expiration_s: None,
+            },
+            Listed {
+                key: TAINT_KEY.into(),
+                expiration_s: None,
+            },
+            Listed {
+                key: "jwks/us-east-1_P".into(),
+                expiration_s: None,
+            },
+        ]);
+        assert_eq!(added, 2);
+        assert_eq!(keys.drop_expired(2_000_000 + EXPIRY_MARGIN_MS), 1);
+        assert_eq!(
+            keys.keys().collect::<Vec<_>>(),
+            ["rev/v1/u/p/a", "rev/v1/u/p/forever"]
+        );
+    }
+
+    #[test]
+    fn no_filter_is_built_past_the_entry_limit_or_with_the_limit_at_zero() {
+        let mut keys = FilterKeys::new();
+        (0..11).for_each(|i| keys.note(&format!("rev/v1/u/p/{i}"), u64::MAX));
+        let mut keeper = FilterKeeper::new(0);
+        let mut limited = settings();
+        limited.max_entries = 10;
+        assert!(keeper.build(&mut keys, "e", 0, 0, 1, &limited).is_none());
+        limited.max_entries = 0;
+        assert!(keeper
+            .build(&mut FilterKeys::new(), "e", 0, 0, 1, &limited)
+            .is_none());
+        limited.max_entries = 11;
+        assert!(keeper.build(&mut keys, "e", 0, 0, 1, &limited).is_some());
+    }
+
+    #[test]
+    fn versions_count_up_and_each_base_records_its_seq_and_covered_taint() {
+        let mut keys = FilterKeys::new();
+        let mut keeper = FilterKeeper::new(1_000);
+        let first = keeper
+            .build(&mut keys, "e", 4, 2_000, 1, &settings())
+            .unwrap();
+        assert_eq!((first.meta.version, first.meta.seq), (1, 4));
+        assert_eq!(
+            first.meta.taint_covered_ms, 0,
+            "the start is not covered yet"
+        );
+        keeper.listed(1_000 + 95_000 + DIRECT_WRITE_ALLOWANCE_MS, &TIMINGS);
+        let second = keeper
+            .build(&mut keys, "e", 9, 200_000, 2, &settings())
+            .unwrap();
+        assert_eq!((second.meta.version, second.meta.seq), (2, 9));
+        assert_eq!(second.meta.taint_covered_ms, 1_000);
+    }
+
+    #[test]
+    fn a_listing_covers_the_taint_only_once_kv_shows_every_write_up_to_it() {
+        let mut keeper = FilterKeeper::new(0);
+        keeper.saw_taint(10_000);
+        keeper.saw_taint(5_000);
+        assert_eq!(keeper.taint_ms, 10_000, "the taint never goes back");
+        let soon = 10_000 + TIMINGS.kv_window_ms + DIRECT_WRITE_ALLOWANCE_MS - 1;
+        keeper.listed(soon, &TIMINGS);
+        assert_eq!(keeper.taint_covered_ms, 0);
+        keeper.listed(soon + 1, &TIMINGS);
+        assert_eq!(keeper.taint_covered_ms, 10_000);
+    }
+
+    #[test]
+    fn rebuilds_come_due_for_a_taint_a_first_base_a_lagging_base_and_age() {
+        let mut keeper = FilterKeeper::new(0);
+        assert_eq!(keeper.due(0, 1, &TIMINGS), Some(Rebuild::FromKeys));
+        let late = 1 + TIMINGS.kv_window_ms + DIRECT_WRITE_ALLOWANCE_MS;
+        assert_eq!(keeper.due(0, late, &TIMINGS), Some(Rebuild::FromListing));
+        keeper.listed(late, &TIMINGS);
+        let mut keys = FilterKeys::new();
+        keys.note("rev/v1/u/p/a", u64::MAX);
+        keeper
+            .build(&mut keys, "e", 5, late, 1, &settings())
+            .unwrap();
+        assert_eq!(
+            keeper.due(5, late + 10 * 60_000, &TIMINGS),
+            None,
+            "nothing new"
+        );
+        assert_eq!(
+            keeper.due(6, late + 1_000, &TIMINGS),
+            None,
+            "new, but recent"
+        );
+        assert_eq!(
+            keeper.due(6, late + TIMINGS.feed_window_ms / 2, &TIMINGS),
+            Some(Rebuild::FromKeys)
+        );
+        assert_eq!(
+            keeper.due(5, late + MAX_BASE_AGE_MS, &TIMINGS),
+            Some(Rebuild::FromKeys),
+            "entries may have expired"
+        );
+        keeper.saw_taint(late + 1);
+        assert_eq!(keeper.due(5, late + 2, &TIMINGS), None, "too early to list");
+        assert_eq!(
+            keeper.due(5, late + late, &TIMINGS),
+            Some(Rebuild::FromListing)
+        );
+    }
+}

@@ -44,6 +44,8 @@ const TIMINGS: Timings = Timings {
 /// writer gives up and answers an error), so a listing's allowance holds.
 const DIRECT_WRITE_GIVE_UP_MS: u64 = 10_000;
 const USERS: u64 = 24;
+/// How long KV may still serve an entry after its expiry.
+const EXPIRED_READABLE_MS: u64 = 30_000;
 const SESSIONS: u64 = 3;
 
 /// xorshift64*: reproducible from the case's seed.
@@ -68,6 +70,8 @@ impl Rng {
 struct KvEntry {
     revoked_at_ms: u64,
     expires_ms: u64,
+    /// When reads stop finding it.
+    gone_ms: u64,
     /// The step of the walk that wrote it (steps order events within one millisecond).
     written_step: u64,
 }
@@ -80,12 +84,14 @@ struct ModelKv {
 }
 
 impl ModelKv {
+    /// KV's deletion of an expired entry is not instant: it may still be read for a while
+    /// (up to [`EXPIRED_READABLE_MS`], decided per write).
     fn get(&self, key: &str, now_ms: u64) -> Option<&KvEntry> {
-        self.entries.get(key).filter(|e| e.expires_ms > now_ms)
+        self.entries.get(key).filter(|e| e.gone_ms > now_ms)
     }
 
     /// The monotonic write: never lowers the time; a write resets the TTL.
-    fn raise(&mut self, key: &str, now_ms: u64, ttl_ms: u64, step: u64) {
+    fn raise(&mut self, key: &str, now_ms: u64, ttl_ms: u64, step: u64, lag_ms: u64) {
         let revoked_at_ms = self
             .get(key, now_ms)
             .map_or(now_ms, |e| e.revoked_at_ms.max(now_ms));
@@ -94,6 +100,7 @@ impl ModelKv {
             KvEntry {
                 revoked_at_ms,
                 expires_ms: now_ms + ttl_ms,
+                gone_ms: now_ms + ttl_ms + lag_ms,
                 written_step: step,
             },
         );
@@ -103,7 +110,7 @@ impl ModelKv {
     fn listing(&self, now_ms: u64) -> Vec<Listed> {
         self.entries
             .iter()
-            .filter(|(_, e)| e.expires_ms > now_ms)
+            .filter(|(_, e)| e.gone_ms > now_ms)
             .map(|(k, e)| Listed {
                 key: k.clone(),
                 expiration_s: Some(e.expires_ms / 1000),
@@ -284,7 +291,8 @@ impl World {
         for _ in 0..rng.below(8) {
             let key = random_key(&mut rng);
             let ttl = 60_000 + rng.below(600_000);
-            kv.raise(&key, now_ms - rng.below(50_000), ttl, 0);
+            let lag = rng.below(EXPIRED_READABLE_MS);
+            kv.raise(&key, now_ms - rng.below(50_000), ttl, 0, lag);
         }
         let gates = (0..3)
             .map(|_| Gate {
@@ -331,7 +339,8 @@ impl World {
             return self.write_directly(key, ttl);
         }
         let now = self.now_ms;
-        self.kv.raise(&key, now, ttl, self.step);
+        let lag = self.rng.below(EXPIRED_READABLE_MS);
+        self.kv.raise(&key, now, ttl, self.step, lag);
         let a = &mut self.authority;
         a.head += 1;
         a.rows.push(Row {
@@ -369,7 +378,8 @@ impl World {
         let now = self.now_ms;
         for p in std::mem::take(&mut self.pending) {
             if now <= p.taint_ms + DIRECT_WRITE_GIVE_UP_MS {
-                self.kv.raise(&p.key, now, p.ttl_ms, self.step);
+                let lag = self.rng.below(EXPIRED_READABLE_MS);
+                self.kv.raise(&p.key, now, p.ttl_ms, self.step, lag);
                 self.note(format!("direct write of {} lands", p.key));
             } else {
                 self.note(format!("direct write of {} given up", p.key));

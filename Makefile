@@ -141,6 +141,7 @@ deploy: build
 bench: build py-deps
 	node bench/run.mjs
 	node bench/proxy.mjs
+	cargo run --quiet --example revocation_filter
 
 # --- tests --------------------------------------------------------------------------------------
 

@@ -35,7 +35,27 @@ pub trait Store {
 
     /// Deletes one key; deleting a missing key succeeds.
     fn delete<'a>(&'a self, key: &'a str) -> LocalFuture<'a, Result<(), StoreError>>;
+
+    /// One page of the keys under `prefix`, in order, from `cursor` (a previous page's
+    /// [`ListPage::cursor`]; `None`: the first page). Names and expirations only, never values.
+    fn list<'a>(
+        &'a self,
+        prefix: &'a str,
+        cursor: Option<&'a str>,
+    ) -> LocalFuture<'a, Result<ListPage, StoreError>>;
 }
+
+/// One page of a [`Store::list`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListPage {
+    /// The keys and their expirations, in seconds since the epoch (`None`: none).
+    pub keys: Vec<(String, Option<u64>)>,
+    /// Where the next page starts; `None`: this was the last.
+    pub cursor: Option<String>,
+}
+
+/// Keys a [`MemoryStore`] lists in one page (KV's own default is 1000).
+pub const MEMORY_LIST_PAGE: usize = 2;
 
 /// A KV key as the log may show it: its kind (the fixed segments and the pool id) and a short
 /// SHA-256 of the whole key, never the user id, username or email it ends in. The hash lets
@@ -289,6 +309,38 @@ impl Store for MemoryStore {
                 .values
                 .insert(key.to_owned(), (value.to_owned(), ttl_s));
             Ok(())
+        })
+    }
+
+    /// Pages of [`MEMORY_LIST_PAGE`] keys, so callers meet more than one page; the cursor is the
+    /// last key of the page. Expirations are not known here (the store keeps TTLs, not times).
+    fn list<'a>(
+        &'a self,
+        prefix: &'a str,
+        cursor: Option<&'a str>,
+    ) -> LocalFuture<'a, Result<ListPage, StoreError>> {
+        Box::pin(async move {
+            let mut inner = self
+                .inner
+                .try_borrow_mut()
+                .map_err(|_| StoreError::Read("store busy".into()))?;
+            inner.reads += 1;
+            if inner.fail_reads {
+                return Err(StoreError::Read("injected list failure".into()));
+            }
+            let after = |k: &&String| cursor.is_none_or(|c| k.as_str() > c);
+            let mut keys: Vec<(String, Option<u64>)> = inner
+                .values
+                .keys()
+                .filter(|k| k.starts_with(prefix))
+                .filter(after)
+                .take(MEMORY_LIST_PAGE + 1)
+                .map(|k| (k.clone(), None))
+                .collect();
+            let more = keys.len() > MEMORY_LIST_PAGE;
+            keys.truncate(MEMORY_LIST_PAGE);
+            let cursor = more.then(|| keys.last().map(|(k, _)| k.clone())).flatten();
+            Ok(ListPage { keys, cursor })
         })
     }
 

@@ -30,6 +30,10 @@ extern "C" {
     #[wasm_bindgen(method, catch)]
     pub fn delete(this: &KvNamespace, key: &str) -> Result<Promise, JsValue>;
 
+    /// `list({prefix, cursor})` → `Promise<{keys: [{name, expiration?}], list_complete, cursor?}>`.
+    #[wasm_bindgen(method, catch)]
+    pub fn list(this: &KvNamespace, options: &JsValue) -> Result<Promise, JsValue>;
+
     /// A Rate Limiting binding (`env.RATE_LIMITER`).
     pub type RateLimitBinding;
 

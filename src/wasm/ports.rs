@@ -9,7 +9,10 @@ use super::bindings::{global_fetch, BodyStream, KvNamespace, RateLimitBinding};
 use crate::{
     error::StoreError,
     http::{CappedBody, TooLarge},
-    ports::{key_for_log, scrub_keys, Fetcher, Inbound, LocalFuture, Outbound, RateLimiter, Store},
+    ports::{
+        key_for_log, scrub_keys, Fetcher, Inbound, ListPage, LocalFuture, Outbound, RateLimiter,
+        Store,
+    },
 };
 
 /// How long to wait before retrying a KV write refused for the per-key write rate, in ms.
@@ -214,6 +217,60 @@ impl Store for Kv {
             let failed = |e: JsValue| StoreError::Write(scrub_keys(&describe(&e), [key]));
             let promise = kv.delete(key).map_err(failed)?;
             JsFuture::from(promise).await.map(|_| ()).map_err(failed)
+        })
+    }
+
+    fn list<'a>(
+        &'a self,
+        prefix: &'a str,
+        cursor: Option<&'a str>,
+    ) -> LocalFuture<'a, Result<ListPage, StoreError>> {
+        Box::pin(async move {
+            let Kv::Bound(kv) = self else {
+                return Err(StoreError::Read(MISSING.into()));
+            };
+            let mut opts = vec![("prefix", JsValue::from_str(prefix))];
+            if let Some(cursor) = cursor {
+                opts.push(("cursor", JsValue::from_str(cursor)));
+            }
+            let failed = |e: JsValue| StoreError::Read(format!("KV list: {}", describe(&e)));
+            let promise = kv.list(&options(&opts)).map_err(failed)?;
+            let result = JsFuture::from(promise).await.map_err(failed)?;
+            let unreadable = || StoreError::Read("KV list answered an unreadable page".into());
+            let field = |name: &str| Reflect::get(&result, &JsValue::from_str(name));
+            let listed: Array = field("keys")
+                .map_err(failed)?
+                .dyn_into()
+                .map_err(|_| unreadable())?;
+            let mut keys = Vec::with_capacity(listed.length() as usize);
+            for item in listed.iter() {
+                let name = Reflect::get(&item, &JsValue::from_str("name"))
+                    .ok()
+                    .and_then(|n| n.as_string())
+                    .ok_or_else(unreadable)?;
+                let expiration = Reflect::get(&item, &JsValue::from_str("expiration"))
+                    .ok()
+                    .and_then(|e| e.as_f64())
+                    .filter(|e| e.is_finite() && *e >= 0.0)
+                    .map(|e| e as u64);
+                keys.push((name, expiration));
+            }
+            let complete = field("list_complete")
+                .ok()
+                .and_then(|c| c.as_bool())
+                .ok_or_else(unreadable)?;
+            let cursor = if complete {
+                None
+            } else {
+                Some(
+                    field("cursor")
+                        .ok()
+                        .and_then(|c| c.as_string())
+                        .filter(|c| !c.is_empty())
+                        .ok_or_else(unreadable)?,
+                )
+            };
+            Ok(ListPage { keys, cursor })
         })
     }
 }

@@ -27,7 +27,7 @@
 use std::collections::BTreeMap;
 
 use super::{bloom, BaseMeta, FilterBase, MAX_EPOCH_BYTES};
-use crate::config::RevocationFilterSettings;
+use crate::{config::RevocationFilterSettings, error::StoreError, ports::Store};
 
 /// The KV key a write made without the authority raises before it writes its entry; its value
 /// is the writer's clock in ms, as decimal text.
@@ -49,6 +49,36 @@ pub struct Listed {
     pub key: String,
     /// Its expiration, s since the epoch (`None`: none).
     pub expiration_s: Option<u64>,
+}
+
+/// The prefixes a listing reads: user entries, then session entries.
+pub const LISTED_PREFIXES: [&str; 2] = ["rev/v1/u/", "rev/v1/s/"];
+
+/// Every revocation key KV lists, with its expiration, following the pages' cursors. A failed
+/// page fails the whole listing (a partial one must never be taken to cover the taint).
+pub async fn list_revocation_keys(store: &dyn Store) -> Result<Vec<Listed>, StoreError> {
+    let mut listed = Vec::new();
+    for prefix in LISTED_PREFIXES {
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = store.list(prefix, cursor.as_deref()).await?;
+            listed.extend(
+                page.keys
+                    .into_iter()
+                    .map(|(key, expiration_s)| Listed { key, expiration_s }),
+            );
+            match page.cursor {
+                Some(next) if Some(&next) != cursor.as_ref() => cursor = Some(next),
+                Some(_) => {
+                    return Err(StoreError::Read(
+                        "the listing's cursor did not move on".into(),
+                    ))
+                }
+                None => break,
+            }
+        }
+    }
+    Ok(listed)
 }
 
 /// Whether `key` names a revocation entry (a user or a session entry).
@@ -314,6 +344,49 @@ mod tests {
             keys.keys().collect::<Vec<_>>(),
             ["rev/v1/u/p/a", "rev/v1/u/p/forever"]
         );
+    }
+
+    #[test]
+    fn a_listing_follows_every_page_of_both_prefixes_and_nothing_else() {
+        use crate::ports::MemoryStore;
+        let store = MemoryStore::new();
+        for key in [
+            "rev/v1/u/p/a",
+            "rev/v1/u/p/b",
+            "rev/v1/u/p/c",
+            "rev/v1/s/p/o1",
+            "rev/v1/s/p/o2",
+            "rev/v1/s/p/o3",
+            "rev/v1/s/p/o4",
+            "jwks/v1/x",
+            TAINT_KEY,
+        ] {
+            store.seed(key, "{}");
+        }
+        let listed = pollster::block_on(list_revocation_keys(&store)).unwrap();
+        let keys: Vec<&str> = listed.iter().map(|l| l.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "rev/v1/u/p/a",
+                "rev/v1/u/p/b",
+                "rev/v1/u/p/c",
+                "rev/v1/s/p/o1",
+                "rev/v1/s/p/o2",
+                "rev/v1/s/p/o3",
+                "rev/v1/s/p/o4"
+            ]
+        );
+        assert_eq!(store.counts().0, 4, "two pages of each prefix");
+    }
+
+    #[test]
+    fn a_listing_that_fails_part_way_is_an_error_not_a_shorter_listing() {
+        use crate::ports::MemoryStore;
+        let store = MemoryStore::new();
+        store.seed("rev/v1/u/p/a", "{}");
+        store.fail_reads(true);
+        assert!(pollster::block_on(list_revocation_keys(&store)).is_err());
     }
 
     #[test]

@@ -11,6 +11,8 @@
 //! The adapter turns the [`Outcome`] into a Workers `Response`, a proxied `fetch`, or a
 //! static-asset lookup.
 
+use std::{cell::RefCell, rc::Rc};
+
 use serde_json::{json, Map, Value};
 
 pub use crate::http::Outcome;
@@ -27,6 +29,12 @@ use crate::{
     proxy,
     services::Services,
     sigv4::{self, RequestParts},
+    ssf::{
+        self,
+        push::{self as ssf_push, PushRequest},
+        receive::Receiver,
+        SsfError, Transmitters,
+    },
 };
 
 /// The console's Content-Security-Policy: its own script, style, images and wasm (compiling
@@ -47,6 +55,8 @@ pub const ASSET_HEADERS: [(&str, &str); 3] = [
 #[derive(Default)]
 pub struct App {
     services: Services,
+    /// `SSF_TRANSMITTERS`, parsed with the configuration by [`App::load`].
+    transmitters: RefCell<Rc<Transmitters>>,
 }
 
 /// A call of the JavaScript API by code in the same Worker: trusted (no SigV4, no rate limit),
@@ -82,6 +92,9 @@ pub enum Route {
     /// `POST /<poolId>/oauth2/token` or `…/revoke`: a pool's hosted-UI endpoints, forwarded
     /// to its upstream domain (`proxy::oauth`).
     OAuth,
+    /// `/ssf/events/<transmitter id>`: Shared Signals push delivery (RFC 8935). Its body is
+    /// read (capped) too.
+    SsfPush,
     /// A path under a protected prefix.
     Gate,
     /// Anything else: static assets.
@@ -91,7 +104,7 @@ pub enum Route {
 impl Route {
     /// Whether the adapter must read the body for this route.
     pub fn needs_body(self) -> bool {
-        matches!(self, Route::Api | Route::OAuth)
+        matches!(self, Route::Api | Route::OAuth | Route::SsfPush)
     }
 }
 
@@ -109,6 +122,9 @@ pub fn route(config: Option<&Config>, method: &str, path: &str) -> Route {
     if method == "POST" && proxy::oauth::endpoint(path).is_some() {
         return Route::OAuth;
     }
+    if path.starts_with(ssf::push::PATH_PREFIX) {
+        return Route::SsfPush;
+    }
     let protected = match config {
         Some(config) => config.is_protected(path),
         None => path.starts_with("/api/"),
@@ -124,6 +140,32 @@ impl App {
     /// A fresh isolate's state.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Parses the settings: the configuration, then `SSF_TRANSMITTERS` against it (kept here
+    /// for the push route and the scheduled poll). Either failing is a broken configuration.
+    pub fn load(&self, vars: &Map<String, Value>) -> Result<Config, BrokenConfig> {
+        let config = Config::load(vars)?;
+        match Transmitters::from_env(vars, &config) {
+            Ok(transmitters) => {
+                if let Ok(mut held) = self.transmitters.try_borrow_mut() {
+                    *held = Rc::new(transmitters);
+                }
+                Ok(config)
+            }
+            Err(error) => Err(BrokenConfig {
+                error,
+                admin_credentials: config.admin_credentials,
+            }),
+        }
+    }
+
+    /// The Shared Signals transmitters of the last [`App::load`].
+    pub fn transmitters(&self) -> Rc<Transmitters> {
+        self.transmitters
+            .try_borrow()
+            .map(|held| held.clone())
+            .unwrap_or_default()
     }
 
     /// Routes and answers one request whose body (if its route needs one) is read.
@@ -174,7 +216,7 @@ impl App {
         // Every answer below gets the request id and the caller's CORS headers, here, once.
         let cors = cors::response_headers(config, request);
         let outcome = match route {
-            Route::Health => Outcome::Respond(self.health(config, io).await),
+            Route::Health => Outcome::Respond(self.health(config, request, io).await),
             Route::Api => Outcome::Respond(api::handle(&self.services, config, request, io).await),
             Route::Gate => gate::handle(&self.services, config, request, io).await,
             Route::WellKnown => Outcome::Respond(match upstream_jwks(config, &request.path) {
@@ -184,6 +226,7 @@ impl App {
             Route::OAuth => {
                 Outcome::Respond(proxy::oauth::handle(&self.services, config, request, io).await)
             }
+            Route::SsfPush => Outcome::Respond(self.ssf_push(config, request, io).await),
             Route::Assets => Outcome::Assets,
         };
         match outcome {
@@ -210,10 +253,16 @@ impl App {
         error: &Error,
         io: &Io<'_>,
     ) -> Response {
-        let mut response = finish(
-            Response::aws_error(error, Surface::Api, api::CONTENT_TYPE),
-            io,
-        );
+        let refused = if route(config.ok(), &request.method, &request.path) == Route::SsfPush {
+            // A push whose body could not be read is the sender's problem, never a 5xx.
+            ssf_push::rejected(&match error {
+                Error::Api(crate::error::ApiError::PayloadTooLarge) => SsfError::BodyTooLarge,
+                _ => SsfError::InvalidRequest("the body could not be read"),
+            })
+        } else {
+            Response::aws_error(error, Surface::Api, api::CONTENT_TYPE)
+        };
+        let mut response = finish(refused, io);
         if let Ok(config) = config {
             response
                 .headers
@@ -248,6 +297,56 @@ impl App {
                 let caller = self.services.authorize(config, token, &expect, io).await?;
                 Ok(Value::Object(caller.auth().claims().all.clone()))
             }
+        }
+    }
+
+    /// Runs the scheduled Shared Signals poll (RFC 8936): every transmitter with a `poll`
+    /// stream is asked for its SETs, which are applied as pushed ones are and acknowledged only
+    /// once applied. Answers one line per transmitter.
+    pub async fn poll(
+        &self,
+        config: Result<&Config, &BrokenConfig>,
+        io: &Io<'_>,
+    ) -> Result<Vec<String>, Error> {
+        let config = config.map_err(|broken| Error::Config(broken.error.clone()))?;
+        let transmitters = self.transmitters();
+        let revocations = self.services.revocations(config, io);
+        Ok(self
+            .receiver(config, &transmitters, &revocations, io)
+            .poll_all()
+            .await)
+    }
+
+    /// `POST /ssf/events/<transmitter id>`.
+    async fn ssf_push(&self, config: &Config, request: &Request, io: &Io<'_>) -> Response {
+        let transmitters = self.transmitters();
+        let revocations = self.services.revocations(config, io);
+        let id = ssf_push::transmitter_id(&request.path).unwrap_or_default();
+        self.receiver(config, &transmitters, &revocations, io)
+            .push(id, &PushRequest::from_http(request))
+            .await
+    }
+
+    fn receiver<'r>(
+        &'r self,
+        config: &'r Config,
+        transmitters: &'r Transmitters,
+        revocations: &'r crate::revocation::Revocations<'r>,
+        io: &'r Io<'r>,
+    ) -> Receiver<'r> {
+        Receiver {
+            config,
+            transmitters,
+            revocations,
+            key_cache: self.services.key_cache(),
+            key_sets: io.store.key_sets(),
+            users: io.store.users(),
+            streams: io.store.streams(),
+            fetcher: io.fetcher,
+            verifier: io.verifier,
+            now_ms: io.now_ms,
+            request_id: io.request_id,
+            log: io.log,
         }
     }
 
@@ -338,29 +437,92 @@ impl App {
         }
     }
 
-    async fn health(&self, config: &Config, io: &Io<'_>) -> Response {
+    async fn health(&self, config: &Config, request: &Request, io: &Io<'_>) -> Response {
         let kv = self.probe_kv(io).await;
         let pools: Vec<Value> = config
             .pools
             .iter()
             .map(|p| Value::from(p.id.clone()))
             .collect();
-        match kv {
-            // `dev_mode` tells the console it may take admin keys from its link (make dev).
-            Ok(()) if config.dev_mode => Response::json(
+        let (status, mut body) = match kv {
+            Ok(()) => (
                 200,
-                &json!({"status": "ok", "config": "ok", "kv": "ok", "pools": pools, "dev_mode": true}),
+                json!({"status": "ok", "config": "ok", "kv": "ok", "pools": pools}),
             ),
-            Ok(()) => Response::json(
-                200,
-                &json!({"status": "ok", "config": "ok", "kv": "ok", "pools": pools}),
-            ),
-            Err(()) => Response::json(
+            Err(()) => (
                 503,
-                &json!({"status": "error", "config": "ok", "kv": "unreachable", "pools": pools}),
+                json!({"status": "error", "config": "ok", "kv": "unreachable", "pools": pools}),
             ),
+        };
+        // `dev_mode` tells the console it may take admin keys from its link (make dev).
+        if config.dev_mode && kv.is_ok() {
+            body["dev_mode"] = Value::Bool(true);
         }
+        let transmitters = self.transmitters();
+        if !transmitters.is_empty() && kv.is_ok() {
+            // Everyone sees how many transmitters there are and how many last failed; only an
+            // admin (a request SigV4-signed by a key of ADMIN_CREDENTIALS) sees which, and why.
+            let revocations = self.services.revocations(config, io);
+            let receiver = self.receiver(config, &transmitters, &revocations, io);
+            match receiver.statuses().await {
+                Ok(statuses) => {
+                    let failing = statuses.iter().filter(|s| is_failing(s)).count();
+                    body["ssf"] = json!({"transmitters": statuses.len(), "failing": failing});
+                    if request.header("authorization").is_some() {
+                        let lookup = |access_key_id: &str| {
+                            config
+                                .admin_credentials
+                                .iter()
+                                .find(|c| c.access_key_id == access_key_id)
+                                .map(|c| c.secret_access_key.clone())
+                        };
+                        match admin_signature(request, &lookup, io) {
+                            Ok(()) => body["ssf"]["status"] = Value::Array(statuses),
+                            Err(err) => {
+                                return Response::aws_error(&err, Surface::Api, "application/json")
+                            }
+                        }
+                    }
+                }
+                Err(err) => (io.log)(&format!("healthz: ssf status: {err}")),
+            }
+        }
+        Response::json(status, &body)
     }
+}
+
+/// Whether a transmitter's status record shows an error later than its last event.
+fn is_failing(status: &Value) -> bool {
+    let at = |name: &str| status.get(name).and_then(Value::as_u64).unwrap_or(0);
+    status.get("last_error").is_some() && at("last_error_ms") >= at("last_event_ms")
+}
+
+/// Checks that `request` is SigV4-signed (service `cognito-idp`, any region) by a key
+/// `lookup` knows.
+fn admin_signature(
+    request: &Request,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    io: &Io<'_>,
+) -> Result<(), Error> {
+    let parts = RequestParts {
+        method: &request.method,
+        path: &request.path,
+        query: &request.query,
+        headers: &request.headers,
+        body: &request.body,
+    };
+    let verified = sigv4::verify(
+        &parts,
+        api::SIGV4_SERVICE,
+        io.now_ms,
+        api::SIGV4_SKEW_MS,
+        lookup,
+    )?;
+    (io.log)(&format!(
+        "healthz: Shared Signals status shown to {}",
+        verified.access_key_id
+    ));
+    Ok(())
 }
 
 /// The pool with an upstream whose key set `path` asks for (`/<poolId>/.well-known/jwks.json`):
@@ -446,6 +608,30 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_ssf_transmitters_setting_breaks_the_configuration_naming_the_field() {
+        let vars = json!({
+            "POOLS": [{"id": "us-east-1_A1", "allow_any_client": true,
+                       "jwks_uri": "https://idp.example/jwks"}],
+            "SSF_TRANSMITTERS": [{"id": "tx1", "issuer": "https://tx.example",
+                "jwks_uri": "https://tx.example/jwks", "audience": "https://edge.example",
+                "push_secret": "test-push-secret-0123456789abcdef", "pool": "us-east-1_Nope"}],
+        });
+        let app = App::new();
+        let broken = app.load(vars.as_object().unwrap()).unwrap_err();
+        assert_eq!(broken.error.field, "SSF_TRANSMITTERS[0].pool");
+        let mut good = vars.clone();
+        good["SSF_TRANSMITTERS"][0]["pool"] = json!("us-east-1_A1");
+        assert!(app.load(good.as_object().unwrap()).is_ok());
+        assert!(app.transmitters().by_id("tx1").is_some());
+        good.as_object_mut().unwrap().remove("SSF_TRANSMITTERS");
+        assert!(app.load(good.as_object().unwrap()).is_ok());
+        assert!(
+            app.transmitters().is_empty(),
+            "a reload forgets removed transmitters"
+        );
+    }
+
+    #[test]
     fn routes_are_decided_by_method_and_path() {
         assert_eq!(route(None, "GET", "/healthz"), Route::Health);
         assert_eq!(route(None, "POST", "/"), Route::Api);
@@ -482,5 +668,8 @@ mod tests {
             Route::Assets
         );
         assert!(Route::OAuth.needs_body());
+        assert_eq!(route(None, "POST", "/ssf/events/tx1"), Route::SsfPush);
+        assert_eq!(route(None, "GET", "/ssf/events/tx1"), Route::SsfPush);
+        assert!(Route::SsfPush.needs_body());
     }
 }

@@ -21,7 +21,7 @@ use crate::{
 };
 
 /// The settings the Worker reads from its environment, by name.
-pub const SETTING_NAMES: [&str; 12] = [
+pub const SETTING_NAMES: [&str; 13] = [
     "POOLS",
     "ADMIN_CREDENTIALS",
     "UPSTREAM_CREDENTIALS",
@@ -32,6 +32,7 @@ pub const SETTING_NAMES: [&str; 12] = [
     "REVOCATION_CACHE_TTL_S",
     "KV_CACHE_TTL_S",
     "DEV_MODE",
+    "SSF_TRANSMITTERS",
     "REVOCATION_FILTER_FP_RATE",
     "REVOCATION_FILTER_MAX_ENTRIES",
 ];

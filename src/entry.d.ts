@@ -19,6 +19,11 @@ export function revokeToken(env: EdgeRevokeEnv, input: RevokeTokenInput): Promis
 /** The Worker's fetch handler: the Cognito API on POST /, the gate, discovery documents, /healthz. */
 export function handleRequest(request: Request, env: EdgeRevokeEnv, ctx?: unknown): Promise<Response>;
 
+/** The Worker's scheduled handler (Cron Trigger): polls every Shared Signals transmitter configured with a poll stream; resolves to one log line per transmitter. */
+export function handleScheduled(controller: unknown, env: EdgeRevokeEnv, ctx?: unknown): Promise<string[]>;
+/** The Worker's `scheduled` export: handleScheduled, its lines logged. */
+export function scheduled(controller: unknown, env: EdgeRevokeEnv, ctx?: unknown): Promise<void>;
+
 /** The edge-revoke Worker: `export { default } from "edge-revoke"` deploys it as it is. */
-declare const worker: { fetch: typeof handleRequest };
+declare const worker: { fetch: typeof handleRequest; scheduled: typeof scheduled };
 export default worker;

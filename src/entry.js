@@ -10,6 +10,12 @@ export const verifyToken = guard(wasm, wasm.verifyToken);
 export const globalSignOut = guard(wasm, wasm.globalSignOut);
 export const revokeToken = guard(wasm, wasm.revokeToken);
 const handle = guard(wasm, wasm.handleRequest);
+// The Cron Trigger: polls the Shared Signals transmitters configured with a poll stream.
+export const handleScheduled = guard(wasm, wasm.handleScheduled);
+
+export async function scheduled(controller, env, ctx) {
+  for (const line of await handleScheduled(controller, env, ctx)) console.log(`edge-revoke ${line}`);
+}
 
 export async function handleRequest(request, env, ctx) {
   try {
@@ -20,4 +26,4 @@ export async function handleRequest(request, env, ctx) {
   }
 }
 
-export default { fetch: handleRequest };
+export default { fetch: handleRequest, scheduled };

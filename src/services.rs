@@ -41,6 +41,11 @@ pub trait Storage {
     fn refresh_tokens(&self) -> &dyn Store;
     /// One read, to tell whether storage answers (`/healthz`).
     fn probe(&self) -> LocalFuture<'_, Result<(), StoreError>>;
+    /// Shared Signals transmitters' status records and pending verification states
+    /// (`ssf::receive`); by default where local users are kept.
+    fn streams(&self) -> &dyn Store {
+        self.users()
+    }
 }
 
 /// A KV namespace keeps every kind of record.
@@ -171,6 +176,11 @@ impl Services {
             cache_ttl_s: config.revocation_cache_ttl_s,
             now_ms: io.now_ms,
         }
+    }
+
+    /// The isolate's cache of remote key sets (pools' and Shared Signals transmitters').
+    pub fn key_cache(&self) -> &JwksCache {
+        &self.jwks
     }
 
     /// The SigV4 signatures this isolate has accepted (each is accepted once).

@@ -317,8 +317,22 @@ impl Revocations<'_> {
         user_id: &UserId,
         actor: &Actor<'_>,
     ) -> Result<Entry, Error> {
+        self.revoke_user_at(pool, user_id, actor, self.now_ms).await
+    }
+
+    /// Signs a user out as of `at_ms` (an event's time, for a receiver of security events):
+    /// every token authenticated up to then is revoked. A time in the future counts as now (it
+    /// would revoke sign-ins yet to come), and, like every write, it never lowers an entry.
+    pub async fn revoke_user_at(
+        &self,
+        pool: &Pool,
+        user_id: &UserId,
+        actor: &Actor<'_>,
+        at_ms: u64,
+    ) -> Result<Entry, Error> {
         let key = user_key(&pool.id, user_id);
-        self.write_monotonic(&key, pool, actor, true).await
+        self.write_monotonic(&key, pool, actor, true, at_ms.min(self.now_ms))
+            .await
     }
 
     /// Revokes one session: every token carrying this `origin_jti`.
@@ -329,27 +343,31 @@ impl Revocations<'_> {
         actor: &Actor<'_>,
     ) -> Result<Entry, Error> {
         let key = session_key(&pool.id, origin_jti);
-        self.write_monotonic(&key, pool, actor, false).await
+        self.write_monotonic(&key, pool, actor, false, self.now_ms)
+            .await
     }
 
-    /// Raises the entry under `key` to now (see [`Raise`]) and caches what stands: the writing
-    /// isolate sees its own write at once.
+    /// Raises the entry under `key` to `at_ms` (see [`Raise`]) and caches what stands: the
+    /// writing isolate sees its own write at once.
     async fn write_monotonic(
         &self,
         key: &str,
         pool: &Pool,
         actor: &Actor<'_>,
         by_time: bool,
+        at_ms: u64,
     ) -> Result<Entry, Error> {
         let raise = Raise {
             entry: Entry {
-                revoked_at_ms: self.now_ms,
+                revoked_at_ms: at_ms,
                 by: actor.by.to_owned(),
                 reason: actor.reason.to_owned(),
                 request_id: actor.request_id.to_owned(),
             },
             by_time,
-            local_pool: pool.local.is_some(),
+            // The second-bump covers sign-ins moved past a sign-out made now; an event time in
+            // the past (a security event's) has none to cover.
+            local_pool: pool.local.is_some() && at_ms == self.now_ms,
             ttl_s: pool.revocation_ttl_s(),
         };
         let entry = self.store.raise(key, &raise).await?;
@@ -753,6 +771,38 @@ mod tests {
         run(revocations(&store, &cache, NOW_MS + 450).revoke_user(&pool, &id("u1"), &ACTOR))
             .unwrap();
         assert_eq!(store.counts().1, 2);
+    }
+
+    #[test]
+    fn an_event_time_in_the_future_counts_as_now_and_a_replayed_past_event_changes_nothing() {
+        let (store, cache) = (MemoryStore::new(), RevocationCache::new());
+        let pool = local_pool();
+        let at = |ms| {
+            run(revocations(&store, &cache, NOW_MS).revoke_user_at(&pool, &id("u1"), &ACTOR, ms))
+                .unwrap()
+                .revoked_at_ms
+        };
+        assert_eq!(at(NOW_MS + 3_600_000), NOW_MS);
+        let (store, cache) = (MemoryStore::new(), RevocationCache::new());
+        let past = |ms| {
+            run(revocations(&store, &cache, NOW_MS).revoke_user_at(&pool, &id("u1"), &ACTOR, ms))
+                .unwrap()
+                .revoked_at_ms
+        };
+        assert_eq!(past(NOW_MS - 65_000), NOW_MS - 65_000);
+        // The same event again, even in a local pool, is not moved to the next second.
+        assert_eq!(past(NOW_MS - 65_000), NOW_MS - 65_000);
+        assert_eq!(past(NOW_MS - 90_000), NOW_MS - 65_000, "never lowered");
+        assert_eq!(store.counts().1, 1);
+        // A sign-in after the event lives; one before it is revoked.
+        let after = auth(POOL, "u1", SECOND - 60, SECOND - 60, "o1");
+        let before = auth(POOL, "u1", SECOND - 70, SECOND - 70, "o2");
+        assert!(!is_revoked(run(
+            revocations(&store, &cache, NOW_MS).check(after)
+        )));
+        assert!(is_revoked(run(
+            revocations(&store, &cache, NOW_MS).check(before)
+        )));
     }
 
     #[test]

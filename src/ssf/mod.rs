@@ -27,6 +27,10 @@
 //!    through [`events::check_verification_state`] (`invalid_state`). Then [`push::accepted`]
 //!    or [`push::rejected`].
 //!
+//! [`receive::Receiver`] runs these steps with the ports (the JWKS cache, the revocation list,
+//! the user directory, KV for the transmitters' status) for push and for poll delivery
+//! (RFC 8936, from the scheduled handler).
+//!
 //! # Design choices
 //! - One verifier: SETs and access tokens share the splitter, the key binding and the
 //!   [`crate::crypto::SignatureVerifier`]; only the claims rules differ. SET keys belong to a
@@ -43,6 +47,7 @@
 pub mod config;
 pub mod events;
 pub mod push;
+pub mod receive;
 pub mod set;
 pub mod subject;
 

@@ -105,9 +105,11 @@ pub enum Target {
 /// The user id an external pool's entry is written under for a name (username, email, phone
 /// or sub) a transmitter sent: the id the gate matches against a token's `sub` and `username`.
 /// Every external-pool user id this module produces goes through here, so the pool's naming
-/// rule applies in one place. Today the rule is the exact string.
-pub fn external_pool_user_id(_pool: &Pool, name: &str) -> String {
-    name.to_owned()
+/// rule applies in one place: the pool's canonical spelling ([`Pool::user_id`]: NFC, case
+/// folded unless the pool is case sensitive), the spelling AdminUserGlobalSignOut writes and
+/// the gate reads a token's `sub` and `username` in (`crate::identity`).
+pub fn external_pool_user_id(pool: &Pool, name: &str) -> String {
+    pool.user_id(name).as_str().to_owned()
 }
 
 impl Subject {
@@ -503,9 +505,10 @@ mod tests {
                 "Alice@Example.com".into()
             ))])
         );
+        // In the external pool's spelling (case folded by default), as the gate reads names.
         assert_eq!(
             resolve(subject, false, false),
-            Ok(vec![Target::User("Alice@Example.com".into())])
+            Ok(vec![Target::User("alice@example.com".into())])
         );
     }
 

@@ -36,6 +36,9 @@ export interface EdgeRevokeEnv {
   REVOCATION_CACHE_TTL_S?: string | number;
   KV_CACHE_TTL_S?: string | number;
   DEV_MODE?: string | boolean;
+  SSF_TRANSMITTERS?: string | object[];
+  REVOCATION_FILTER_FP_RATE?: string | number;
+  REVOCATION_FILTER_MAX_ENTRIES?: string | number;
   RATE_LIMITER?: { limit(options: { key: string }): Promise<{ success: boolean }> };
   ASSETS?: { fetch(request: Request): Promise<Response> };
 }

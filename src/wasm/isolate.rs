@@ -81,17 +81,17 @@ pub fn isolate(env: &JsValue) -> (Rc<App>, ParsedConfig) {
     ISOLATE.with(|cell| {
         let Ok(mut isolate) = cell.try_borrow_mut() else {
             // Unreachable in practice (no borrow is held across an await); parse without caching.
-            return (
-                Rc::new(App::new()),
-                Rc::new(Config::load(&to_settings(&raw))),
-            );
+            let app = Rc::new(App::new());
+            let config = Rc::new(app.load(&to_settings(&raw)));
+            return (app, config);
         };
         let cached = match &isolate.config {
             Some((seen, config)) if same_settings(seen, &raw) => Some(config.clone()),
             _ => None,
         };
         let config = cached.unwrap_or_else(|| {
-            let parsed = Rc::new(Config::load(&to_settings(&raw)));
+            // The app keeps `SSF_TRANSMITTERS`, parsed here with the rest.
+            let parsed = Rc::new(isolate.app.load(&to_settings(&raw)));
             if let Err(broken) = parsed.as_ref() {
                 console_error(&format!(
                     "edge-revoke: configuration error: {}",

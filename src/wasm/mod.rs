@@ -5,7 +5,8 @@
 //! object stands in for a binding in tests); `ports` implements the core's ports over them (JS
 //! errors become Rust errors there and nowhere else); `isolate` keeps the isolate's state and
 //! builds each call's `Io`; `fetch` converts a Workers request into a plain one and the core's
-//! outcome back; `exports` is the JavaScript API; `browser` holds the exports that need no KV.
+//! outcome back; `exports` is the JavaScript API; `scheduled` is the Cron Trigger's handler;
+//! `browser` holds the exports that need no KV.
 
 mod bindings;
 mod browser;
@@ -13,3 +14,4 @@ mod exports;
 mod fetch;
 mod isolate;
 mod ports;
+mod scheduled;

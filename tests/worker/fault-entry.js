@@ -3,6 +3,8 @@
 // KV binding, but can be told to fail reads and/or writes, or to answer garbage, so the fault
 // tests can show that the Worker fails closed and leaves no half state.
 //
+// The scheduled handler (Shared Signals polling) runs over the same fake.
+//
 // Test-only control route (handled here, never reaches the product):
 //   POST /__fake-kv {"failReads": bool, "failWrites": bool, "failMode": "reject" | "throw",
 //                    "failPutsAfter": n | null, "garbage": null | "not-a-map" | "non-string" | "missing-keys",
@@ -21,7 +23,7 @@
 //     reset: zero the counters.
 //   GET /__fake-kv → {config, counters} where counters count calls made to the fake by the
 //     product (gets, puts, deletes, failed ones) and wasm traps the product's entry recovered from.
-import { handleRequest } from "../../src/entry.js";
+import { handleRequest, handleScheduled } from "../../src/entry.js";
 
 const config = { failReads: false, failWrites: false, failMode: "reject", failPutsAfter: null, garbage: null, rateLimitPuts: 0, spare: null };
 const counters = { gets: 0, keysRead: 0, puts: 0, deletes: 0, failedGets: 0, failedPuts: 0, failedDeletes: 0, sparedPuts: 0, traps: 0 };
@@ -103,5 +105,9 @@ export default {
       return Response.json({ config, counters });
     }
     return handleRequest(request, { ...env, REVOCATIONS: fakeKv(env.REVOCATIONS) }, ctx);
+  },
+  // The Cron Trigger, over the same fake.
+  async scheduled(controller, env, ctx) {
+    await handleScheduled(controller, { ...env, REVOCATIONS: fakeKv(env.REVOCATIONS) }, ctx);
   },
 };

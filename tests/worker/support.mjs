@@ -38,11 +38,12 @@ export function varBindings(vars) {
  * Starts the Worker with `vars` as its environment, in real workerd (Miniflare) with local,
  * in-memory KV. Options: `entry` (a module under ROOT importing src/entry.js; default the product's
  * own entry), `ratelimits` (binding name -> { simple: { limit, period } }), `assets` ({ directory,
- * binding }: static assets under ROOT, the Worker first, as wrangler.toml binds them), `host`/`port`, and
+ * binding }: static assets under ROOT, the Worker first, as wrangler.toml binds them), `host`/`port`,
+ * `kvPersist` (a directory: KV kept on disk there, so two Workers can share it), and
  * `onLog({ level, message })` for the Worker's console (default: Miniflare's, to this process).
  */
 export async function startWorker(vars = {}, options = {}) {
-  const { entry = "src/entry.js", ratelimits = {}, assets, host, port, onLog } = options;
+  const { entry = "src/entry.js", ratelimits = {}, assets, host, port, onLog, kvPersist } = options;
   const limits = Object.entries(ratelimits).map(([name, { simple }], i) => [
     name,
     { type: "rate-limit", namespace: String(1001 + i), simple },
@@ -53,6 +54,7 @@ export async function startWorker(vars = {}, options = {}) {
     enableDevRegistry: false,
     logRequests: false,
     ...(onLog ? { handleStructuredLogs: onLog } : {}),
+    ...(kvPersist ? { resourcePersistencePath: kvPersist } : {}),
     workers: [
       {
         config: {

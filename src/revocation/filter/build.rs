@@ -38,6 +38,9 @@ pub const EXPIRY_MARGIN_MS: u64 = 60_000;
 /// Time a write made without the authority may take between raising the taint and writing its
 /// entry, with clocks that disagree, in ms.
 pub const DIRECT_WRITE_ALLOWANCE_MS: u64 = 30_000;
+/// The largest base built, in bytes of bits (32 MB, a quarter of an isolate's memory): settings
+/// that would need more build none, and checks read KV.
+pub const MAX_BASE_BYTES: u64 = 32 * 1024 * 1024;
 /// A base older than this is rebuilt, so expired entries leave it, in ms (an hour).
 pub const MAX_BASE_AGE_MS: u64 = 3_600_000;
 
@@ -142,8 +145,9 @@ impl FilterKeys {
     }
 }
 
-/// Builds a base of `count` keys (the number the filter is sized for; more only fill it
-/// fuller). `None` if the settings allow no filter of that size.
+/// Builds a base of `meta.count` keys (the number the filter is sized for; more only fill it
+/// fuller). `None` if the settings allow no filter of that size (more entries than
+/// `REVOCATION_FILTER_MAX_ENTRIES`, or more than [`MAX_BASE_BYTES`]).
 pub fn build_base<'k>(
     meta: BaseMeta,
     seed: u64,
@@ -155,6 +159,9 @@ pub fn build_base<'k>(
         return None;
     }
     let (bits, hashes) = bloom::sizing(meta.count, settings.fp_rate);
+    if bits / 8 > MAX_BASE_BYTES {
+        return None;
+    }
     let mut bloom = bloom::Bloom::new(seed, bits, hashes);
     let mut inserted = 0u64;
     for key in keys {
@@ -258,7 +265,10 @@ impl FilterKeeper {
         settings: &RevocationFilterSettings,
     ) -> Option<FilterBase> {
         keys.drop_expired(now_ms);
-        let version = self.last.as_ref().map_or(1, |l| l.version + 1);
+        let version = self
+            .last
+            .as_ref()
+            .map_or(1, |l| l.version.saturating_add(1));
         let meta = BaseMeta {
             version,
             epoch: epoch.to_owned(),
@@ -403,6 +413,22 @@ mod tests {
             .is_none());
         limited.max_entries = 11;
         assert!(keeper.build(&mut keys, "e", 0, 0, 1, &limited).is_some());
+        // Entries and a rate whose bits would pass the size cap build none either (43 bits a
+        // key at 1e-9: 7 million keys need 38 MB).
+        let tiny_rate = RevocationFilterSettings {
+            fp_rate: 1e-9,
+            max_entries: 20_000_000,
+        };
+        let meta = |count| BaseMeta {
+            version: 1,
+            epoch: "e".into(),
+            seq: 0,
+            built_at_ms: 0,
+            taint_covered_ms: 0,
+            count,
+        };
+        assert!(build_base(meta(7_000_000), 1, &tiny_rate, []).is_none());
+        assert!(build_base(meta(5_000_000), 1, &tiny_rate, []).is_some());
     }
 
     #[test]

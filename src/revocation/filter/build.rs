@@ -54,6 +54,20 @@ pub struct Listed {
     pub expiration_s: Option<u64>,
 }
 
+/// The value a write made without the authority stores under [`TAINT_KEY`]: its clock.
+pub fn taint_text(now_ms: u64) -> String {
+    now_ms.to_string()
+}
+
+/// The taint as read from KV at `now_ms`: no key is no taint (0); a value that is not a time
+/// counts as a taint now (an unreadable taint must never read as none).
+pub fn read_taint(text: Option<&str>, now_ms: u64) -> u64 {
+    match text {
+        None => 0,
+        Some(text) => text.trim().parse().unwrap_or(now_ms),
+    }
+}
+
 /// The prefixes a listing reads: user entries, then session entries.
 pub const LISTED_PREFIXES: [&str; 2] = ["rev/v1/u/", "rev/v1/s/"];
 
@@ -388,6 +402,16 @@ mod tests {
             ]
         );
         assert_eq!(store.counts().0, 4, "two pages of each prefix");
+    }
+
+    #[test]
+    fn an_unreadable_taint_counts_as_one_now_and_an_absent_one_as_none() {
+        assert_eq!(read_taint(None, 500), 0);
+        assert_eq!(read_taint(Some(&taint_text(123)), 500), 123);
+        assert_eq!(read_taint(Some(" 123\n"), 500), 123);
+        for bad in ["", "-1", "1.5", "soon", "99999999999999999999999"] {
+            assert_eq!(read_taint(Some(bad), 500), 500, "{bad}");
+        }
     }
 
     #[test]

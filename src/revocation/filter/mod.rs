@@ -34,6 +34,7 @@ pub mod bloom;
 pub mod build;
 pub mod gate;
 
+use base64::{engine::general_purpose::STANDARD, Engine as _};
 use sha2::{Digest, Sha256};
 
 use bloom::Bloom;
@@ -146,6 +147,20 @@ impl FilterBase {
         let digest = Sha256::digest(&out);
         out.extend_from_slice(&digest);
         out
+    }
+
+    /// The base as text (standard base64 of [`FilterBase::encode`]), for the links and caches
+    /// that carry text.
+    pub fn to_text(&self) -> String {
+        STANDARD.encode(self.encode())
+    }
+
+    /// A base as [`FilterBase::to_text`] writes it; anything else is refused.
+    pub fn from_text(text: &str) -> Result<Self, Malformed> {
+        let bytes = STANDARD
+            .decode(text.trim())
+            .map_err(|_| Malformed::NotAFilter)?;
+        Self::decode(&bytes)
     }
 
     /// A base as [`FilterBase::encode`] writes it; anything else is refused.
@@ -279,6 +294,22 @@ mod tests {
         let decoded = FilterBase::decode(&bytes).unwrap();
         assert_eq!(decoded, original);
         assert!(keys.iter().all(|k| decoded.may_contain(k)));
+    }
+
+    #[test]
+    fn a_base_survives_its_text_form_and_damaged_text_is_refused() {
+        let original = base(&keys());
+        let text = original.to_text();
+        assert_eq!(FilterBase::from_text(&text).unwrap(), original);
+        assert_eq!(
+            FilterBase::from_text("not base64 at all!"),
+            Err(Malformed::NotAFilter)
+        );
+        let short = &text[..text.len() - 8];
+        assert!(FilterBase::from_text(short).is_err());
+        let mut flipped = text.into_bytes();
+        flipped[40] = if flipped[40] == b'A' { b'B' } else { b'A' };
+        assert!(FilterBase::from_text(&String::from_utf8(flipped).unwrap()).is_err());
     }
 
     #[test]

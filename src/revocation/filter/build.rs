@@ -27,6 +27,8 @@
 use std::collections::BTreeMap;
 
 use super::{bloom, BaseMeta, FilterBase, MAX_EPOCH_BYTES};
+use serde_json::{json, Value};
+
 use crate::{config::RevocationFilterSettings, error::StoreError, ports::Store};
 
 /// The KV key a write made without the authority raises before it writes its entry; its value
@@ -216,8 +218,10 @@ pub struct FilterKeeper {
     pub taint_ms: u64,
     /// The taint the active keys cover (a listing made late enough merged in), ms.
     pub taint_covered_ms: u64,
-    /// The last base built, if any.
+    /// The last base built, if any (or attempted: see `built`).
     pub last: Option<BaseMeta>,
+    /// Whether the last attempt built a base (`false`: the settings allowed none of its size).
+    pub built: bool,
 }
 
 impl FilterKeeper {
@@ -228,7 +232,44 @@ impl FilterKeeper {
             taint_ms: born_ms.max(1),
             taint_covered_ms: 0,
             last: None,
+            built: false,
         }
+    }
+
+    /// The bookkeeping as JSON text, for the authority's storage.
+    pub fn encode(&self) -> String {
+        let last = self.last.as_ref().map(|m| {
+            json!({"version": m.version, "epoch": m.epoch, "seq": m.seq,
+                   "built_at_ms": m.built_at_ms, "taint_covered_ms": m.taint_covered_ms,
+                   "count": m.count})
+        });
+        json!({"taint_ms": self.taint_ms, "taint_covered_ms": self.taint_covered_ms,
+               "last": last, "built": self.built})
+        .to_string()
+    }
+
+    /// Bookkeeping as [`FilterKeeper::encode`] wrote it; `None` for anything else (the
+    /// authority then starts over, as on its first start: nothing is covered).
+    pub fn decode(text: &str) -> Option<Self> {
+        let value = crate::json::parse_value(text.as_bytes()).ok()?;
+        let number = |v: &Value, name: &str| v.get(name).and_then(Value::as_u64);
+        let last = match value.get("last")? {
+            Value::Null => None,
+            m => Some(BaseMeta {
+                version: number(m, "version")?,
+                epoch: m.get("epoch")?.as_str()?.to_owned(),
+                seq: number(m, "seq")?,
+                built_at_ms: number(m, "built_at_ms")?,
+                taint_covered_ms: number(m, "taint_covered_ms")?,
+                count: number(m, "count")?,
+            }),
+        };
+        Some(Self {
+            taint_ms: number(&value, "taint_ms")?,
+            taint_covered_ms: number(&value, "taint_covered_ms")?,
+            last,
+            built: value.get("built")?.as_bool()?,
+        })
     }
 
     /// Notes the taint read from KV ([`TAINT_KEY`]); it never goes back.
@@ -291,9 +332,42 @@ impl FilterKeeper {
             taint_covered_ms: self.taint_covered_ms,
             count: keys.len() as u64,
         };
-        let base = build_base(meta, seed, settings, keys.keys())?;
-        self.last = Some(base.meta.clone());
-        Some(base)
+        // A refusal is remembered too, so the next attempt waits as a rebuild would.
+        self.last = Some(meta.clone());
+        let base = build_base(meta, seed, settings, keys.keys());
+        self.built = base.is_some();
+        base
+    }
+}
+
+/// The authority's filter upkeep at `now_ms`, with the feed's head at `head`: reads the taint
+/// from KV, and if a base is due builds it (after a listing of KV when that is what is due).
+/// Answers the new base, if one was built. A failed taint read or listing builds nothing and is
+/// an error: the last base stays, and readers stay as complete as it makes them.
+#[allow(clippy::too_many_arguments)]
+pub async fn upkeep(
+    keeper: &mut FilterKeeper,
+    keys: &mut FilterKeys,
+    kv: &dyn Store,
+    epoch: &str,
+    head: u64,
+    now_ms: u64,
+    seed: u64,
+    settings: &RevocationFilterSettings,
+    timings: &Timings,
+) -> Result<Option<FilterBase>, StoreError> {
+    let taint_key = [TAINT_KEY.to_owned()];
+    let taint = kv.get_many(&taint_key, None).await?.pop().flatten();
+    keeper.saw_taint(read_taint(taint.as_deref(), now_ms));
+    match keeper.due(head, now_ms, timings) {
+        None => Ok(None),
+        Some(how) => {
+            if how == Rebuild::FromListing {
+                keys.merge_listing(list_revocation_keys(kv).await?);
+                keeper.listed(now_ms, timings);
+            }
+            Ok(keeper.build(keys, epoch, head, now_ms, seed, settings))
+        }
     }
 }
 
@@ -412,6 +486,79 @@ mod tests {
         for bad in ["", "-1", "1.5", "soon", "99999999999999999999999"] {
             assert_eq!(read_taint(Some(bad), 500), 500, "{bad}");
         }
+    }
+
+    #[test]
+    fn the_keepers_bookkeeping_survives_its_text_form_and_damage_starts_it_over() {
+        let mut keeper = FilterKeeper::new(5);
+        assert_eq!(FilterKeeper::decode(&keeper.encode()), Some(keeper.clone()));
+        keeper.saw_taint(77);
+        keeper.build(&mut FilterKeys::new(), "e", 3, 9, 1, &settings());
+        assert!(keeper.built);
+        assert_eq!(FilterKeeper::decode(&keeper.encode()), Some(keeper.clone()));
+        for bad in ["", "{}", "[1]", r#"{"taint_ms":-1}"#] {
+            assert_eq!(FilterKeeper::decode(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_refused_build_is_remembered_so_it_is_not_retried_at_once() {
+        let mut keeper = FilterKeeper::new(1);
+        let mut keys = FilterKeys::new();
+        (0..3).for_each(|i| keys.note(&format!("rev/v1/u/p/{i}"), u64::MAX));
+        let small = RevocationFilterSettings {
+            max_entries: 2,
+            ..settings()
+        };
+        assert!(keeper.build(&mut keys, "e", 4, 10, 1, &small).is_none());
+        assert!(!keeper.built);
+        assert_eq!(keeper.due(5, 11, &TIMINGS), None);
+    }
+
+    #[test]
+    fn upkeep_reads_the_taint_lists_kv_once_it_can_cover_it_and_builds() {
+        use crate::ports::MemoryStore;
+        let kv = MemoryStore::new();
+        kv.seed("rev/v1/u/p/before-the-authority", "{}");
+        let mut keeper = FilterKeeper::new(1_000);
+        let mut keys = FilterKeys::new();
+        let run = |keeper: &mut FilterKeeper, keys: &mut FilterKeys, now| {
+            pollster::block_on(upkeep(
+                keeper,
+                keys,
+                &kv,
+                "e",
+                0,
+                now,
+                7,
+                &settings(),
+                &TIMINGS,
+            ))
+        };
+        let first = run(&mut keeper, &mut keys, 2_000).unwrap().unwrap();
+        assert_eq!(
+            first.meta.taint_covered_ms, 0,
+            "too early for a listing to cover the start"
+        );
+        assert!(!first.may_contain("rev/v1/u/p/before-the-authority"));
+        let late = 1_000 + TIMINGS.kv_window_ms + DIRECT_WRITE_ALLOWANCE_MS;
+        let listed = run(&mut keeper, &mut keys, late).unwrap().unwrap();
+        assert_eq!(listed.meta.taint_covered_ms, 1_000);
+        assert!(listed.may_contain("rev/v1/u/p/before-the-authority"));
+        // A write straight to KV raises the taint: the next base waits for a listing to cover it.
+        kv.seed(TAINT_KEY, &taint_text(late + 5));
+        kv.seed("rev/v1/s/p/direct", "{}");
+        assert!(run(&mut keeper, &mut keys, late + 10).unwrap().is_none());
+        assert_eq!(keeper.taint_ms, late + 5);
+        let covered = late + 5 + TIMINGS.kv_window_ms + DIRECT_WRITE_ALLOWANCE_MS;
+        let next = run(&mut keeper, &mut keys, covered).unwrap().unwrap();
+        assert_eq!(next.meta.taint_covered_ms, late + 5);
+        assert!(next.may_contain("rev/v1/s/p/direct"));
+        // A listing that fails builds nothing and covers nothing.
+        kv.seed(TAINT_KEY, &taint_text(covered + 1));
+        kv.fail_reads(true);
+        assert!(run(&mut keeper, &mut keys, covered * 2).is_err());
+        assert_eq!(keeper.taint_covered_ms, late + 5);
     }
 
     #[test]

@@ -16,7 +16,7 @@ NODE_VERSION := $(shell sed -n 's/^    "node": "\([0-9.]*\)",\{0,1\}$$/\1/p' pac
 VENV := .venv
 PY_REQUIREMENTS := tests/clients/requirements.txt
 
-.PHONY: help dev test build package deploy bench deps test-native test-worker test-clients \
+.PHONY: help dev test build package deploy bench freshness deps test-native test-worker test-clients \
         test-browser test-package test-deps rust-deps node-deps py-deps chromium deny-deps \
         fuzz fuzz-deps fuzz-corpus clean
 
@@ -26,7 +26,8 @@ help:
 	@echo "make build   build the wasm package into pkg/"
 	@echo "make package the npm package edge-revoke, packed into target/npm/ (npm pack)"
 	@echo "make deploy  wrangler deploy (needs a Cloudflare account; see README)"
-	@echo "make bench   latency beside a jose reference, KV reads per request, size: tables and an SVG chart"
+	@echo "make bench   latency beside a jose reference, KV reads per request, size, freshness: tables and SVG charts"
+	@echo "make freshness  the multi-location harness: how fast every location refuses a signed-out token"
 	@echo "make fuzz    every fuzz target for FUZZ_SECONDS each (default 60); fails on a crash"
 	@echo "make fuzz-corpus  regenerate the fuzz seeds and minimise them, with what runs found, into fuzz/corpus/"
 
@@ -143,6 +144,11 @@ bench: build py-deps
 	node bench/proxy.mjs
 	cargo run --quiet --example revocation_filter
 
+# 3 simulated locations × 2 isolates in real workerd, KV lagging 60 s, one revocation authority
+# (killed mid-run), then KV alone: how long after a sign-out every isolate refuses (~4 minutes).
+freshness: build
+	node scripts/freshness.mjs
+
 # --- tests --------------------------------------------------------------------------------------
 
 test: package
@@ -161,7 +167,7 @@ test-deps: deny-deps
 	cargo deny --locked check bans licenses sources
 
 test-worker: node-deps
-	node --test --test-concurrency=1 "tests/worker/*.test.mjs" "tests/bench/*.test.mjs"
+	node --test --test-concurrency=1 "tests/worker/*.test.mjs" "tests/bench/*.test.mjs" "tests/freshness/*.test.mjs"
 
 # boto3 and the AWS SDK for JavaScript v3, unmodified, against the Worker (Miniflare via
 # tests/clients/serve.mjs, and once through scripts/dev.mjs, exactly as `make dev` runs it);

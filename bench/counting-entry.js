@@ -2,6 +2,9 @@
 // the benchmark can report KV operations per request. Never deployed.
 import { handleRequest } from "../src/entry.js";
 
+// The revocation authority's class, for the bench Worker that binds it.
+export { RevocationAuthority } from "../src/entry.js";
+
 const counts = { get: 0, put: 0, delete: 0 };
 
 function counting(kv) {

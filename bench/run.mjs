@@ -1,6 +1,8 @@
 // `make bench`: latency of the product's hot paths in real workerd (Miniflare, local KV), side by
 // side with a jose reference Worker in the same workerd; KV operations per request; the deploy
-// size. Prints Markdown tables and writes the charts listed in CHARTS (SVG, embedded in the README).
+// size; then the freshness harness's headline run (tests/freshness/: how long after a sign-out
+// every location refuses, with the revocation authority and with KV alone; about four minutes).
+// Prints Markdown tables and writes the charts listed in CHARTS (SVG, embedded in the README).
 //
 // Local workerd is not Cloudflare's edge: latencies here are this machine's, over loopback, with
 // local KV (no edge cache, no network). Use them to compare changes, not to predict production.
@@ -23,8 +25,10 @@ import cognitoBigInteger from "amazon-cognito-identity-js/lib/BigInteger.js";
 import { createHmac } from "node:crypto";
 import {
   ROOT, COMPATIBILITY_DATE, PRODUCT_MODULES, manifest, varBindings,
-  keyFor, pool, accessClaims, sign, bearer, signingKeys, now,
+  keyFor, pool, accessClaims, sign, bearer, signingKeys, now, AUTHORITY_EXPORTS, authorityBinding,
 } from "../tests/worker/support.mjs";
+import { runFreshness } from "../tests/freshness/harness.mjs";
+import { HEADLINE, FRESHNESS_CHART, freshnessTables, freshnessChartSvg } from "../tests/freshness/report.mjs";
 import { latencyChart, quantile } from "./chart.mjs";
 
 const EXTERNAL = "us-east-1_Bench1";
@@ -70,6 +74,11 @@ const mf = new Miniflare({
       manifest: manifest("bench/counting-entry.js", PRODUCT_MODULES),
       env: { ...kv, ...ours({ REVOCATION_CACHE_TTL_S: "0" }) },
     }),
+    worker("edge-revoke-authority", {
+      manifest: manifest("bench/counting-entry.js", PRODUCT_MODULES),
+      exports: AUTHORITY_EXPORTS,
+      env: { ...kv, REVOCATION_AUTHORITY: authorityBinding("edge-revoke-authority"), ...ours() },
+    }),
     worker("jose-reference", {
       manifest: manifest("jose-entry.js", [], joseOut),
       env: { ...kv, ...varBindings({ JOSE_POOL: JSON.stringify({ id: EXTERNAL, issuer: external.issuer, jwks: external.jwks, client_id: "client1", algorithms: ["RS256", "ES256"] }) }) },
@@ -79,6 +88,7 @@ const mf = new Miniflare({
 await mf.ready;
 const url = async (name) => String(await mf.unsafeGetDirectURL(name));
 const base = { ours: await url("edge-revoke"), oursKv: await url("edge-revoke-kv"), jose: await url("jose-reference") };
+const withAuthority = await url("edge-revoke-authority");
 const get = (origin, path, init) => fetch(new URL(path, origin), init);
 const kvStore = await mf.getKVNamespace("REVOCATIONS");
 
@@ -170,6 +180,17 @@ try {
   const signOut = await timed(200, (i) => client.send(new AdminUserGlobalSignOutCommand({ UserPoolId: EXTERNAL, Username: `user-${i}` })));
   const b1 = await kvCounts(base.ours);
   rows.push(["AdminUserGlobalSignOut (SigV4, external pool)", percentiles(signOut), `${((b1.get - b0.get) / 200).toFixed(2)} reads + ${((b1.put - b0.put) / 200).toFixed(2)} writes/call`]);
+  const viaAuthority = new CognitoIdentityProviderClient({
+    endpoint: withAuthority.replace(/\/$/, ""),
+    region: "us-east-1",
+    credentials: { accessKeyId: ADMIN.access_key_id, secretAccessKey: ADMIN.secret_access_key },
+  });
+  const signOutDo = await timed(200, (i) => viaAuthority.send(new AdminUserGlobalSignOutCommand({ UserPoolId: EXTERNAL, Username: `do-user-${i}` })));
+  rows.push(["AdminUserGlobalSignOut through the revocation authority", percentiles(signOutDo), "Durable Object: lock, KV read + write, SQLite"]);
+  const doToken = await sign(rs256, accessClaims(EXTERNAL, { sub: "do-gated" }));
+  for (let i = 0; i < 20; i += 1) await get(withAuthority, "/api/me", bearer(doToken)).then((r) => r.arrayBuffer());
+  const gatedDo = await timed(GATED, () => get(withAuthority, "/api/me", bearer(doToken)).then((r) => r.arrayBuffer()));
+  rows.push(["gated request, RS256, with the revocation authority's feed", percentiles(gatedDo), "feed read from the Cache API or the authority every FRESHNESS_S"]);
 
   await client.send(new AdminCreateUserCommand({ UserPoolId: LOCAL, Username: "bench", TemporaryPassword: "Bench-Pass-1", MessageAction: "SUPPRESS" }));
   await client.send(new AdminSetUserPasswordCommand({ UserPoolId: LOCAL, Username: "bench", Password: "Bench-Pass-1", Permanent: true }));
@@ -253,7 +274,10 @@ try {
   upload = `dry run failed: ${err.message.split("\n")[0]}`;
 }
 
-// --- charts: each { path, svg }. The freshness chart (feed age over time) joins this list later. ---
+// --- the freshness harness: the headline run ---------------------------------------------------------
+const freshness = await runFreshness({ ...HEADLINE, log: (line) => console.error(`freshness: ${line}`) });
+
+// --- charts: each { path, svg } ---------------------------------------------------------------------
 const OURS = "#1f6feb";
 const OURS_KV = "#6e9fe6";
 const JOSE = "#d4731a";
@@ -274,6 +298,7 @@ const CHARTS = [
       ],
     }),
   },
+  { path: FRESHNESS_CHART, svg: freshnessChartSvg(freshness) },
 ];
 for (const chart of CHARTS) writeFileSync(`${ROOT}${chart.path}`, chart.svg);
 
@@ -281,4 +306,5 @@ const ms = (v) => `${v.toFixed(2)} ms`;
 console.log("\n| path | runs | p50 | p99 | notes |\n|---|---:|---:|---:|---|");
 for (const [name, stats, notes] of rows) console.log(`| ${name} | ${stats.n} | ${ms(stats.p50)} | ${ms(stats.p99)} | ${notes} |`);
 console.log(`\n| size | bytes |\n|---|---|\n| wasm (wasm-opt -Oz) | ${wasm.length} raw, ${gz} gzip -9 |\n| wrangler deploy --dry-run | ${upload} |`);
+console.log(`\n${freshnessTables(freshness)}`);
 console.log(`\ncharts: ${CHARTS.map((c) => c.path).join(", ")}`);

@@ -17,6 +17,7 @@ use crate::{
     http::{Request, Response},
     ops::{self, Auth, Caller, Ctx, Operation},
     proxy,
+    revocation::{Receipt, ENFORCED_BY_HEADER},
     services::{Io, Services},
     sigv4::{self, RequestParts},
 };
@@ -30,6 +31,17 @@ pub const SIGV4_SKEW_MS: u64 = 15 * 60 * 1000;
 /// The SigV4 service name of Cognito user pools.
 pub const SIGV4_SERVICE: &str = "cognito-idp";
 
+/// What an operation answered, and when the revocations it wrote (if any) are enforced in
+/// every location.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// The operation's output, Cognito's body.
+    pub output: Value,
+    /// When every location refuses what it revoked, ms since the epoch; `None`: it revoked
+    /// nothing.
+    pub enforced_by_ms: Option<u64>,
+}
+
 /// Handles one `POST /` call.
 pub async fn handle(
     services: &Services,
@@ -38,9 +50,12 @@ pub async fn handle(
     io: &Io<'_>,
 ) -> Response {
     let target = request.header("x-amz-target").unwrap_or_default();
-    match call(services, config, request, target, io).await {
-        Ok(Answer::Local(output)) => Response::json_with(200, CONTENT_TYPE, &output),
-        Ok(Answer::Upstream(response)) => response,
+    // Every answer of a call that wrote a revocation carries its receipt, an error too (the
+    // revocation stands: an upstream that failed after the edge wrote, say).
+    let receipt = Receipt::new();
+    let response = match call(services, config, request, target, &receipt, io).await {
+        Ok(Reply::Local(output)) => Response::json_with(200, CONTENT_TYPE, &output),
+        Ok(Reply::Upstream(response)) => response,
         Err(err) => {
             let wire = err.wire(Surface::Api);
             let operation = target.strip_prefix(TARGET_PREFIX).unwrap_or(target);
@@ -55,11 +70,15 @@ pub async fn handle(
             }
             Response::aws_error(&err, Surface::Api, CONTENT_TYPE)
         }
+    };
+    match receipt.enforced_by_ms() {
+        Some(ms) => response.with_header(ENFORCED_BY_HEADER, ms.to_string()),
+        None => response,
     }
 }
 
 /// What a call answers: an operation's output, or a pool's upstream's answer as it came.
-enum Answer {
+enum Reply {
     Local(Value),
     Upstream(Response),
 }
@@ -69,8 +88,9 @@ async fn call(
     config: &Config,
     request: &Request,
     target: &str,
+    receipt: &Receipt,
     io: &Io<'_>,
-) -> Result<Answer, Error> {
+) -> Result<Reply, Error> {
     let unknown = || ApiError::UnknownOperation(unknown_operation(target));
     let name = target.strip_prefix(TARGET_PREFIX).ok_or_else(unknown)?;
     let operation = Operation::from_name(name);
@@ -109,14 +129,15 @@ async fn call(
     }
     let body = parse_body(&request.body)?;
     if let Some(route) = proxy::route(config, name, &body) {
-        return proxy::forward(services, config, &route, caller, &request.body, &body, io)
+        let raw = &request.body;
+        return proxy::forward(services, config, &route, caller, raw, &body, receipt, io)
             .await
-            .map(Answer::Upstream);
+            .map(Reply::Upstream);
     }
     let operation = operation.ok_or_else(unknown)?;
-    run_here(services, config, operation, &body, caller, io)
+    run_here(services, config, operation, &body, caller, receipt, io)
         .await
-        .map(Answer::Local)
+        .map(Reply::Local)
 }
 
 /// Runs `operation` on `body` for `caller`, whose credential has been checked as far as the
@@ -134,11 +155,18 @@ pub async fn invoke(
     body: &Map<String, Value>,
     caller: Caller<'_>,
     io: &Io<'_>,
-) -> Result<Value, Error> {
-    if let (Some(route), Caller::Trusted) = (proxy::route(config, operation.name(), body), caller) {
-        return proxy::forward_trusted(services, config, &route, body, io).await;
-    }
-    run_here(services, config, operation, body, caller, io).await
+) -> Result<Answer, Error> {
+    let receipt = Receipt::new();
+    let output = match (proxy::route(config, operation.name(), body), caller) {
+        (Some(route), Caller::Trusted) => {
+            proxy::forward_trusted(services, config, &route, body, &receipt, io).await?
+        }
+        _ => run_here(services, config, operation, body, caller, &receipt, io).await?,
+    };
+    Ok(Answer {
+        output,
+        enforced_by_ms: receipt.enforced_by_ms(),
+    })
 }
 
 async fn run_here(
@@ -147,6 +175,7 @@ async fn run_here(
     operation: Operation,
     body: &Map<String, Value>,
     caller: Caller<'_>,
+    receipt: &Receipt,
     io: &Io<'_>,
 ) -> Result<Value, Error> {
     let ctx = Ctx {
@@ -155,6 +184,7 @@ async fn run_here(
         config,
         io,
         caller,
+        receipt,
     };
     ops::dispatch(body, &ctx).await
 }

@@ -27,6 +27,7 @@ use crate::{
     http::{Request, Response},
     ops::{Caller, Operation},
     proxy,
+    revocation::{authority::FeedState, Enforcement, Receipt, ENFORCED_BY_HEADER},
     services::Services,
     sigv4::{self, RequestParts},
     ssf::{
@@ -43,6 +44,10 @@ use crate::{
 pub const CONSOLE_CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; \
     style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; \
     frame-ancestors 'none'";
+
+/// The field of the JavaScript API's result that says when every location refuses what a call
+/// revoked, in ms since the epoch (`x-edge-revoke-enforced-by` over HTTP).
+pub const ENFORCED_BY_FIELD: &str = "enforcedBy";
 
 /// Headers the adapter adds to every static asset (the console).
 pub const ASSET_HEADERS: [(&str, &str); 3] = [
@@ -283,7 +288,7 @@ impl App {
         let config = config.map_err(|broken| Error::Config(broken.error.clone()))?;
         match call {
             TrustedCall::Operation { operation, input } => {
-                api::invoke(
+                let answer = api::invoke(
                     &self.services,
                     config,
                     operation,
@@ -291,7 +296,13 @@ impl App {
                     Caller::Trusted,
                     io,
                 )
-                .await
+                .await?;
+                // The JavaScript API's receipt is a field of its result (over HTTP, a header).
+                let mut output = answer.output;
+                if let (Some(ms), Value::Object(fields)) = (answer.enforced_by_ms, &mut output) {
+                    fields.insert(ENFORCED_BY_FIELD.into(), Value::from(ms));
+                }
+                Ok(output)
             }
             TrustedCall::VerifyToken { token, expect } => {
                 let caller = self.services.authorize(config, token, &expect, io).await?;
@@ -300,9 +311,10 @@ impl App {
         }
     }
 
-    /// Runs the scheduled Shared Signals poll (RFC 8936): every transmitter with a `poll`
-    /// stream is asked for its SETs, which are applied as pushed ones are and acknowledged only
-    /// once applied. Answers one line per transmitter.
+    /// Runs the scheduled Shared Signals work: verification requests that are due (SSF
+    /// §8.1.4.2), then the poll (RFC 8936): every transmitter with a `poll` stream is asked for
+    /// its SETs, which are applied as pushed ones are and acknowledged only once applied.
+    /// Answers one line per request and per polled transmitter.
     pub async fn poll(
         &self,
         config: Result<&Config, &BrokenConfig>,
@@ -311,20 +323,28 @@ impl App {
         let config = config.map_err(|broken| Error::Config(broken.error.clone()))?;
         let transmitters = self.transmitters();
         let revocations = self.services.revocations(config, io);
-        Ok(self
-            .receiver(config, &transmitters, &revocations, io)
-            .poll_all()
-            .await)
+        let receiver = self.receiver(config, &transmitters, &revocations, io);
+        let mut lines = receiver.request_verifications().await;
+        lines.extend(receiver.poll_all().await);
+        Ok(lines)
     }
 
     /// `POST /ssf/events/<transmitter id>`.
+    /// A push whose events wrote a revocation answers with its receipt
+    /// (`x-edge-revoke-enforced-by`), as a Cognito sign-out does.
     async fn ssf_push(&self, config: &Config, request: &Request, io: &Io<'_>) -> Response {
         let transmitters = self.transmitters();
-        let revocations = self.services.revocations(config, io);
+        let receipt = Receipt::new();
+        let revocations = self.services.revocations_noting(config, io, &receipt);
         let id = ssf_push::transmitter_id(&request.path).unwrap_or_default();
-        self.receiver(config, &transmitters, &revocations, io)
+        let response = self
+            .receiver(config, &transmitters, &revocations, io)
             .push(id, &PushRequest::from_http(request))
-            .await
+            .await;
+        match receipt.enforced_by_ms() {
+            Some(ms) => response.with_header(ENFORCED_BY_HEADER, ms.to_string()),
+            None => response,
+        }
     }
 
     fn receiver<'r>(
@@ -437,23 +457,33 @@ impl App {
         }
     }
 
+    /// `/healthz`: the configuration, KV, the pools, and how revocations are enforced from this
+    /// isolate (`revocation`: whether an authority is bound, its feed's state, within how many
+    /// seconds a sign-out answered now is refused everywhere). A feed that cannot be refreshed
+    /// makes the status `degraded` (KV decides, with KV's window); one past
+    /// `FEED_FAIL_CLOSED_AFTER_S` makes it `error` and 503, as every token is refused then.
     async fn health(&self, config: &Config, request: &Request, io: &Io<'_>) -> Response {
         let kv = self.probe_kv(io).await;
+        let enforcement = self.services.enforcement(config, io).await;
         let pools: Vec<Value> = config
             .pools
             .iter()
             .map(|p| Value::from(p.id.clone()))
             .collect();
-        let (status, mut body) = match kv {
-            Ok(()) => (
-                200,
-                json!({"status": "ok", "config": "ok", "kv": "ok", "pools": pools}),
-            ),
-            Err(()) => (
-                503,
-                json!({"status": "error", "config": "ok", "kv": "unreachable", "pools": pools}),
-            ),
+        let (status, word) = match (&kv, &enforcement) {
+            (Err(()), _) | (_, Enforcement { refusing: true, .. }) => (503, "error"),
+            (
+                Ok(()),
+                Enforcement {
+                    feed: Some(FeedState::Stale { .. }),
+                    ..
+                },
+            ) => (200, "degraded"),
+            (Ok(()), _) => (200, "ok"),
         };
+        let kv_word = if kv.is_ok() { "ok" } else { "unreachable" };
+        let mut body = json!({"status": word, "config": "ok", "kv": kv_word, "pools": pools,
+                              "revocation": enforcement_json(&enforcement)});
         // `dev_mode` tells the console it may take admin keys from its link (make dev).
         if config.dev_mode && kv.is_ok() {
             body["dev_mode"] = Value::Bool(true);
@@ -491,10 +521,41 @@ impl App {
     }
 }
 
-/// Whether a transmitter's status record shows an error later than its last event.
+/// The `revocation` member of `/healthz`.
+fn enforcement_json(enforcement: &Enforcement) -> Value {
+    let mut out = json!({
+        "authority": if enforcement.authority { "bound" } else { "none" },
+    });
+    match &enforcement.feed {
+        Some(FeedState::Fresh { age_ms }) => {
+            out["feed"] = "fresh".into();
+            out["feed_age_ms"] = (*age_ms).into();
+        }
+        Some(FeedState::Stale {
+            age_ms, since_ms, ..
+        }) => {
+            out["feed"] = "stale".into();
+            out["feed_age_ms"] = age_ms.map_or(Value::Null, Value::from);
+            out["failing_since"] = (*since_ms).into();
+            out["fallback"] = if enforcement.refusing { "refuse" } else { "kv" }.into();
+        }
+        None => {}
+    }
+    if !enforcement.refusing {
+        out["enforced_within_s"] = enforcement.bound_ms.div_ceil(1000).into();
+    }
+    out
+}
+
+/// Whether a transmitter's status record shows an error later than its last event, or a
+/// verification that failed or went unanswered.
 fn is_failing(status: &Value) -> bool {
     let at = |name: &str| status.get(name).and_then(Value::as_u64).unwrap_or(0);
-    status.get("last_error").is_some() && at("last_error_ms") >= at("last_event_ms")
+    let unverified = matches!(
+        status.get("verification").and_then(Value::as_str),
+        Some("unanswered" | "invalid_state" | "request_failed")
+    );
+    unverified || (status.get("last_error").is_some() && at("last_error_ms") >= at("last_event_ms"))
 }
 
 /// Checks that `request` is SigV4-signed (service `cognito-idp`, any region) by a key

@@ -21,7 +21,7 @@ use crate::{
 };
 
 /// The settings the Worker reads from its environment, by name.
-pub const SETTING_NAMES: [&str; 13] = [
+pub const SETTING_NAMES: [&str; 15] = [
     "POOLS",
     "ADMIN_CREDENTIALS",
     "UPSTREAM_CREDENTIALS",
@@ -32,6 +32,8 @@ pub const SETTING_NAMES: [&str; 13] = [
     "REVOCATION_CACHE_TTL_S",
     "KV_CACHE_TTL_S",
     "DEV_MODE",
+    "FRESHNESS_S",
+    "FEED_FAIL_CLOSED_AFTER_S",
     "SSF_TRANSMITTERS",
     "REVOCATION_FILTER_FP_RATE",
     "REVOCATION_FILTER_MAX_ENTRIES",
@@ -60,6 +62,13 @@ pub const MIN_REVOCATION_FILTER_FP_RATE: f64 = 1e-9;
 /// The largest `REVOCATION_FILTER_FP_RATE` accepted: above it the filter saves little.
 pub const MAX_REVOCATION_FILTER_FP_RATE: f64 = 0.5;
 
+/// Default `FRESHNESS_S`: how old an isolate's copy of the recent-revocations feed may be
+/// before it asks again, in seconds. With the one-second clock allowance of
+/// [`crate::revocation::authority`], receipts then promise 3 s, inside the 5 s goal.
+pub const DEFAULT_FRESHNESS_S: u64 = 2;
+/// How long KV takes to show a write in other locations, as Cloudflare states it ("up to 60
+/// seconds or more"), in seconds. Every bound that relies on KV alone counts it.
+pub const KV_PROPAGATION_S: u64 = 60;
 /// Default PBKDF2-HMAC-SHA256 iterations for local-pool passwords (see README, "Local pools").
 pub const DEFAULT_PASSWORD_ITERATIONS: u32 = 100_000;
 
@@ -90,6 +99,13 @@ pub struct Config {
     pub dev_mode: bool,
     /// The revocation filter's sizing ([`crate::revocation::filter`]).
     pub revocation_filter: RevocationFilterSettings,
+    /// How old an isolate's copy of the revocation authority's feed may be before it asks
+    /// again, in seconds (`FRESHNESS_S`). Used only with the `REVOCATION_AUTHORITY` binding.
+    pub freshness_s: u64,
+    /// Once an isolate's copy of the feed is older than this (the authority unreachable), refuse
+    /// every token instead of falling back to KV alone (`FEED_FAIL_CLOSED_AFTER_S`). `None`:
+    /// fall back to KV alone.
+    pub feed_fail_closed_after_s: Option<u64>,
 }
 
 /// How the revocation filter is sized: from the number of active revocations and the share of
@@ -165,6 +181,34 @@ impl RevocationFilterSettings {
             fp_rate,
             max_entries,
         })
+    }
+}
+
+/// The two cache lifetimes that, with KV's propagation, bound how long KV alone takes to
+/// enforce a revocation everywhere. The revocation authority keeps an entry in its recent set
+/// at least that long ([`KvTimings::window_ms`]); it reads them from its own environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KvTimings {
+    /// KV's edge `cacheTtl` (`KV_CACHE_TTL_S`), in seconds.
+    pub kv_cache_ttl_s: u64,
+    /// The isolate's reuse of a lookup (`REVOCATION_CACHE_TTL_S`), in seconds.
+    pub revocation_cache_ttl_s: u64,
+}
+
+impl KvTimings {
+    /// Reads the two settings alone, with the same rules and defaults as [`Config::from_env`].
+    pub fn from_env(vars: &Map<String, Value>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            kv_cache_ttl_s: kv_cache_ttl_setting(vars)?,
+            revocation_cache_ttl_s: revocation_cache_ttl_setting(vars)?,
+        })
+    }
+
+    /// The longest KV alone may take to make a write refused in every isolate of every
+    /// location, in ms: KV's propagation, plus a lookup (a miss too) cached at KV's edge, plus
+    /// the isolate's reuse of it. With the defaults 60 + 30 + 5 = 95 s.
+    pub fn window_ms(&self) -> u64 {
+        (KV_PROPAGATION_S + self.kv_cache_ttl_s + self.revocation_cache_ttl_s) * 1000
     }
 }
 
@@ -503,17 +547,23 @@ impl Config {
             ),
             None => None,
         };
-        let revocation_cache_ttl_s = int_setting(
-            vars,
-            "REVOCATION_CACHE_TTL_S",
-            DEFAULT_REVOCATION_CACHE_TTL_S,
-            0,
-            300,
-        )?;
-        let kv_cache_ttl_s =
-            int_setting(vars, "KV_CACHE_TTL_S", DEFAULT_KV_CACHE_TTL_S, 30, 86_400)?;
+        let revocation_cache_ttl_s = revocation_cache_ttl_setting(vars)?;
+        let kv_cache_ttl_s = kv_cache_ttl_setting(vars)?;
         let dev_mode = bool_setting(vars, "DEV_MODE")?;
         let revocation_filter = RevocationFilterSettings::from_env(vars)?;
+        let freshness_s = int_setting(vars, "FRESHNESS_S", DEFAULT_FRESHNESS_S, 1, 60)?;
+        let feed_fail_closed_after_s =
+            match int_setting(vars, "FEED_FAIL_CLOSED_AFTER_S", 0, 1, 86_400) {
+                Ok(0) => None,
+                Ok(limit) if limit < freshness_s => {
+                    return Err(ConfigError::new(
+                        "FEED_FAIL_CLOSED_AFTER_S",
+                        format!("must be at least FRESHNESS_S ({freshness_s})"),
+                    ))
+                }
+                Ok(limit) => Some(limit),
+                Err(err) => return Err(err),
+            };
 
         Ok(Self {
             pools,
@@ -527,7 +577,17 @@ impl Config {
             kv_cache_ttl_s,
             dev_mode,
             revocation_filter,
+            freshness_s,
+            feed_fail_closed_after_s,
         })
+    }
+
+    /// The cache lifetimes that bound KV's window ([`KvTimings::window_ms`]).
+    pub fn kv_timings(&self) -> KvTimings {
+        KvTimings {
+            kv_cache_ttl_s: self.kv_cache_ttl_s,
+            revocation_cache_ttl_s: self.revocation_cache_ttl_s,
+        }
     }
 
     /// The pool with this id.
@@ -612,6 +672,20 @@ fn int_setting(
     }
 }
 
+fn revocation_cache_ttl_setting(vars: &Map<String, Value>) -> Result<u64, ConfigError> {
+    int_setting(
+        vars,
+        "REVOCATION_CACHE_TTL_S",
+        DEFAULT_REVOCATION_CACHE_TTL_S,
+        0,
+        300,
+    )
+}
+
+fn kv_cache_ttl_setting(vars: &Map<String, Value>) -> Result<u64, ConfigError> {
+    int_setting(vars, "KV_CACHE_TTL_S", DEFAULT_KV_CACHE_TTL_S, 30, 86_400)
+}
+
 /// `true` or `false`, as a JSON boolean (`[vars]`) or the text `true` / `false`; absent is false.
 fn bool_setting(vars: &Map<String, Value>, name: &str) -> Result<bool, ConfigError> {
     match vars.get(name) {
@@ -689,7 +763,7 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn int(
+    pub(crate) fn int(
         &mut self,
         name: &'static str,
         default: u64,
@@ -1465,6 +1539,52 @@ mod tests {
                 err.problem
             );
         }
+    }
+
+    #[test]
+    fn freshness_defaults_to_two_seconds_and_the_fail_closed_limit_is_off_unless_set() {
+        let mut v = vars(external());
+        let config = Config::from_env(&v).unwrap();
+        assert_eq!(
+            (config.freshness_s, config.feed_fail_closed_after_s),
+            (DEFAULT_FRESHNESS_S, None)
+        );
+        assert_eq!(config.kv_timings().window_ms(), 95_000);
+        v.insert("FRESHNESS_S".into(), json!("1"));
+        v.insert("FEED_FAIL_CLOSED_AFTER_S".into(), json!(30));
+        let config = Config::from_env(&v).unwrap();
+        assert_eq!(
+            (config.freshness_s, config.feed_fail_closed_after_s),
+            (1, Some(30))
+        );
+        for bad in [json!("0"), json!(61), json!("soon"), json!(1.5)] {
+            v.insert("FRESHNESS_S".into(), bad);
+            assert_eq!(Config::from_env(&v).unwrap_err().field, "FRESHNESS_S");
+        }
+        v.insert("FRESHNESS_S".into(), json!(10));
+        for bad in [json!(5), json!(0), json!("off")] {
+            v.insert("FEED_FAIL_CLOSED_AFTER_S".into(), bad);
+            assert_eq!(
+                Config::from_env(&v).unwrap_err().field,
+                "FEED_FAIL_CLOSED_AFTER_S"
+            );
+        }
+    }
+
+    #[test]
+    fn the_authority_reads_its_cache_lifetimes_without_the_rest_of_the_configuration() {
+        let mut v = Map::new();
+        assert_eq!(
+            KvTimings::from_env(&v),
+            Ok(KvTimings {
+                kv_cache_ttl_s: 30,
+                revocation_cache_ttl_s: 5
+            })
+        );
+        v.insert("KV_CACHE_TTL_S".into(), json!("3600"));
+        assert_eq!(KvTimings::from_env(&v).unwrap().window_ms(), 3_665_000);
+        v.insert("KV_CACHE_TTL_S".into(), json!("1"));
+        assert_eq!(KvTimings::from_env(&v).unwrap_err().field, "KV_CACHE_TTL_S");
     }
 
     #[test]

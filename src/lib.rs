@@ -18,7 +18,9 @@
 //! - `services`: what operations call back into: token verification with the JWKS cache, the
 //!   revocation list with its cache, used SigV4 signatures; `Io` and the `Storage` ports.
 //! - `revocation`: the revocation rule behind the `RevocationStore` port (KV's implementation in
-//!   `revocation::kv`). `replay` accepts each SigV4 signature once. `jwks` caches remote key
+//!   `revocation::kv`), and the revocation authority every write goes through when it is bound
+//!   (`ledger`: what the Durable Object decides; `feed`: its recent set as an isolate keeps it;
+//!   `authority`: how a request reaches both). `replay` accepts each SigV4 signature once. `jwks` caches remote key
 //!   sets. `local` holds local pools: users, passwords, SRP, codes, sealed sessions, issued
 //!   tokens.
 //!   `ssf` receives OpenID Shared Signals: Security Event Tokens from CAEP and RISC transmitters,

@@ -36,26 +36,46 @@ pub trait Store {
     /// Deletes one key; deleting a missing key succeeds.
     fn delete<'a>(&'a self, key: &'a str) -> LocalFuture<'a, Result<(), StoreError>>;
 
-    /// One page of the keys under `prefix`, in order, from `cursor` (a previous page's
-    /// [`ListPage::cursor`]; `None`: the first page). Names and expirations only, never values.
+    /// One page of up to `limit` keys starting with `prefix`, in key order, with their
+    /// expiration (KV `list`), from `cursor` (a previous page's [`KeyList::cursor`]; `None`: the
+    /// first page). Names and expirations only, never values. A store that cannot list says so:
+    /// an error, never an empty list.
     fn list<'a>(
         &'a self,
         prefix: &'a str,
         cursor: Option<&'a str>,
-    ) -> LocalFuture<'a, Result<ListPage, StoreError>>;
+        limit: usize,
+    ) -> LocalFuture<'a, Result<KeyList, StoreError>> {
+        let _ = (cursor, limit);
+        Box::pin(async move {
+            Err(StoreError::Read(format!(
+                "this store cannot list keys ({})",
+                key_for_log(prefix)
+            )))
+        })
+    }
 }
 
-/// One page of a [`Store::list`].
+/// One key as [`Store::list`] answers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedKey {
+    /// The key.
+    pub name: String,
+    /// When it expires, seconds since the epoch (`None`: never, or not known).
+    pub expiration_s: Option<u64>,
+}
+
+/// What [`Store::list`] found: one page.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ListPage {
-    /// The keys and their expirations, in seconds since the epoch (`None`: none).
-    pub keys: Vec<(String, Option<u64>)>,
-    /// Where the next page starts; `None`: this was the last.
+pub struct KeyList {
+    /// The keys, in key order.
+    pub keys: Vec<ListedKey>,
+    /// Whether these are all the keys with the prefix from the cursor on (`false`: the limit
+    /// cut the list).
+    pub complete: bool,
+    /// Where the next page starts when the list is not complete.
     pub cursor: Option<String>,
 }
-
-/// Keys a [`MemoryStore`] lists in one page (KV's own default is 1000).
-pub const MEMORY_LIST_PAGE: usize = 2;
 
 /// A KV key as the log may show it: its kind (the fixed segments and the pool id) and a short
 /// SHA-256 of the whole key, never the user id, username or email it ends in. The hash lets
@@ -312,38 +332,6 @@ impl Store for MemoryStore {
         })
     }
 
-    /// Pages of [`MEMORY_LIST_PAGE`] keys, so callers meet more than one page; the cursor is the
-    /// last key of the page. Expirations are not known here (the store keeps TTLs, not times).
-    fn list<'a>(
-        &'a self,
-        prefix: &'a str,
-        cursor: Option<&'a str>,
-    ) -> LocalFuture<'a, Result<ListPage, StoreError>> {
-        Box::pin(async move {
-            let mut inner = self
-                .inner
-                .try_borrow_mut()
-                .map_err(|_| StoreError::Read("store busy".into()))?;
-            inner.reads += 1;
-            if inner.fail_reads {
-                return Err(StoreError::Read("injected list failure".into()));
-            }
-            let after = |k: &&String| cursor.is_none_or(|c| k.as_str() > c);
-            let mut keys: Vec<(String, Option<u64>)> = inner
-                .values
-                .keys()
-                .filter(|k| k.starts_with(prefix))
-                .filter(after)
-                .take(MEMORY_LIST_PAGE + 1)
-                .map(|k| (k.clone(), None))
-                .collect();
-            let more = keys.len() > MEMORY_LIST_PAGE;
-            keys.truncate(MEMORY_LIST_PAGE);
-            let cursor = more.then(|| keys.last().map(|(k, _)| k.clone())).flatten();
-            Ok(ListPage { keys, cursor })
-        })
-    }
-
     fn delete<'a>(&'a self, key: &'a str) -> LocalFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
             let mut inner = self
@@ -357,6 +345,49 @@ impl Store for MemoryStore {
             }
             inner.values.remove(key);
             Ok(())
+        })
+    }
+
+    /// Lists as KV does; the fake has no clock, so no key has a known expiration.
+    /// Pages of `limit` keys, so callers meet more than one page; the cursor is the last key of
+    /// the page. Expirations are not known here (the store keeps TTLs, not times).
+    fn list<'a>(
+        &'a self,
+        prefix: &'a str,
+        cursor: Option<&'a str>,
+        limit: usize,
+    ) -> LocalFuture<'a, Result<KeyList, StoreError>> {
+        Box::pin(async move {
+            let mut inner = self
+                .inner
+                .try_borrow_mut()
+                .map_err(|_| StoreError::Read("store busy".into()))?;
+            inner.reads += 1;
+            if inner.fail_reads {
+                return Err(StoreError::Read("injected read failure".into()));
+            }
+            let after = |k: &&String| cursor.is_none_or(|c| k.as_str() > c);
+            let mut keys: Vec<ListedKey> = inner
+                .values
+                .keys()
+                .filter(|k| k.starts_with(prefix))
+                .filter(after)
+                .take(limit.saturating_add(1))
+                .map(|name| ListedKey {
+                    name: name.clone(),
+                    expiration_s: None,
+                })
+                .collect();
+            let complete = keys.len() <= limit;
+            keys.truncate(limit);
+            let cursor = (!complete)
+                .then(|| keys.last().map(|k| k.name.clone()))
+                .flatten();
+            Ok(KeyList {
+                keys,
+                complete,
+                cursor,
+            })
         })
     }
 }

@@ -21,7 +21,11 @@ use crate::{
     jwks::{JwksCache, JwksIo},
     ports::{Fetcher, LocalFuture, RateLimiter, Store},
     replay::UsedSignatures,
-    revocation::{kv::KvRevocations, NotRevoked, RevocationCache, RevocationStore, Revocations},
+    revocation::{
+        authority::{seed_of, Authority, AuthorityPorts, FeedSettings},
+        kv::KvRevocations,
+        Enforcement, NotRevoked, Receipt, RecentSet, RevocationCache, RevocationStore, Revocations,
+    },
 };
 
 /// Where the core keeps its records, one port per kind.
@@ -45,6 +49,12 @@ pub trait Storage {
     /// (`ssf::receive`); by default where local users are kept.
     fn streams(&self) -> &dyn Store {
         self.users()
+    }
+
+    /// The revocation authority and the location's shared copy of its feed, if one is bound
+    /// (`REVOCATION_AUTHORITY`). `None`: revocations are written to and read from KV alone.
+    fn authority(&self) -> Option<AuthorityPorts<'_>> {
+        None
     }
 }
 
@@ -101,6 +111,7 @@ pub struct Io<'a> {
 pub struct Services {
     jwks: JwksCache,
     revocations: RevocationCache,
+    recent: RecentSet,
     signatures: UsedSignatures,
 }
 
@@ -168,14 +179,47 @@ impl Services {
         self.revocations(config, io).check(auth).await
     }
 
-    /// The revocation list as this request sees it.
+    /// The revocation list as this request sees it: KV, the isolate's caches, and the
+    /// revocation authority if one is bound.
     pub fn revocations<'a>(&'a self, config: &Config, io: &Io<'a>) -> Revocations<'a> {
+        let authority = io.store.authority().map(|ports| Authority {
+            ports,
+            recent: &self.recent,
+            settings: FeedSettings::of(config),
+            now_ms: io.now_ms,
+            seed: seed_of(io.request_id),
+            log: io.log,
+        });
         Revocations {
             store: io.store.revocations(config),
             cache: &self.revocations,
             cache_ttl_s: config.revocation_cache_ttl_s,
             now_ms: io.now_ms,
+            recent: &self.recent,
+            authority,
+            kv_window_ms: config.kv_timings().window_ms(),
+            receipt: None,
+            log: io.log,
         }
+    }
+
+    /// [`Services::revocations`], its writes noting when they are enforced everywhere in
+    /// `receipt` (the answer's `x-edge-revoke-enforced-by`).
+    pub fn revocations_noting<'a>(
+        &'a self,
+        config: &Config,
+        io: &Io<'a>,
+        receipt: &'a Receipt,
+    ) -> Revocations<'a> {
+        Revocations {
+            receipt: Some(receipt),
+            ..self.revocations(config, io)
+        }
+    }
+
+    /// How revocations are enforced from this isolate (`/healthz`).
+    pub async fn enforcement(&self, config: &Config, io: &Io<'_>) -> Enforcement {
+        self.revocations(config, io).enforcement().await
     }
 
     /// The isolate's cache of remote key sets (pools' and Shared Signals transmitters').

@@ -204,6 +204,70 @@ fn a_successful_call_answers_an_empty_object_as_json_1_1_with_a_request_id() {
     assert_eq!(reply.request_id, format!("req-{}", w.requests.get()));
 }
 
+/// KV's window with the default settings: 60 s of propagation, 30 s of `cacheTtl`, 5 s of the
+/// isolate's cache.
+const KV_WINDOW_MS: u64 = 95_000;
+
+#[test]
+fn every_answer_that_writes_a_revocation_says_when_every_location_enforces_it() {
+    let w = World::new();
+    w.create_user(LOCAL, "alice", "alice@example.com");
+    w.create_user(LOCAL, "bob", "bob@example.com");
+    let enforced_by = (w.now() + KV_WINDOW_MS).to_string();
+    let tokens = w.sign_in(PUBLIC, "alice");
+    let writes = [
+        w.admin_sign_out(LOCAL, "alice"),
+        w.admin_sign_out(EXT, "ext-carol"),
+        w.revoke(&tokens.refresh, PUBLIC),
+        w.admin(
+            "AdminDisableUser",
+            json!({"UserPoolId": LOCAL, "Username": "bob"}),
+        ),
+        w.admin(
+            "AdminDeleteUser",
+            json!({"UserPoolId": LOCAL, "Username": "bob"}),
+        ),
+    ];
+    for reply in &writes {
+        assert_eq!(reply.ok(), json!({}), "the body stays Cognito's");
+        assert_eq!(
+            reply.header("x-edge-revoke-enforced-by"),
+            Some(enforced_by.as_str()),
+            "{}",
+            reply.text
+        );
+    }
+    let fresh = w.sign_in(PUBLIC, "alice");
+    let out = w.global_sign_out(&fresh.access);
+    assert_eq!(out.ok(), json!({}));
+    assert_eq!(
+        out.header("x-edge-revoke-enforced-by"),
+        Some(enforced_by.as_str())
+    );
+    // Control: answers that revoke nothing carry no receipt, and neither do refusals.
+    let read = w.admin(
+        "AdminGetUser",
+        json!({"UserPoolId": LOCAL, "Username": "alice"}),
+    );
+    assert_eq!(read.status, 200);
+    assert_eq!(read.header("x-edge-revoke-enforced-by"), None);
+    let refused = w.admin_sign_out(LOCAL, "nobody");
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.header("x-edge-revoke-enforced-by"), None);
+}
+
+#[test]
+fn healthz_without_a_revocation_authority_says_kv_alone_and_its_window() {
+    let w = World::new();
+    let reply = w.send(&healthz());
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body["status"], "ok");
+    assert_eq!(
+        reply.body["revocation"],
+        json!({"authority": "none", "enforced_within_s": 95})
+    );
+}
+
 const CONFIG_MESSAGE: &str = "The Worker's configuration is invalid; the details are in its log.";
 
 fn broken_pools() -> BrokenConfig {

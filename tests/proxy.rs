@@ -754,6 +754,41 @@ fn global_sign_out_writes_the_edge_entry_then_forwards() {
 }
 
 #[test]
+fn a_proxied_sign_out_answers_cognitos_body_with_the_edges_receipt_and_a_refused_one_without() {
+    let p = Proxied::new();
+    let reply = p.call(
+        "GlobalSignOut",
+        json!({"AccessToken": up_access(T0_S - 60, "sess-1")}),
+    );
+    assert_eq!((reply.status, reply.text.as_str()), (200, "{}"));
+    assert_eq!(
+        reply.header("x-edge-revoke-enforced-by"),
+        Some((p.world.now() + 95_000).to_string().as_str()),
+        "no authority bound: KV's window"
+    );
+    // Cognito failing after the edge wrote: the entry stands, and the answer says so.
+    p.world.advance(5_000);
+    p.upstream.then(Err("connection refused".into()));
+    let failed = p.call(
+        "GlobalSignOut",
+        json!({"AccessToken": up_access(T0_S + 2, "sess-2")}),
+    );
+    assert_eq!(failed.status, 500);
+    assert!(failed.header("x-edge-revoke-enforced-by").is_some());
+    // A user Cognito does not know: nothing written at the edge, no receipt.
+    p.upstream.then(Ok(cognito(
+        400,
+        json!({"__type": "UserNotFoundException", "message": "User does not exist."}),
+    )));
+    let unknown = p.admin(
+        "AdminUserGlobalSignOut",
+        json!({"UserPoolId": UP, "Username": "nobody"}),
+    );
+    assert_eq!(unknown.status, 400);
+    assert_eq!(unknown.header("x-edge-revoke-enforced-by"), None);
+}
+
+#[test]
 fn a_failed_forward_after_the_edge_write_leaves_more_revoked_and_a_retry_completes_it() {
     let p = Proxied::new();
     let token = up_access(T0_S - 60, "sess-1");
@@ -895,7 +930,8 @@ fn the_javascript_api_signs_out_a_proxied_user_on_both_sides() {
         input: input.as_object().unwrap(),
     };
     let answer = pollster::block_on(p.world.app.call(Ok(&p.world.config), call, &io));
-    assert_eq!(answer, Ok(json!({})));
+    // Cognito's empty answer, with the edge's receipt: KV's window, as no authority is bound.
+    assert_eq!(answer, Ok(json!({"enforcedBy": p.world.now() + 95_000})));
     assert_eq!(
         p.upstream.targets(),
         ["AdminGetUser", "AdminUserGlobalSignOut"]
@@ -1101,6 +1137,10 @@ fn the_token_endpoint_forwards_a_refresh_grant_and_learns_its_session() {
     assert_eq!(
         p.session_entry("sess-O").unwrap()["reason"],
         "oauth2/revoke"
+    );
+    assert_eq!(
+        reply.header("x-edge-revoke-enforced-by"),
+        Some((p.world.now() + 95_000).to_string().as_str())
     );
 }
 

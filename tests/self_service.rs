@@ -699,3 +699,53 @@ fn a_preflight_with_the_browser_libraries_headers_is_allowed_and_a_refused_one_i
     assert_eq!(foreign.status, 403);
     assert!(w.logged("origin \"http://elsewhere:3000\" is not in ALLOWED_ORIGINS"));
 }
+
+#[test]
+fn self_service_answers_that_revoke_carry_the_receipt_and_a_reused_refresh_tokens_refusal_too() {
+    // KV's window with the default settings (no revocation authority bound): 60 + 30 + 5 s.
+    let receipt = |w: &World| Some((w.now() + 95_000).to_string());
+    let header = |reply: &Reply| reply.header("x-edge-revoke-enforced-by").map(str::to_owned);
+    let w = with_local(json!({"password_iterations": 1000, "sign_out_on_password_change": true}));
+    w.create_user(LOCAL, "alice", "alice@example.com");
+    w.advance(1_000);
+    let tokens = w.sign_in(PUBLIC, "alice");
+    let changed = w.call(
+        "ChangePassword",
+        json!({"AccessToken": tokens.access, "PreviousPassword": PASSWORD,
+               "ProposedPassword": "Changed-Pass-1"}),
+    );
+    assert_eq!(changed.ok(), json!({}), "the body stays Cognito's");
+    assert_eq!(header(&changed), receipt(&w));
+    // Control: a pool that keeps sessions on a password change revokes nothing, says nothing.
+    let keeps = World::new();
+    keeps.create_user(LOCAL, "bob", "bob@example.com");
+    let bob = keeps.sign_in(PUBLIC, "bob");
+    let kept = keeps.call(
+        "ChangePassword",
+        json!({"AccessToken": bob.access, "PreviousPassword": PASSWORD,
+               "ProposedPassword": "Changed-Pass-1"}),
+    );
+    assert_eq!(kept.ok(), json!({}));
+    assert_eq!(header(&kept), None);
+    // Rotation: a second generation reused past its grace revokes the session; the refusal
+    // says when that is enforced everywhere.
+    w.advance(1_000);
+    let rotating = w.password_auth(ROTATING, "alice", "Changed-Pass-1").ok();
+    let first = str_of(&rotating["AuthenticationResult"]["RefreshToken"]);
+    let next = get_tokens(&w, ROTATING, &first);
+    assert_eq!(header(&next), None, "a rotation revokes nothing");
+    let second = refresh_of(&next.ok());
+    get_tokens(&w, ROTATING, &second).ok();
+    w.advance(11_000);
+    let reused = get_tokens(&w, ROTATING, &second);
+    assert_eq!(reused.body["__type"], "RefreshTokenReuseException");
+    assert_eq!(header(&reused), receipt(&w));
+    w.advance(1_000);
+    let last = w.password_auth(PUBLIC, "alice", "Changed-Pass-1").ok();
+    let deleted = w.call(
+        "DeleteUser",
+        json!({"AccessToken": last["AuthenticationResult"]["AccessToken"]}),
+    );
+    assert_eq!(deleted.ok(), json!({}));
+    assert_eq!(header(&deleted), receipt(&w));
+}

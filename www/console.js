@@ -1,5 +1,6 @@
 // The edge-revoke console: sign in to a local pool, look at the tokens, call the gated API, refresh,
-// sign out everywhere, and (dev only) sign a user out with SigV4-signed AdminUserGlobalSignOut.
+// sign out everywhere, and (dev only) sign a user out with SigV4-signed AdminUserGlobalSignOut and
+// list the pool's recent revocations with who and why (AdminListRevocations).
 // Plain ES module, no framework. The wasm package decodes tokens, checks signatures and signs
 // admin requests in the page. Each tab keeps its own session (sessionStorage): one tab, one device.
 import init, { decodeToken, verifySignature, signRequest } from "/pkg/edge_revoke.js";
@@ -561,8 +562,57 @@ async function onAdminSignOut(event) {
     show("admin-result", success(`${username} is signed out of all devices`,
       el("p", {}, `Every token issued to ${username} until now is refused, and their refresh tokens no longer work.`),
       el("p", { class: "muted" }, "x-amzn-RequestId ", el("code", {}, requestId))));
+    await onListRevocations();
   } catch (err) {
     show("admin-result", rejection(err));
+  }
+}
+
+/** The admin panel's keys, from its form, for the pool in the pool field. */
+function adminKeys() {
+  const form = $("admin-form");
+  const poolId = $("pool-id").value.trim();
+  return {
+    poolId,
+    keys: { accessKeyId: form.accessKeyId.value.trim(), secretAccessKey: form.secretAccessKey.value.trim(), region: regionOf(poolId) },
+  };
+}
+
+/** Who wrote a revocation, as the table shows it: Shared Signals transmitters are labelled. */
+function revokedBy(by) {
+  if (by.startsWith("ssf:")) return [el("span", { class: "badge ssf" }, "Shared Signals"), " ", el("code", {}, by)];
+  return el("code", {}, by);
+}
+
+/** Lists the pool's recent revocations (AdminListRevocations) into the table. */
+async function onListRevocations() {
+  const { poolId, keys } = adminKeys();
+  if (!keys.accessKeyId || !keys.secretAccessKey) {
+    show("revocations-result", rejection(new Rejection({ type: "MissingAuthenticationTokenException", message: "Enter the access key ID and secret first." })));
+    return;
+  }
+  busy("revocations-result", `Reading the recent revocations of ${poolId}…`);
+  try {
+    const { body, requestId } = await cognitoSigned("AdminListRevocations", { UserPoolId: poolId }, keys);
+    const rows = body.Revocations ?? [];
+    if (rows.length === 0) {
+      show("revocations-result", el("p", { class: "muted", id: "revocations-empty" }, `No revocations in ${poolId} yet.`));
+      return;
+    }
+    const table = el("table", { class: "revocations", id: "revocations-table" },
+      el("thead", {}, el("tr", {}, ["When (UTC)", "Kind", "Subject", "By", "Why"].map((h) => el("th", { scope: "col" }, h)))),
+      el("tbody", {}, rows.map((r) => el("tr", { "data-kind": r.Kind, "data-by": r.By },
+        el("td", {}, el("time", { datetime: new Date(r.RevokedAt * 1000).toISOString() }, new Date(r.RevokedAt * 1000).toISOString().replace("T", " ").replace("Z", ""))),
+        el("td", {}, r.Kind),
+        el("td", { class: "subject" }, el("code", {}, r.Subject)),
+        el("td", { class: "by" }, revokedBy(r.By)),
+        el("td", { class: "why" }, r.Reason)))));
+    const partial = body.Complete === false
+      ? [el("p", { class: "muted" }, "The pool has more entries than one listing reads: these are the latest of the part read.")]
+      : [];
+    show("revocations-result", table, ...partial, el("p", { class: "muted" }, "x-amzn-RequestId ", el("code", {}, requestId)));
+  } catch (err) {
+    show("revocations-result", rejection(err));
   }
 }
 
@@ -627,6 +677,7 @@ async function start() {
   $("global-sign-out").addEventListener("click", onGlobalSignOut);
   $("forget-session").addEventListener("click", onForget);
   $("admin-form").addEventListener("submit", onAdminSignOut);
+  $("list-revocations").addEventListener("click", onListRevocations);
 
   await devKeys;
   let duration;

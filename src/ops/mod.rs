@@ -38,7 +38,7 @@ use crate::{
         tokens::ADMIN_SCOPE,
         users::{Directory, User},
     },
-    revocation::{Actor, NotRevoked, Revocations},
+    revocation::{Actor, NotRevoked, Receipt, Revocations},
     services::{Io, Services},
     sigv4::SigV4Error,
     validate::Violations,
@@ -157,6 +157,10 @@ operations! {
     /// Cognito operation (local pools only).
     AdminGetConfirmationCodes => admin_get_confirmation_codes,
         Auth::SigV4 { action: "cognito-idp:AdminGetConfirmationCodes" };
+    /// Lists a pool's latest revocations with who wrote each and why (the console's admin
+    /// panel). Not a Cognito operation.
+    AdminListRevocations => admin_list_revocations,
+        Auth::SigV4 { action: "cognito-idp:AdminListRevocations" };
 }
 
 impl Operation {
@@ -194,6 +198,9 @@ pub struct Ctx<'a> {
     pub io: &'a Io<'a>,
     /// Who is calling.
     pub caller: Caller<'a>,
+    /// When the revocations this call writes are enforced everywhere (the answer's
+    /// `x-edge-revoke-enforced-by`).
+    pub receipt: &'a Receipt,
 }
 
 impl Ctx<'_> {
@@ -216,9 +223,10 @@ impl Ctx<'_> {
             .ok_or_else(|| ApiError::PoolNotFound(pool_id.to_owned()).into())
     }
 
-    /// The revocation list.
+    /// The revocation list; its writes note this call's receipt.
     pub fn revocations(&self) -> Revocations<'_> {
-        self.services.revocations(self.config, self.io)
+        self.services
+            .revocations_noting(self.config, self.io, self.receipt)
     }
 
     /// The user directory of a local pool.
@@ -381,6 +389,7 @@ mod tests {
                     config: &config,
                     io: &io,
                     caller,
+                    receipt: &Receipt::new(),
                 };
                 let refused = matches!(
                     ctx.require_permission("us-east-1_A1"),

@@ -57,6 +57,7 @@ use crate::{
     http::Response,
     iam::SERVICE_PREFIX,
     ops::{self, Caller},
+    revocation::Receipt,
     services::{Io, Services},
 };
 
@@ -109,7 +110,9 @@ pub fn any_upstream(config: &Config) -> bool {
 /// Forwards a routed call whose caller passed the checks `api` makes before the body (SigV4
 /// and replay for signed operations): checks the caller's IAM allow-list for a signed one,
 /// does the edge's part (a sign-out's entry, an access token's check), sends `raw` (the body
-/// as received) upstream, learns from a sign-in's answer, and answers Cognito's answer.
+/// as received) upstream, learns from a sign-in's answer, and answers Cognito's answer. The
+/// edge's revocations note `receipt`.
+#[allow(clippy::too_many_arguments)] // the call, its caller and the request's context
 pub async fn forward(
     services: &Services,
     config: &Config,
@@ -117,6 +120,7 @@ pub async fn forward(
     caller: Caller<'_>,
     raw: &[u8],
     body: &Map<String, Value>,
+    receipt: &Receipt,
     io: &Io<'_>,
 ) -> Result<Response, Error> {
     if route.signing == Signing::Signed {
@@ -132,7 +136,7 @@ pub async fn forward(
         io,
     };
     if let Some(early) =
-        sessions::edge_first(services, config, route, caller, body, &send, io).await?
+        sessions::edge_first(services, config, caller, body, &send, receipt, io).await?
     {
         return Ok(early);
     }
@@ -161,10 +165,21 @@ pub async fn forward_trusted(
     config: &Config,
     route: &Route<'_>,
     body: &Map<String, Value>,
+    receipt: &Receipt,
     io: &Io<'_>,
 ) -> Result<Value, Error> {
     let raw = serde_json::to_vec(body).map_err(|e| Error::Internal(e.to_string()))?;
-    let response = forward(services, config, route, Caller::Trusted, &raw, body, io).await?;
+    let response = forward(
+        services,
+        config,
+        route,
+        Caller::Trusted,
+        &raw,
+        body,
+        receipt,
+        io,
+    )
+    .await?;
     let parsed = if response.body.iter().all(u8::is_ascii_whitespace) {
         Some(Value::Object(Map::new()))
     } else {

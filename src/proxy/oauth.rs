@@ -25,6 +25,7 @@ use crate::{
     error::{Error, Surface},
     http::{Request, Response},
     ports::Outbound,
+    revocation::{Receipt, ENFORCED_BY_HEADER},
     services::{Io, Services},
 };
 
@@ -110,6 +111,7 @@ async fn serve(
         return Ok(oauth_error(400, "invalid_request"));
     };
     let basic = request.header("authorization").and_then(basic_credentials);
+    let receipt = Receipt::new();
     match endpoint {
         Endpoint::Token => {
             if !matches!(
@@ -127,8 +129,7 @@ async fn serve(
                 let secret = basic.as_ref().map(|(_, secret)| secret.as_str());
                 if client_may_revoke(pool, client_id, secret) {
                     sessions::revoke_remembered(
-                        services,
-                        config,
+                        &services.revocations_noting(config, io, &receipt),
                         pool,
                         token,
                         client_id,
@@ -192,10 +193,15 @@ async fn serve(
         .into_iter()
         .filter(|(name, _)| matches!(name.as_str(), "content-type" | "cache-control" | "pragma"))
         .collect();
-    Ok(Response {
+    let response = Response {
         status: answer.status,
         headers,
         body: answer.body,
+    };
+    // A revocation written at the edge: when every location refuses the session's tokens.
+    Ok(match receipt.enforced_by_ms() {
+        Some(ms) => response.with_header(ENFORCED_BY_HEADER, ms.to_string()),
+        None => response,
     })
 }
 

@@ -17,33 +17,36 @@ use crate::{
     identity::{looks_like_email_or_phone, UserId},
     local::tokens::ADMIN_SCOPE,
     ops::Caller,
-    revocation::Actor,
+    revocation::{Actor, Receipt, Revocations},
     services::{Io, Services},
     validate::{self, Violations},
 };
 
-/// Does the edge's part of `route`'s call. `Some(response)` ends the call there (Cognito's
-/// answer that the user does not exist); `None` lets it be forwarded.
+/// Does the edge's part of the call `send` sends. `Some(response)` ends the call there
+/// (Cognito's answer that the user does not exist); `None` lets it be forwarded. The edge's
+/// revocations are written through the authority, if one is bound, and note `receipt`.
 pub async fn edge_first(
     services: &Services,
     config: &Config,
-    route: &Route<'_>,
     caller: Caller<'_>,
     body: &Map<String, Value>,
     send: &Sender<'_>,
+    receipt: &Receipt,
     io: &Io<'_>,
 ) -> Result<Option<Response>, Error> {
+    let route = send.route;
     let member = |name: &str| body.get(name).and_then(Value::as_str);
+    let edge = services.revocations_noting(config, io, receipt);
     match route.name {
         "GlobalSignOut" | "DeleteUser" => {
-            sign_out_caller(services, config, route, member("AccessToken"), io).await?;
+            sign_out_caller(services, config, &edge, route, member("AccessToken"), io).await?;
             Ok(None)
         }
         "AdminUserGlobalSignOut" | "AdminDisableUser" | "AdminDeleteUser" => {
-            sign_out_user(services, config, route, caller, body, send, io).await
+            sign_out_user(&edge, route, caller, body, send, io).await
         }
         "RevokeToken" => {
-            revoke_session(services, config, route, body, io).await?;
+            revoke_session(&edge, route, body, io).await?;
             Ok(None)
         }
         _ => {
@@ -72,6 +75,7 @@ fn actor<'a>(by: &'a str, route: &Route<'_>, io: &'a Io<'_>) -> Actor<'a> {
 async fn sign_out_caller(
     services: &Services,
     config: &Config,
+    edge: &Revocations<'_>,
     route: &Route<'_>,
     token: Option<&str>,
     io: &Io<'_>,
@@ -89,7 +93,7 @@ async fn sign_out_caller(
         return Err(auth.refuse(TokenError::MissingScope));
     }
     let sub = auth.claims().sub.clone();
-    match services.revocations(config, io).check(auth).await {
+    match edge.check(auth).await {
         Ok(_) => {}
         Err(Error::Token {
             error: TokenError::Revoked,
@@ -98,14 +102,12 @@ async fn sign_out_caller(
         Err(err) => return Err(err),
     }
     let who = format!("user:{sub}");
-    services
-        .revocations(config, io)
-        .revoke_user(
-            route.pool,
-            &route.pool.user_id(&sub),
-            &actor(&who, route, io),
-        )
-        .await?;
+    edge.revoke_user(
+        route.pool,
+        &route.pool.user_id(&sub),
+        &actor(&who, route, io),
+    )
+    .await?;
     Ok(())
 }
 
@@ -116,8 +118,7 @@ async fn sign_out_caller(
 /// pool without an upstream (a name shaped like an email is refused unless the pool says
 /// usernames may be); the call is forwarded either way.
 async fn sign_out_user(
-    services: &Services,
-    config: &Config,
+    edge: &Revocations<'_>,
     route: &Route<'_>,
     caller: Caller<'_>,
     body: &Map<String, Value>,
@@ -149,9 +150,7 @@ async fn sign_out_user(
         Caller::Trusted => "js-api".to_owned(),
         Caller::Anonymous => "anonymous".to_owned(),
     };
-    services
-        .revocations(config, io)
-        .revoke_user(pool, &user_id, &actor(&who, route, io))
+    edge.revoke_user(pool, &user_id, &actor(&who, route, io))
         .await?;
     Ok(None)
 }
@@ -220,8 +219,7 @@ fn name_as_given(pool: &Pool, username: &str) -> Result<UserId, Error> {
 /// before the call goes on; the client must be the one the token was issued to, with its
 /// secret where the configuration lists one. A token never seen is forwarded only.
 async fn revoke_session(
-    services: &Services,
-    config: &Config,
+    edge: &Revocations<'_>,
     route: &Route<'_>,
     body: &Map<String, Value>,
     io: &Io<'_>,
@@ -243,16 +241,13 @@ async fn revoke_session(
             return Ok(());
         }
     }
-    revoke_remembered(
-        services, config, route.pool, token, client_id, route.name, io,
-    )
-    .await
+    revoke_remembered(edge, route.pool, token, client_id, route.name, io).await
 }
 
-/// Writes the session entry of a refresh token the Worker saw, issued to `client_id`.
+/// Writes the session entry of a refresh token the Worker saw, issued to `client_id`, into
+/// `edge`.
 pub async fn revoke_remembered(
-    services: &Services,
-    config: &Config,
+    edge: &Revocations<'_>,
     pool: &Pool,
     token: &str,
     client_id: &str,
@@ -274,9 +269,7 @@ pub async fn revoke_remembered(
         reason,
         request_id: io.request_id,
     };
-    services
-        .revocations(config, io)
-        .revoke_session(pool, &session.origin_jti, &actor)
+    edge.revoke_session(pool, &session.origin_jti, &actor)
         .await?;
     Ok(())
 }

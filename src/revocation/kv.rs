@@ -15,7 +15,10 @@
 
 use serde_json::{json, Value};
 
-use super::{Decision, Entry, Raise, RevocationStore};
+use super::{
+    listing::{Kind, Listed, RecentRevocations, READ_KEYS, SCAN_KEYS},
+    Decision, Entry, Raise, RevocationStore,
+};
 use crate::{
     error::StoreError,
     json,
@@ -78,23 +81,74 @@ impl RevocationStore for KvRevocations<'_> {
             }
         })
     }
+
+    fn recent<'b>(
+        &'b self,
+        pool_id: &'b str,
+        limit: usize,
+    ) -> LocalFuture<'b, Result<RecentRevocations, StoreError>> {
+        Box::pin(async move {
+            // KV lists in key order: scan a page of each kind, keep the latest to expire.
+            let mut listed: Vec<(Kind, String, Option<u64>)> = Vec::new();
+            let mut complete = true;
+            for kind in [Kind::User, Kind::Session] {
+                let prefix = kind.prefix(pool_id);
+                let page = self.kv.list(&prefix, None, SCAN_KEYS).await?;
+                complete &= page.complete;
+                listed.extend(
+                    page.keys
+                        .into_iter()
+                        .map(|key| (kind, key.name, key.expiration_s)),
+                );
+            }
+            listed.sort_by_key(|(_, _, expiration_s)| core::cmp::Reverse(*expiration_s));
+            // Read more than asked (one bulk read's worth): expirations rank writes only
+            // roughly (pools' lifetimes differ by kind of entry, and a fake store has none).
+            listed.truncate(READ_KEYS.max(limit));
+            let keys: Vec<String> = listed.iter().map(|(_, key, _)| key.clone()).collect();
+            let values = if keys.is_empty() {
+                Vec::new()
+            } else {
+                self.kv.get_many(&keys, None).await?
+            };
+            let mut entries = Vec::with_capacity(keys.len());
+            for ((kind, key, _), text) in listed.into_iter().zip(values) {
+                // Expired between the list and the read: nothing to show.
+                let Some(text) = text else { continue };
+                let entry = decode(&key, &text)?;
+                let subject = key
+                    .strip_prefix(kind.prefix(pool_id).as_str())
+                    .unwrap_or_default()
+                    .to_owned();
+                entries.push(Listed {
+                    kind,
+                    subject,
+                    entry,
+                });
+            }
+            Ok(RecentRevocations::latest_first(entries, limit, complete))
+        })
+    }
 }
 
 /// An entry as KV holds it.
 pub fn encode(entry: &Entry) -> String {
+    to_value(entry).to_string()
+}
+
+/// An entry as a JSON value: `{"revoked_at", "by", "reason", "request_id"}` (KV's text, and
+/// the revocation authority's wire).
+pub fn to_value(entry: &Entry) -> Value {
     json!({
         "revoked_at": entry.revoked_at_ms,
         "by": entry.by,
         "reason": entry.reason,
         "request_id": entry.request_id,
     })
-    .to_string()
 }
 
-/// The entry KV holds under `key`; the error names the key only as the log may show it.
-pub fn decode(key: &str, text: &str) -> Result<Entry, StoreError> {
-    let corrupt = || StoreError::Corrupt(format!("{}: not a revocation entry", key_for_log(key)));
-    let value = json::parse_object(text.as_bytes()).map_err(|_| corrupt())?;
+/// The entry in a JSON value as [`to_value`] writes it; `None` without a numeric `revoked_at`.
+pub fn from_value(value: &Value) -> Option<Entry> {
     let field = |name: &str| {
         value
             .get(name)
@@ -102,15 +156,19 @@ pub fn decode(key: &str, text: &str) -> Result<Entry, StoreError> {
             .unwrap_or_default()
             .to_owned()
     };
-    Ok(Entry {
-        revoked_at_ms: value
-            .get("revoked_at")
-            .and_then(Value::as_u64)
-            .ok_or_else(corrupt)?,
+    Some(Entry {
+        revoked_at_ms: value.get("revoked_at").and_then(Value::as_u64)?,
         by: field("by"),
         reason: field("reason"),
         request_id: field("request_id"),
     })
+}
+
+/// The entry KV holds under `key`; the error names the key only as the log may show it.
+pub fn decode(key: &str, text: &str) -> Result<Entry, StoreError> {
+    let corrupt = || StoreError::Corrupt(format!("{}: not a revocation entry", key_for_log(key)));
+    let value = json::parse_object(text.as_bytes()).map_err(|_| corrupt())?;
+    from_value(&Value::Object(value)).ok_or_else(corrupt)
 }
 
 #[cfg(test)]

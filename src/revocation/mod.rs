@@ -33,8 +33,22 @@
 //!
 //! # Reads
 //! Each isolate keeps lookups for `REVOCATION_CACHE_TTL_S` ([`RevocationCache`]: bounded, least
-//! recently used out first). The isolate that writes updates its own cache at once. A failed
-//! read refuses the token: nothing is accepted unchecked.
+//! recently used out first). The isolate that writes remembers its own writes for KV's whole
+//! window ([`RecentSet`]), so it refuses at once and keeps refusing. A failed read refuses the
+//! token: nothing is accepted unchecked.
+//!
+//! # The revocation authority
+//! With the `REVOCATION_AUTHORITY` binding, writes go through the authority ([`ledger`]: a
+//! Durable Object that serialises the writes of each key, writes KV and keeps the recent
+//! revocations in order), and every check also consults the isolate's copy of the authority's
+//! recent set, refreshed every `FRESHNESS_S` ([`authority`]). A token is refused if the recent
+//! set *or* KV says so. If the authority cannot be reached, a write goes to KV directly and
+//! checks fall back to KV (see [`authority`] for `FEED_FAIL_CLOSED_AFTER_S`).
+//!
+//! # Receipts
+//! Every write notes when it will be enforced everywhere ([`Receipt`]): through the authority,
+//! its commit time plus `FRESHNESS_S` and a clock allowance; through KV alone, now plus KV's
+//! window ([`crate::config::KvTimings::window_ms`]).
 //!
 //! # Stores
 //! Entries are kept behind the [`RevocationStore`] port: the rule above decides what to read and
@@ -42,12 +56,23 @@
 //! can. [`kv::KvRevocations`] keeps them in Workers KV, with KV's own workarounds (its edge
 //! `cacheTtl`, its 60-second minimum TTL, JSON text values, read-then-write without
 //! compare-and-set); the adapter retries a write KV refuses for its one-write-per-second limit.
+//! The authority applies a [`Raise`] under a per-key lock, which KV cannot.
 
+pub mod authority;
 mod cache;
+pub mod feed;
 pub mod filter;
 pub mod kv;
+pub mod ledger;
+pub mod listing;
 
 pub use cache::{RevocationCache, CACHE_CAPACITY};
+pub use feed::RecentSet;
+pub use listing::{Listed, RecentRevocations};
+
+use core::cell::Cell;
+
+use authority::{Authority, FeedState};
 
 use crate::{
     auth::Authenticated,
@@ -88,6 +113,21 @@ pub trait RevocationStore {
         key: &'a str,
         raise: &'a Raise,
     ) -> LocalFuture<'a, Result<Entry, StoreError>>;
+
+    /// The latest entries of `pool_id`, at most `limit`, latest first, for an administrator
+    /// ([`listing`]). A store that cannot list says so: an error, never an empty list.
+    fn recent<'a>(
+        &'a self,
+        pool_id: &'a str,
+        limit: usize,
+    ) -> LocalFuture<'a, Result<RecentRevocations, StoreError>> {
+        let _ = (pool_id, limit);
+        Box::pin(async {
+            Err(StoreError::Read(
+                "this store cannot list its entries".into(),
+            ))
+        })
+    }
 }
 
 impl<S: RevocationStore + ?Sized> RevocationStore for &S {
@@ -104,6 +144,14 @@ impl<S: RevocationStore + ?Sized> RevocationStore for &S {
         raise: &'a Raise,
     ) -> LocalFuture<'a, Result<Entry, StoreError>> {
         (**self).raise(key, raise)
+    }
+
+    fn recent<'a>(
+        &'a self,
+        pool_id: &'a str,
+        limit: usize,
+    ) -> LocalFuture<'a, Result<RecentRevocations, StoreError>> {
+        (**self).recent(pool_id, limit)
     }
 }
 
@@ -211,6 +259,59 @@ pub struct Revocations<'a> {
     pub cache_ttl_s: u64,
     /// The request's clock, in ms.
     pub now_ms: u64,
+    /// The isolate's copy of the feed and its own writes.
+    pub recent: &'a RecentSet,
+    /// The revocation authority, if one is bound (`None`: KV alone).
+    pub authority: Option<Authority<'a>>,
+    /// How long KV alone takes to enforce a write everywhere, in ms
+    /// ([`crate::config::KvTimings::window_ms`]).
+    pub kv_window_ms: u64,
+    /// Where this request's writes note when they are enforced everywhere.
+    pub receipt: Option<&'a Receipt>,
+    /// Where diagnostics go.
+    pub log: &'a dyn Fn(&str),
+}
+
+/// The header of every answer that wrote a revocation: when every location refuses the
+/// revoked tokens, in ms since the epoch. The body stays Cognito's (or the upstream's).
+pub const ENFORCED_BY_HEADER: &str = "x-edge-revoke-enforced-by";
+
+/// When the revocations a request wrote are enforced in every location: the latest of its
+/// writes' promises. The operation's answer carries it (`x-edge-revoke-enforced-by`).
+#[derive(Debug, Default)]
+pub struct Receipt {
+    enforced_by_ms: Cell<Option<u64>>,
+}
+
+impl Receipt {
+    /// No write yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Notes a write enforced everywhere by `ms`.
+    pub fn note(&self, ms: u64) {
+        let latest = self.enforced_by_ms.get().map_or(ms, |held| held.max(ms));
+        self.enforced_by_ms.set(Some(latest));
+    }
+
+    /// When every write noted is enforced everywhere, ms since the epoch (`None`: no write).
+    pub fn enforced_by_ms(&self) -> Option<u64> {
+        self.enforced_by_ms.get()
+    }
+}
+
+/// How revocations are enforced from this isolate, for `/healthz`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enforcement {
+    /// Whether a revocation authority is bound.
+    pub authority: bool,
+    /// The feed's state (with an authority).
+    pub feed: Option<FeedState>,
+    /// Whether tokens are being refused because the feed is too old (`FEED_FAIL_CLOSED_AFTER_S`).
+    pub refusing: bool,
+    /// Within how long a sign-out answered now is refused everywhere, in ms.
+    pub bound_ms: u64,
 }
 
 /// Who revokes and why, recorded in the entry.
@@ -255,6 +356,32 @@ impl Revocations<'_> {
         Ok(found.into_iter().map(Option::flatten).collect())
     }
 
+    /// The entries under `keys`: the later of what KV says (through the cache), what the
+    /// isolate wrote itself, and what the authority's recent set says (its copy refreshed first
+    /// if due). A revocation any of them knows counts.
+    async fn entries(&self, keys: &[String]) -> Result<Vec<Option<Entry>>, Error> {
+        let copy = match &self.authority {
+            Some(authority) => authority.copy().await?.0,
+            None => None,
+        };
+        let mut entries = self.lookup(keys).await?;
+        for (key, slot) in keys.iter().zip(entries.iter_mut()) {
+            let known = [
+                self.recent.written(key, self.now_ms, self.kv_window_ms),
+                copy.as_ref().and_then(|c| c.entry(key)),
+            ];
+            for entry in known.into_iter().flatten() {
+                if slot
+                    .as_ref()
+                    .is_none_or(|held| held.revoked_at_ms < entry.revoked_at_ms)
+                {
+                    *slot = Some(entry);
+                }
+            }
+        }
+        Ok(entries)
+    }
+
     /// Checks a verified token against the list: one bulk read for its user entries (by `sub`
     /// and by `username`, each in its pool's canonical spelling and, where different, as
     /// written) and its session entry (by `origin_jti`).
@@ -268,7 +395,7 @@ impl Revocations<'_> {
         if let Some(origin_jti) = &claims.origin_jti {
             keys.push(session_key(pool, origin_jti));
         }
-        let entries = self.lookup(&keys).await?;
+        let entries = self.entries(&keys).await?;
         let authenticated_at = claims.authenticated_at_ms();
         let user_revoked = entries[..user_keys.len()]
             .iter()
@@ -292,12 +419,36 @@ impl Revocations<'_> {
         let mut keys = user_keys_to_check(&pool.id, user_ids, pool.username_case);
         let users = keys.len();
         keys.push(session_key(&pool.id, origin_jti));
-        let entries = self.lookup(&keys).await?;
+        let entries = self.entries(&keys).await?;
         Ok(entries[..users]
             .iter()
             .flatten()
             .any(|e| authenticated_at_ms <= e.revoked_at_ms)
             || entries[users..].iter().any(Option::is_some))
+    }
+
+    /// The latest entries of `pool`, at most `limit`, latest first, for an administrator:
+    /// the store's (never the isolate's cache), and with an authority its recent set on top
+    /// (the writes KV may not serve everywhere yet, each as the authority holds it). An
+    /// authority that does not answer leaves the store's list, and the log says so.
+    pub async fn recent(&self, pool: &Pool, limit: usize) -> Result<RecentRevocations, Error> {
+        let stored = self.store.recent(&pool.id, limit).await?;
+        let Some(authority) = &self.authority else {
+            return Ok(stored);
+        };
+        match authority.recent(&pool.id, limit).await {
+            Ok(rows) => Ok(stored.with_newer(
+                &pool.id,
+                rows.into_iter().map(|row| (row.key, row.entry)),
+                limit,
+            )),
+            Err(why) => {
+                (self.log)(&format!(
+                    "revocation authority unreachable for the recent list ({why}); listing KV alone"
+                ));
+                Ok(stored)
+            }
+        }
     }
 
     /// The last sign-out of a user, if any (read through the caches).
@@ -307,7 +458,7 @@ impl Revocations<'_> {
         user_id: &UserId,
     ) -> Result<Option<Entry>, Error> {
         let keys = [user_key(pool_id, user_id)];
-        Ok(self.lookup(&keys).await?.pop().flatten())
+        Ok(self.entries(&keys).await?.pop().flatten())
     }
 
     /// Signs a user out everywhere: every token authenticated up to now is revoked.
@@ -347,8 +498,9 @@ impl Revocations<'_> {
             .await
     }
 
-    /// Raises the entry under `key` to `at_ms` (see [`Raise`]) and caches what stands: the
-    /// writing isolate sees its own write at once.
+    /// Raises the entry under `key` to `at_ms` (see [`Raise`]): through the authority if one is
+    /// bound and answers, else straight into KV. Caches what stands and remembers it as written
+    /// here (the writing isolate refuses at once), and notes the receipt.
     async fn write_monotonic(
         &self,
         key: &str,
@@ -370,9 +522,72 @@ impl Revocations<'_> {
             local_pool: pool.local.is_some() && at_ms == self.now_ms,
             ttl_s: pool.revocation_ttl_s(),
         };
-        let entry = self.store.raise(key, &raise).await?;
+        let through_authority = match &self.authority {
+            Some(authority) => match authority.raise(key, &raise).await {
+                Ok(committed) => Some((committed.entry, authority.enforced_by(committed.at_ms))),
+                Err(why) => {
+                    (self.log)(&format!(
+                        "revocation authority unreachable for a write ({why}); writing KV directly, enforced everywhere within KV's window"
+                    ));
+                    None
+                }
+            },
+            None => None,
+        };
+        let (entry, enforced_by_ms) = match through_authority {
+            Some(done) => done,
+            None => (
+                self.store.raise(key, &raise).await?,
+                self.now_ms.saturating_add(self.kv_window_ms),
+            ),
+        };
         self.cache.put(key, Some(entry.clone()), self.now_ms);
+        self.recent
+            .written_here(key, &entry, self.now_ms, self.kv_window_ms);
+        if let Some(receipt) = self.receipt {
+            receipt.note(enforced_by_ms);
+        }
         Ok(entry)
+    }
+
+    /// How revocations are enforced from this isolate now; refreshes the feed if it is due.
+    pub async fn enforcement(&self) -> Enforcement {
+        let Some(authority) = &self.authority else {
+            return Enforcement {
+                authority: false,
+                feed: None,
+                refusing: false,
+                bound_ms: self.kv_window_ms,
+            };
+        };
+        match authority.copy().await {
+            Ok((_, state @ FeedState::Fresh { .. })) => Enforcement {
+                authority: true,
+                feed: Some(state),
+                refusing: false,
+                bound_ms: authority.settings.bound_ms(),
+            },
+            Ok((_, state)) => Enforcement {
+                authority: true,
+                feed: Some(state),
+                refusing: false,
+                bound_ms: self.kv_window_ms,
+            },
+            Err(_) => {
+                let failing = self.recent.failing();
+                let (copy, _) = self.recent.copy();
+                Enforcement {
+                    authority: true,
+                    feed: Some(FeedState::Stale {
+                        age_ms: copy.map(|c| self.now_ms.saturating_sub(c.as_of_ms)),
+                        since_ms: failing.as_ref().map_or(self.now_ms, |f| f.since_ms),
+                        reason: failing.map(|f| f.reason).unwrap_or_default(),
+                    }),
+                    refusing: true,
+                    bound_ms: 0,
+                }
+            }
+        }
     }
 }
 
@@ -473,6 +688,10 @@ mod tests {
             .unwrap()
     }
 
+    fn no_log(_: &str) {}
+
+    /// The list as one request of an isolate sees it, KV alone (each call a new isolate's
+    /// memory of its own writes).
     fn revocations<'a>(
         store: &'a MemoryStore,
         cache: &'a RevocationCache,
@@ -483,6 +702,11 @@ mod tests {
             cache,
             cache_ttl_s: 5,
             now_ms,
+            recent: Box::leak(Box::new(RecentSet::new())),
+            authority: None,
+            kv_window_ms: 95_000,
+            receipt: None,
+            log: &no_log,
         }
     }
 
@@ -547,11 +771,17 @@ mod tests {
     fn the_rule_holds_over_another_store_behind_the_port() {
         let (fake, cache) = (FakeStore::default(), RevocationCache::new());
         let pool = config().pool(POOL).unwrap().clone();
+        let recent = RecentSet::new();
         let list = Revocations {
             store: Box::new(&fake),
             cache: &cache,
             cache_ttl_s: 0,
             now_ms: NOW_MS,
+            recent: &recent,
+            authority: None,
+            kv_window_ms: 95_000,
+            receipt: None,
+            log: &no_log,
         };
         run(list.revoke_user(&pool, &id("U1"), &ACTOR)).unwrap();
         run(list.revoke_user(&pool, &id("u1"), &ACTOR)).unwrap();
@@ -1044,5 +1274,255 @@ mod tests {
         let result =
             run(revocations(&store, &cache, NOW_MS).check(auth(POOL, "u1", SECOND, SECOND, "o1")));
         assert!(matches!(result, Err(Error::Store(StoreError::Corrupt(_)))));
+    }
+
+    // --- the revocation authority, the feed, receipts ------------------------------------------
+
+    use authority::{
+        fake::{FakeAuthority, FakeShare},
+        AuthorityPorts, FeedSettings, CLOCK_ALLOWANCE_MS,
+    };
+
+    const FEED: FeedSettings = FeedSettings {
+        freshness_ms: 2_000,
+        fail_closed_after_ms: None,
+        window_ms: 155_000,
+    };
+
+    /// One request of an isolate whose location's KV view is `kv` (a FAKE that lags when the
+    /// test keeps it empty) and which reaches `fake` as its authority.
+    fn with_authority<'a>(
+        kv: &'a MemoryStore,
+        cache: &'a RevocationCache,
+        recent: &'a RecentSet,
+        fake: &'a FakeAuthority,
+        share: &'a FakeShare,
+        now_ms: u64,
+    ) -> Revocations<'a> {
+        Revocations {
+            store: Box::new(kv::KvRevocations::new(kv, 30)),
+            cache,
+            cache_ttl_s: 5,
+            now_ms,
+            recent,
+            authority: Some(Authority {
+                ports: AuthorityPorts { link: fake, share },
+                recent,
+                settings: FEED,
+                now_ms,
+                seed: 0,
+                log: &no_log,
+            }),
+            kv_window_ms: 95_000,
+            receipt: None,
+            log: &no_log,
+        }
+    }
+
+    #[test]
+    fn the_recent_list_shows_a_write_through_the_authority_before_the_listing_locations_kv_has_it()
+    {
+        let pool = config().pool(POOL).unwrap().clone();
+        let fake = FakeAuthority::new(NOW_MS);
+        let (a_kv, a_cache, a_recent, a_share) = (
+            MemoryStore::new(),
+            RevocationCache::new(),
+            RecentSet::new(),
+            FakeShare::default(),
+        );
+        run(
+            with_authority(&a_kv, &a_cache, &a_recent, &fake, &a_share, NOW_MS).revoke_user(
+                &pool,
+                &id("u1"),
+                &ACTOR,
+            ),
+        )
+        .unwrap();
+        // Location B: its KV view lags (it has only an older entry, written straight into KV).
+        let (b_kv, b_cache, b_recent, b_share) = (
+            MemoryStore::new(),
+            RevocationCache::new(),
+            RecentSet::new(),
+            FakeShare::default(),
+        );
+        let older = Entry {
+            revoked_at_ms: NOW_MS - 50_000,
+            by: "AKIAOLDER".into(),
+            reason: "AdminUserGlobalSignOut".into(),
+            request_id: "r-0".into(),
+        };
+        b_kv.seed(&format!("rev/v1/u/{POOL}/u0"), &kv::encode(&older));
+        let b = with_authority(&b_kv, &b_cache, &b_recent, &fake, &b_share, NOW_MS + 10);
+        let listed = run(b.recent(&pool, 10)).unwrap();
+        let subjects: Vec<&str> = listed.entries.iter().map(|l| l.subject.as_str()).collect();
+        assert_eq!(subjects, ["u1", "u0"]);
+        assert_eq!(listed.entries[0].entry.by, ACTOR.by);
+        assert_eq!(listed.entries[1].entry, older);
+        // An authority that does not answer leaves KV's list.
+        fake.down.set(true);
+        let listed = run(b.recent(&pool, 10)).unwrap();
+        assert_eq!(listed.entries.len(), 1);
+        assert_eq!(listed.entries[0].subject, "u0");
+    }
+
+    #[test]
+    fn a_sign_out_through_the_authority_is_refused_in_another_location_before_its_kv_sees_it() {
+        let pool = config().pool(POOL).unwrap().clone();
+        let fake = FakeAuthority::new(NOW_MS);
+        let token = || auth(POOL, "u1", SECOND - 60, SECOND - 60, "o1");
+        // Location B: its own KV view (empty: the write has not reached it), cache and copy.
+        let (b_kv, b_cache, b_recent, b_share) = (
+            MemoryStore::new(),
+            RevocationCache::new(),
+            RecentSet::new(),
+            FakeShare::default(),
+        );
+        let b = |now| with_authority(&b_kv, &b_cache, &b_recent, &fake, &b_share, now);
+        assert!(
+            !is_revoked(run(b(NOW_MS).check(token()))),
+            "caches \"not revoked\""
+        );
+        // Location A signs the user out through the authority.
+        let (a_kv, a_cache, a_recent, a_share) = (
+            MemoryStore::new(),
+            RevocationCache::new(),
+            RecentSet::new(),
+            FakeShare::default(),
+        );
+        fake.clock.set(NOW_MS + 100);
+        let receipt = Receipt::new();
+        let a = Revocations {
+            receipt: Some(&receipt),
+            ..with_authority(&a_kv, &a_cache, &a_recent, &fake, &a_share, NOW_MS + 100)
+        };
+        run(a.revoke_user(&pool, &id("u1"), &ACTOR)).unwrap();
+        assert_eq!(
+            a_kv.counts(),
+            (0, 0),
+            "the authority wrote KV, not the gate"
+        );
+        assert_eq!(fake.kv.counts().1, 1);
+        let enforced_by = receipt.enforced_by_ms().unwrap();
+        assert_eq!(enforced_by, NOW_MS + 100 + 2_000 + CLOCK_ALLOWANCE_MS);
+        // B's KV still says nothing; its copy comes due within FRESHNESS_S and refuses.
+        fake.clock.set(NOW_MS + 2_100);
+        assert!(is_revoked(run(b(NOW_MS + 2_100).check(token()))));
+        assert!(b_kv.keys().is_empty());
+        assert!(enforced_by >= NOW_MS + 2_100);
+        // A later sign-in lives.
+        assert!(!is_revoked(run(b(NOW_MS + 2_100).check(auth(
+            POOL,
+            "u1",
+            SECOND + 1,
+            SECOND + 1,
+            "o2"
+        )))));
+    }
+
+    #[test]
+    fn an_unreachable_authority_sends_the_write_to_kv_and_the_receipt_states_kvs_window() {
+        let pool = config().pool(POOL).unwrap().clone();
+        let fake = FakeAuthority::new(NOW_MS);
+        fake.down.set(true);
+        let (kv_view, cache, recent, share) = (
+            MemoryStore::new(),
+            RevocationCache::new(),
+            RecentSet::new(),
+            FakeShare::default(),
+        );
+        let receipt = Receipt::new();
+        let list = Revocations {
+            receipt: Some(&receipt),
+            ..with_authority(&kv_view, &cache, &recent, &fake, &share, NOW_MS)
+        };
+        run(list.revoke_user(&pool, &id("u1"), &ACTOR)).unwrap();
+        assert_eq!(kv_view.counts().1, 1, "written straight into KV");
+        assert_eq!(receipt.enforced_by_ms(), Some(NOW_MS + 95_000));
+        // Checks go on against KV (and the isolate's own write).
+        assert!(is_revoked(run(list.check(auth(
+            POOL,
+            "u1",
+            SECOND - 60,
+            SECOND - 60,
+            "o1"
+        )))));
+    }
+
+    #[test]
+    fn without_an_authority_the_receipt_states_kvs_window() {
+        let (store, cache) = (MemoryStore::new(), RevocationCache::new());
+        let pool = config().pool(POOL).unwrap().clone();
+        let receipt = Receipt::new();
+        let list = Revocations {
+            receipt: Some(&receipt),
+            ..revocations(&store, &cache, NOW_MS)
+        };
+        assert_eq!(receipt.enforced_by_ms(), None, "nothing written yet");
+        run(list.revoke_session(&pool, "o1", &ACTOR)).unwrap();
+        assert_eq!(receipt.enforced_by_ms(), Some(NOW_MS + 95_000));
+    }
+
+    /// Before: the isolate that answered a sign-out refused the tokens for
+    /// `REVOCATION_CACHE_TTL_S`, then read its location's KV again; a view of KV that had not
+    /// caught up with the write let the tokens back in.
+    #[test]
+    fn the_writing_isolate_keeps_refusing_after_its_cache_expires_while_its_kv_view_lags() {
+        let (store, cache) = (MemoryStore::new(), RevocationCache::new());
+        let pool = config().pool(POOL).unwrap().clone();
+        let recent = RecentSet::new();
+        let at = |now_ms| Revocations {
+            recent: &recent,
+            ..revocations(&store, &cache, now_ms)
+        };
+        run(at(NOW_MS).revoke_user(&pool, &id("u1"), &ACTOR)).unwrap();
+        // A lagging view: the location's KV does not have the entry.
+        run(crate::ports::Store::delete(
+            &store,
+            &user_key(POOL, &id("u1")),
+        ))
+        .unwrap();
+        let token = || auth(POOL, "u1", SECOND - 60, SECOND - 60, "o1");
+        assert!(is_revoked(run(at(NOW_MS + 6_000).check(token()))));
+        assert!(is_revoked(run(at(NOW_MS + 94_000).check(token()))));
+        assert!(
+            !is_revoked(run(at(NOW_MS + 96_000).check(token()))),
+            "control: past KV's window the isolate relies on KV again"
+        );
+    }
+
+    #[test]
+    fn an_event_time_sign_out_through_the_authority_keeps_its_time_and_never_lowers_a_later_one() {
+        let pool = config().pool(POOL).unwrap().clone();
+        let fake = FakeAuthority::new(NOW_MS);
+        let (a_kv, a_cache, a_recent, a_share) = (
+            MemoryStore::new(),
+            RevocationCache::new(),
+            RecentSet::new(),
+            FakeShare::default(),
+        );
+        let a = with_authority(&a_kv, &a_cache, &a_recent, &fake, &a_share, NOW_MS);
+        let event = run(a.revoke_user_at(&pool, &id("u1"), &ACTOR, NOW_MS - 30_000)).unwrap();
+        assert_eq!(
+            event.revoked_at_ms,
+            NOW_MS - 30_000,
+            "the event's time, not now"
+        );
+        // Another location signs the user out now; an older event arriving at A afterwards
+        // (A's own cache still holds its first write) changes nothing at the authority.
+        let (b_kv, b_cache, b_recent, b_share) = (
+            MemoryStore::new(),
+            RevocationCache::new(),
+            RecentSet::new(),
+            FakeShare::default(),
+        );
+        let b = with_authority(&b_kv, &b_cache, &b_recent, &fake, &b_share, NOW_MS);
+        let now = run(b.revoke_user(&pool, &id("u1"), &ACTOR)).unwrap();
+        assert!(now.revoked_at_ms >= NOW_MS);
+        let older = run(a.revoke_user_at(&pool, &id("u1"), &ACTOR, NOW_MS - 10_000)).unwrap();
+        assert_eq!(older, now, "the authority keeps the later sign-out");
+        assert_eq!(fake.kv.counts().1, 2, "two KV writes: the event, then B's");
+        // A time in the future is taken as now.
+        let future = run(a.revoke_user_at(&pool, &id("u2"), &ACTOR, NOW_MS + 3_600_000)).unwrap();
+        assert!(future.revoked_at_ms <= NOW_MS + 1_000, "{future:?}");
     }
 }

@@ -15,6 +15,12 @@
 //!   another stream are refused.
 //! - `poll` (optional, RFC 8936): `{endpoint, authorization}` — the transmitter's poll URL and
 //!   the exact `Authorization` value to send there, for the scheduled poller.
+//! - `verification` (optional, SSF §8.1.4): `{endpoint, authorization, interval_s?, timeout_s?}`
+//!   — the transmitter's verification endpoint and the `Authorization` value to send there; the
+//!   scheduled handler asks for a verification event at most every `interval_s` (default
+//!   [`DEFAULT_VERIFY_INTERVAL_S`]) and shows the stream as unverified when none with the state
+//!   asked for came back within `timeout_s` (default [`DEFAULT_VERIFY_TIMEOUT_S`]). Needs
+//!   `stream_id`: the request names the stream.
 //!
 //! Unknown fields are errors, as everywhere in the configuration.
 
@@ -34,6 +40,15 @@ pub const SETTING: &str = "SSF_TRANSMITTERS";
 pub const MIN_PUSH_SECRET_CHARS: usize = 32;
 /// Longest transmitter id, in characters.
 pub const MAX_ID_CHARS: usize = 64;
+/// How often a verification is requested by default, in seconds.
+pub const DEFAULT_VERIFY_INTERVAL_S: u64 = 3_600;
+/// The shortest `verification.interval_s`: the Cron Trigger runs once a minute, and KV keeps a
+/// value at least this long.
+pub const MIN_VERIFY_INTERVAL_S: u64 = 60;
+/// The longest `verification.interval_s` (a week).
+pub const MAX_VERIFY_INTERVAL_S: u64 = 604_800;
+/// How long the verification event may take to come back by default, in seconds.
+pub const DEFAULT_VERIFY_TIMEOUT_S: u64 = 300;
 
 /// Where a transmitter's verification keys come from.
 #[derive(Debug, Clone)]
@@ -62,6 +77,31 @@ impl core::fmt::Debug for PollStream {
     }
 }
 
+/// Verification requests (SSF §8.1.4.2): where the receiver asks the transmitter to send a
+/// verification event, and how often.
+#[derive(Clone)]
+pub struct VerificationStream {
+    /// The transmitter's verification endpoint.
+    pub endpoint: String,
+    /// The exact `Authorization` header value to send.
+    pub authorization: String,
+    /// Seconds between two requests, at least.
+    pub interval_s: u64,
+    /// Seconds the verification event has to come back with the state asked for.
+    pub timeout_s: u64,
+}
+
+impl core::fmt::Debug for VerificationStream {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("VerificationStream")
+            .field("endpoint", &self.endpoint)
+            .field("authorization", &"<redacted>")
+            .field("interval_s", &self.interval_s)
+            .field("timeout_s", &self.timeout_s)
+            .finish()
+    }
+}
+
 /// One configured transmitter.
 #[derive(Clone)]
 pub struct Transmitter {
@@ -81,6 +121,8 @@ pub struct Transmitter {
     pub stream_id: Option<String>,
     /// The poll stream, for transmitters that deliver by polling.
     pub poll: Option<PollStream>,
+    /// Verification requests, for transmitters that offer a verification endpoint.
+    pub verification: Option<VerificationStream>,
     push_secret: Option<String>,
 }
 
@@ -94,6 +136,7 @@ impl core::fmt::Debug for Transmitter {
             .field("pool", &self.pool)
             .field("stream_id", &self.stream_id)
             .field("poll", &self.poll)
+            .field("verification", &self.verification)
             .field(
                 "push_secret",
                 &self.push_secret.as_ref().map(|_| "<redacted>"),
@@ -263,6 +306,19 @@ fn parse_transmitter(
         Some(poll) => Some(parse_poll(&f.field("poll"), poll)?),
     };
 
+    let verification = match f.get("verification") {
+        None => None,
+        Some(verification) => {
+            if stream_id.is_none() {
+                return Err(f.error(
+                    "stream_id",
+                    "missing: verification requests name the stream (SSF §8.1.4.2)",
+                ));
+            }
+            Some(parse_verification(&f.field("verification"), verification)?)
+        }
+    };
+
     let push_secret = f.string("push_secret")?;
     match push_secret {
         Some(secret) if secret.chars().count() < MIN_PUSH_SECRET_CHARS || !is_b64token(secret) => {
@@ -289,13 +345,13 @@ fn parse_transmitter(
         pool: pool.to_owned(),
         stream_id: stream_id.map(str::to_owned),
         poll,
+        verification,
         push_secret: push_secret.map(str::to_owned),
     })
 }
 
-fn parse_poll(path: &str, value: &Value) -> Result<PollStream, ConfigError> {
-    let mut f = Fields::new(path, value)?;
-    let endpoint = parse_url(&f.field("endpoint"), f.required_string("endpoint")?)?.to_owned();
+/// The `authorization` member of `poll` and `verification`: a header value, sent as given.
+fn authorization<'a>(f: &mut Fields<'a>) -> Result<&'a str, ConfigError> {
     let authorization = f.required_string("authorization")?;
     if authorization.is_empty() || authorization.chars().any(char::is_control) {
         return Err(f.error(
@@ -303,6 +359,38 @@ fn parse_poll(path: &str, value: &Value) -> Result<PollStream, ConfigError> {
             "must be the Authorization header value to send, e.g. \"Bearer …\"",
         ));
     }
+    Ok(authorization)
+}
+
+fn parse_verification(path: &str, value: &Value) -> Result<VerificationStream, ConfigError> {
+    let mut f = Fields::new(path, value)?;
+    let endpoint = parse_url(&f.field("endpoint"), f.required_string("endpoint")?)?.to_owned();
+    let authorization = authorization(&mut f)?.to_owned();
+    let interval_s = f.int(
+        "interval_s",
+        DEFAULT_VERIFY_INTERVAL_S,
+        MIN_VERIFY_INTERVAL_S,
+        MAX_VERIFY_INTERVAL_S,
+    )?;
+    let timeout_s = f.int(
+        "timeout_s",
+        DEFAULT_VERIFY_TIMEOUT_S.min(interval_s),
+        1,
+        interval_s,
+    )?;
+    f.finish()?;
+    Ok(VerificationStream {
+        endpoint,
+        authorization,
+        interval_s,
+        timeout_s,
+    })
+}
+
+fn parse_poll(path: &str, value: &Value) -> Result<PollStream, ConfigError> {
+    let mut f = Fields::new(path, value)?;
+    let endpoint = parse_url(&f.field("endpoint"), f.required_string("endpoint")?)?.to_owned();
+    let authorization = authorization(&mut f)?;
     f.finish()?;
     Ok(PollStream {
         endpoint,
@@ -456,5 +544,101 @@ mod tests {
     fn the_push_secret_never_appears_in_debug_output() {
         let parsed = parse(json!([transmitter()])).unwrap();
         assert!(!format!("{parsed:?}").contains(SECRET));
+    }
+
+    fn with_verification(verification: Value) -> Value {
+        let mut t = with("stream_id", json!("stream-1"));
+        t["verification"] = verification;
+        t
+    }
+
+    #[test]
+    fn verification_requests_take_an_endpoint_and_authorization_with_documented_defaults() {
+        let parsed = parse(json!([with_verification(json!({
+            "endpoint": "https://ssf.transmitter.example/verify", "authorization": "Bearer v-123"}))]))
+        .unwrap();
+        let v = parsed.by_id("tx1").unwrap().verification.as_ref().unwrap();
+        assert_eq!(v.endpoint, "https://ssf.transmitter.example/verify");
+        assert_eq!(
+            (v.interval_s, v.timeout_s),
+            (DEFAULT_VERIFY_INTERVAL_S, DEFAULT_VERIFY_TIMEOUT_S)
+        );
+        assert!(!format!("{parsed:?}").contains("v-123"));
+        let short = parse(json!([with_verification(json!({
+            "endpoint": "http://localhost:8080/verify", "authorization": "Bearer v",
+            "interval_s": 60, "timeout_s": 2}))]))
+        .unwrap();
+        let v = short.by_id("tx1").unwrap().verification.as_ref().unwrap();
+        assert_eq!((v.interval_s, v.timeout_s), (60, 2));
+        assert_eq!(
+            parse(json!([with_verification(json!({
+                "endpoint": "http://localhost:8080/verify", "authorization": "Bearer v",
+                "interval_s": 60}))]))
+            .unwrap()
+            .by_id("tx1")
+            .unwrap()
+            .verification
+            .as_ref()
+            .unwrap()
+            .timeout_s,
+            60,
+            "the default timeout never exceeds the interval"
+        );
+    }
+
+    #[test]
+    fn verification_is_refused_without_a_stream_id_or_with_a_bad_url_or_period() {
+        let mut no_stream = transmitter();
+        no_stream["verification"] = json!({"endpoint": "https://ssf.transmitter.example/verify", "authorization": "Bearer v"});
+        assert_eq!(
+            parse(json!([no_stream])).unwrap_err().field,
+            "SSF_TRANSMITTERS[0].stream_id"
+        );
+        let cases = [
+            (
+                json!({"endpoint": "http://ssf.transmitter.example/verify", "authorization": "Bearer v"}),
+                "endpoint",
+            ),
+            (
+                json!({"endpoint": "https://user:pw@ssf.transmitter.example/verify", "authorization": "Bearer v"}),
+                "endpoint",
+            ),
+            (
+                json!({"endpoint": "https://ssf.transmitter.example/verify", "authorization": "Bearer\nv"}),
+                "authorization",
+            ),
+            (
+                json!({"endpoint": "https://ssf.transmitter.example/verify"}),
+                "authorization",
+            ),
+            (
+                json!({"endpoint": "https://ssf.transmitter.example/verify", "authorization": "Bearer v", "interval_s": 59}),
+                "interval_s",
+            ),
+            (
+                json!({"endpoint": "https://ssf.transmitter.example/verify", "authorization": "Bearer v", "interval_s": "3600"}),
+                "interval_s",
+            ),
+            (
+                json!({"endpoint": "https://ssf.transmitter.example/verify", "authorization": "Bearer v", "interval_s": 60, "timeout_s": 61}),
+                "timeout_s",
+            ),
+            (
+                json!({"endpoint": "https://ssf.transmitter.example/verify", "authorization": "Bearer v", "timeout_s": 0}),
+                "timeout_s",
+            ),
+            (
+                json!({"endpoint": "https://ssf.transmitter.example/verify", "authorization": "Bearer v", "state": "x"}),
+                "state",
+            ),
+        ];
+        for (verification, field) in cases {
+            let err = parse(json!([with_verification(verification.clone())])).unwrap_err();
+            assert_eq!(
+                err.field,
+                format!("SSF_TRANSMITTERS[0].verification.{field}"),
+                "{verification}"
+            );
+        }
     }
 }

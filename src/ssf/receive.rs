@@ -21,14 +21,26 @@
 //!
 //! # Status
 //! Each transmitter's last event, last error, verification and stream status are kept under
-//! [`status_key`] (best effort: a failed status write is logged, never fails the SET). The
-//! verification `state`s this receiver asked for are read from [`pending_states_key`] (a JSON
-//! array of strings, written by whoever sent the transmitter the verification request).
+//! [`status_key`] (best effort: a failed status write is logged, never fails the SET).
+//!
+//! # Verification requests (SSF §8.1.4)
+//! For a transmitter configured with `verification`, the scheduled handler
+//! ([`Receiver::request_verifications`]) asks for a verification event at most every
+//! `interval_s` (a failed request is tried again after [`VERIFY_RETRY_S`], or the interval if
+//! shorter): it draws a fresh random `state`, stores it under [`verification_key`] (with the
+//! time asked, expiring after the interval) *before* sending `POST endpoint {stream_id, state}`
+//! (no redirects followed, the answer capped at [`VERIFY_MAX_BYTES`]), so an answer that comes
+//! back at once finds it. A verification event's `state` passes only if it is the last one asked
+//! and came back within `timeout_s`; any other (an older one, a guessed one, a late one) is
+//! `invalid_state`. A verification without `state` (the transmitter verifying on its own) is
+//! accepted and does not answer a request. The status record says `verification`: `requested`
+//! (`unanswered` once `timeout_s` has passed, computed when the status is read), `verified`,
+//! `invalid_state` or `request_failed`.
 
 use serde_json::{json, Map, Value};
 
 use super::{
-    config::PollStream,
+    config::{PollStream, VerificationStream, DEFAULT_VERIFY_TIMEOUT_S},
     events::check_verification_state,
     push::{self, PushRequest},
     Action, Alias, PendingAlias, SsfError, Transmitter, TransmitterKeys, Transmitters,
@@ -54,15 +66,99 @@ pub const POLL_MAX_BYTES: usize = 1024 * 1024;
 pub const POLL_TIMEOUT_MS: u32 = 10_000;
 /// Seconds a transmitter is told to wait before retrying a push answered 503.
 pub const RETRY_AFTER_S: u64 = 5;
+/// Largest answer read from a verification endpoint, in bytes (its body is not used).
+pub const VERIFY_MAX_BYTES: usize = 4 * 1024;
+/// How long one verification request may take, in ms.
+pub const VERIFY_TIMEOUT_MS: u32 = 10_000;
+/// Seconds before a failed verification request is sent again (the interval, if shorter).
+pub const VERIFY_RETRY_S: u64 = 300;
+/// Random bytes in a verification `state` (base64url, 22 characters).
+pub const STATE_BYTES: usize = 16;
 
 /// The KV key of a transmitter's status record.
 pub fn status_key(transmitter_id: &str) -> String {
     format!("ssf/v1/status/{transmitter_id}")
 }
 
-/// The KV key of the verification states this receiver asked a transmitter to echo.
-pub fn pending_states_key(transmitter_id: &str) -> String {
+/// The KV key of the verification this receiver last asked a transmitter for: JSON
+/// `{"state", "requested_ms", "failed"?}`.
+pub fn verification_key(transmitter_id: &str) -> String {
     format!("ssf/v1/verify/{transmitter_id}")
+}
+
+/// The verification this receiver last asked a transmitter for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingVerification {
+    /// The random `state` sent.
+    pub state: String,
+    /// When it was asked for, ms.
+    pub requested_ms: u64,
+    /// Whether the request failed (sent again sooner).
+    pub failed: bool,
+}
+
+impl PendingVerification {
+    /// The record as KV holds it.
+    pub fn encode(&self) -> String {
+        let mut value = json!({"state": self.state, "requested_ms": self.requested_ms});
+        if self.failed {
+            value["failed"] = Value::Bool(true);
+        }
+        value.to_string()
+    }
+
+    /// The record KV holds; `None` for anything else (treated as never asked).
+    pub fn decode(text: &str) -> Option<Self> {
+        let value: Value = serde_json::from_str(text).ok()?;
+        Some(Self {
+            state: value.get("state")?.as_str()?.to_owned(),
+            requested_ms: value.get("requested_ms")?.as_u64()?,
+            failed: value
+                .get("failed")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        })
+    }
+
+    /// The state, while an answer to it is still accepted: until `timeout_s` after it was
+    /// asked for.
+    pub fn live_state(&self, timeout_s: u64, now_ms: u64) -> Option<&str> {
+        let until = self
+            .requested_ms
+            .saturating_add(timeout_s.saturating_mul(1000));
+        (now_ms <= until).then_some(self.state.as_str())
+    }
+}
+
+/// A fresh verification `state`: [`STATE_BYTES`] random bytes, base64url. Drawn per request
+/// (never at module load, where Workers forbid randomness).
+pub fn new_state() -> Result<String, String> {
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+    let mut bytes = [0u8; STATE_BYTES];
+    getrandom::getrandom(&mut bytes).map_err(|err| format!("no randomness: {err}"))?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// What happened to a stream's verification, for its status record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verification {
+    /// A request was sent.
+    Requested,
+    /// A request could not be sent, or the endpoint refused it.
+    RequestFailed,
+    /// A verification event carried a state this receiver did not ask for (or no longer
+    /// accepts).
+    InvalidState,
+}
+
+impl Verification {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Requested => "requested",
+            Self::RequestFailed => "request_failed",
+            Self::InvalidState => "invalid_state",
+        }
+    }
 }
 
 /// Why a SET was not applied.
@@ -103,6 +199,17 @@ struct Observation {
     received: Vec<Received>,
     error: Option<String>,
     polled: bool,
+    verification: Option<Verification>,
+}
+
+impl Observation {
+    /// Notes a refused SET: its error, and a failed verification if that is why.
+    fn refused(&mut self, error: &SsfError) {
+        self.error = Some(error.to_string());
+        if *error == SsfError::InvalidState {
+            self.verification = Some(Verification::InvalidState);
+        }
+    }
 }
 
 /// The receiver as one request (or one scheduled run) sees it.
@@ -167,7 +274,7 @@ impl Receiver<'_> {
                     "ssf push from {} refused: {error}",
                     transmitter.id
                 ));
-                seen.error = Some(error.to_string());
+                seen.refused(&error);
                 push::rejected(&error)
             }
             Err(Failure::Unavailable(why)) => {
@@ -366,14 +473,154 @@ impl Receiver<'_> {
         Ok(1)
     }
 
-    /// The verification states this receiver asked `transmitter` to echo.
+    /// The verification states this receiver accepts from `transmitter` now: the last one it
+    /// asked for, while its answer is not late.
     async fn pending_states(&self, transmitter: &Transmitter) -> Result<Vec<String>, Failure> {
-        let text = get_one(self.streams, &pending_states_key(&transmitter.id), None)
+        let timeout_s = transmitter
+            .verification
+            .as_ref()
+            .map_or(DEFAULT_VERIFY_TIMEOUT_S, |v| v.timeout_s);
+        Ok(self
+            .pending_verification(transmitter)
             .await
-            .map_err(|err| Failure::Unavailable(err.to_string()))?;
-        Ok(text
-            .and_then(|text| serde_json::from_str::<Vec<String>>(&text).ok())
-            .unwrap_or_default())
+            .map_err(Failure::Unavailable)?
+            .and_then(|pending| {
+                pending
+                    .live_state(timeout_s, self.now_ms)
+                    .map(str::to_owned)
+            })
+            .into_iter()
+            .collect())
+    }
+
+    async fn pending_verification(
+        &self,
+        transmitter: &Transmitter,
+    ) -> Result<Option<PendingVerification>, String> {
+        let text = get_one(self.streams, &verification_key(&transmitter.id), None)
+            .await
+            .map_err(|err| err.to_string())?;
+        Ok(text.and_then(|text| PendingVerification::decode(&text)))
+    }
+
+    /// Asks every transmitter configured with `verification` whose request is due for a
+    /// verification event (SSF §8.1.4.2). Answers one line per request sent or failed, for the
+    /// log (a transmitter whose request is not due says nothing).
+    pub async fn request_verifications(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        for transmitter in self.transmitters.iter() {
+            if let (Some(stream), Some(stream_id)) =
+                (&transmitter.verification, &transmitter.stream_id)
+            {
+                if let Some(line) = self
+                    .request_verification(transmitter, stream, stream_id)
+                    .await
+                {
+                    (self.log)(&line);
+                    lines.push(line);
+                }
+            }
+        }
+        lines
+    }
+
+    async fn request_verification(
+        &self,
+        transmitter: &Transmitter,
+        stream: &VerificationStream,
+        stream_id: &str,
+    ) -> Option<String> {
+        let id = &transmitter.id;
+        let last = match self.pending_verification(transmitter).await {
+            Ok(last) => last,
+            Err(why) => return Some(format!("ssf verification of {id}: not requested: {why}")),
+        };
+        if let Some(last) = last {
+            let wait_s = if last.failed {
+                VERIFY_RETRY_S.min(stream.interval_s)
+            } else {
+                stream.interval_s
+            };
+            let due_ms = last
+                .requested_ms
+                .saturating_add(wait_s.saturating_mul(1000));
+            if self.now_ms < due_ms {
+                return None;
+            }
+        }
+        let mut seen = Observation::default();
+        let outcome = self.send_verification(transmitter, stream, stream_id).await;
+        let line = match outcome {
+            Ok(()) => {
+                seen.verification = Some(Verification::Requested);
+                format!("ssf verification of {id}: requested")
+            }
+            Err(why) => {
+                seen.verification = Some(Verification::RequestFailed);
+                seen.error = Some(format!("verification request failed: {why}"));
+                format!("ssf verification of {id}: request failed: {why}")
+            }
+        };
+        self.record(transmitter, &seen).await;
+        Some(line)
+    }
+
+    /// Stores a fresh state, then sends it; on a failed send the state is marked failed (so the
+    /// request is tried again sooner) but still accepted if the transmitter answers it.
+    async fn send_verification(
+        &self,
+        transmitter: &Transmitter,
+        stream: &VerificationStream,
+        stream_id: &str,
+    ) -> Result<(), String> {
+        let key = verification_key(&transmitter.id);
+        let mut pending = PendingVerification {
+            state: new_state()?,
+            requested_ms: self.now_ms,
+            failed: false,
+        };
+        // Stored first: the transmitter may send the event before its answer reaches us.
+        self.streams
+            .put(&key, &pending.encode(), Some(stream.interval_s))
+            .await
+            .map_err(|err| format!("the state could not be stored: {err}"))?;
+        let request = Outbound {
+            url: stream.endpoint.clone(),
+            headers: vec![
+                ("content-type".into(), "application/json".into()),
+                ("accept".into(), "application/json".into()),
+                ("authorization".into(), stream.authorization.clone()),
+            ],
+            body: json!({"stream_id": stream_id, "state": pending.state})
+                .to_string()
+                .into_bytes(),
+        };
+        let sent = match self
+            .fetcher
+            .post(&request, VERIFY_MAX_BYTES, VERIFY_TIMEOUT_MS)
+            .await
+        {
+            Ok(answer) if (200..300).contains(&answer.status) => Ok(()),
+            Ok(answer) => Err(format!(
+                "the verification endpoint answered {}",
+                answer.status
+            )),
+            Err(why) => Err(why),
+        };
+        if sent.is_err() {
+            pending.failed = true;
+            if let Err(err) = self
+                .streams
+                .put(&key, &pending.encode(), Some(stream.interval_s))
+                .await
+            {
+                (self.log)(&format!(
+                    "ssf verification of {}: failure not stored: {err}",
+                    transmitter.id
+                ));
+            }
+        }
+        sent
     }
 
     /// Polls every transmitter with a poll stream (RFC 8936), applying what each delivers and
@@ -427,7 +674,7 @@ impl Receiver<'_> {
                     }
                     Err(Failure::Refused(error)) => {
                         refused += 1;
-                        seen.error = Some(error.to_string());
+                        seen.refused(&error);
                         errs.insert(
                             jti,
                             json!({"err": error.code(), "description": error.description()}),
@@ -512,6 +759,14 @@ impl Receiver<'_> {
             if let Some(state) = &received.verified {
                 record.insert("verified_ms".into(), now.clone());
                 record.insert("verified_state".into(), json!(state));
+                // Only an echoed state answers a request; one the transmitter sent on its own
+                // says the stream works when nothing was asked.
+                if state.is_some() || !record.contains_key("verification") {
+                    record.insert("verification".into(), Value::from("verified"));
+                }
+                if state.is_some() {
+                    record.insert("verification_answered_ms".into(), now.clone());
+                }
             }
             if let Some((status, reason)) = &received.stream_status {
                 record.insert("stream_status".into(), Value::from(status.clone()));
@@ -524,7 +779,25 @@ impl Receiver<'_> {
             record.insert("last_error".into(), Value::from(error.clone()));
         }
         if seen.polled {
-            record.insert("last_poll_ms".into(), now);
+            record.insert("last_poll_ms".into(), now.clone());
+        }
+        match seen.verification {
+            Some(Verification::Requested) => {
+                record.insert("verification_requested_ms".into(), now.clone());
+                // An answer may already be in (the transmitter sent it while we waited for its
+                // endpoint's reply): it is later than this run's clock and stands.
+                let answered = record
+                    .get("verification_answered_ms")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0);
+                if answered < self.now_ms {
+                    record.insert("verification".into(), Value::from("requested"));
+                }
+            }
+            Some(other) => {
+                record.insert("verification".into(), Value::from(other.as_str()));
+            }
+            None => {}
         }
         if let Err(err) = self
             .streams
@@ -565,6 +838,20 @@ impl Receiver<'_> {
                     (false, true) => "poll",
                     _ => "push",
                 };
+                // A request nobody answered within the timeout is shown as such when read.
+                if let Some(stream) = &transmitter.verification {
+                    let asked = status
+                        .get("verification_requested_ms")
+                        .and_then(Value::as_u64)
+                        .unwrap_or(0);
+                    let late =
+                        self.now_ms > asked.saturating_add(stream.timeout_s.saturating_mul(1000));
+                    if status.get("verification").and_then(Value::as_str) == Some("requested")
+                        && late
+                    {
+                        status.insert("verification".into(), Value::from("unanswered"));
+                    }
+                }
                 status.insert("id".into(), Value::from(transmitter.id.clone()));
                 status.insert("delivery".into(), Value::from(delivery));
                 Value::Object(status)
@@ -674,5 +961,48 @@ mod tests {
             "session-revoked"
         );
         assert_eq!(short_event("x\ny"), "x?y");
+    }
+
+    #[test]
+    fn a_pending_verification_round_trips_and_its_state_is_accepted_only_until_the_timeout() {
+        let pending = PendingVerification {
+            state: "s-1".into(),
+            requested_ms: 10_000,
+            failed: false,
+        };
+        assert_eq!(
+            PendingVerification::decode(&pending.encode()),
+            Some(pending.clone())
+        );
+        let failed = PendingVerification {
+            failed: true,
+            ..pending.clone()
+        };
+        assert_eq!(PendingVerification::decode(&failed.encode()), Some(failed));
+        assert_eq!(pending.live_state(5, 15_000), Some("s-1"));
+        assert_eq!(
+            pending.live_state(5, 15_001),
+            None,
+            "a late answer is refused"
+        );
+        for text in [
+            "[\"s-1\"]",
+            "{\"state\": 7, \"requested_ms\": 1}",
+            "{\"state\": \"s\"}",
+            "x",
+        ] {
+            assert_eq!(PendingVerification::decode(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn each_verification_state_is_fresh_and_url_safe() {
+        let a = new_state().unwrap();
+        let b = new_state().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 22);
+        assert!(a
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
     }
 }

@@ -30,7 +30,7 @@ extern "C" {
     #[wasm_bindgen(method, catch)]
     pub fn delete(this: &KvNamespace, key: &str) -> Result<Promise, JsValue>;
 
-    /// `list({prefix, cursor})` → `Promise<{keys: [{name, expiration?}], list_complete, cursor?}>`.
+    /// `list({prefix, limit, cursor?})` → `Promise<{keys: {name, expiration?}[], list_complete, cursor?}>`.
     #[wasm_bindgen(method, catch)]
     pub fn list(this: &KvNamespace, options: &JsValue) -> Result<Promise, JsValue>;
 
@@ -76,4 +76,54 @@ extern "C" {
     pub fn console_log(message: &str);
     #[wasm_bindgen(js_namespace = console, js_name = error)]
     pub fn console_error(message: &str);
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A Durable Object namespace binding (`env.REVOCATION_AUTHORITY`).
+    pub type DurableObjectNamespace;
+
+    /// `idFromName(name)` → a `DurableObjectId`.
+    #[wasm_bindgen(method, catch, js_name = idFromName)]
+    pub fn id_from_name(this: &DurableObjectNamespace, name: &str) -> Result<JsValue, JsValue>;
+
+    /// `get(id)` → a stub.
+    #[wasm_bindgen(method, catch)]
+    pub fn get(this: &DurableObjectNamespace, id: &JsValue) -> Result<DurableObjectStub, JsValue>;
+
+    /// A Durable Object stub.
+    pub type DurableObjectStub;
+
+    /// `fetch(url, init)` → `Promise<Response>`.
+    #[wasm_bindgen(method, catch)]
+    pub fn fetch(this: &DurableObjectStub, url: &str, init: &JsValue) -> Result<Promise, JsValue>;
+
+    /// A Cache API cache (`caches.default`).
+    pub type WorkersCache;
+
+    /// `match(url)` → `Promise<Response | undefined>`.
+    #[wasm_bindgen(method, catch, js_name = match)]
+    pub fn match_url(this: &WorkersCache, url: &str) -> Result<Promise, JsValue>;
+
+    /// `put(url, response)` → `Promise<void>`.
+    #[wasm_bindgen(method, catch)]
+    pub fn put(
+        this: &WorkersCache,
+        url: &str,
+        response: &web_sys::Response,
+    ) -> Result<Promise, JsValue>;
+
+    /// A SQLite-backed Durable Object's `ctx.storage.sql`.
+    pub type SqlStorage;
+
+    /// `exec(query, ...bindings)` → a cursor; called through `Function.apply` for the bindings.
+    #[wasm_bindgen(method, getter)]
+    pub fn exec(this: &SqlStorage) -> JsValue;
+
+    /// A cursor of `exec`.
+    pub type SqlCursor;
+
+    /// `toArray()` → the rows, as objects.
+    #[wasm_bindgen(method, catch, js_name = toArray)]
+    pub fn to_array(this: &SqlCursor) -> Result<js_sys::Array, JsValue>;
 }

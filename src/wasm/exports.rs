@@ -35,10 +35,14 @@ export interface EdgeRevokeEnv {
   ORIGIN_URL?: string;
   REVOCATION_CACHE_TTL_S?: string | number;
   KV_CACHE_TTL_S?: string | number;
+  FRESHNESS_S?: string | number;
+  FEED_FAIL_CLOSED_AFTER_S?: string | number;
   DEV_MODE?: string | boolean;
   SSF_TRANSMITTERS?: string | object[];
   REVOCATION_FILTER_FP_RATE?: string | number;
   REVOCATION_FILTER_MAX_ENTRIES?: string | number;
+  /** The revocation authority (class `RevocationAuthority`); without it, KV alone. */
+  REVOCATION_AUTHORITY?: { idFromName(name: string): unknown; get(id: any): { fetch(input: any, init?: any): Promise<Response> } };
   RATE_LIMITER?: { limit(options: { key: string }): Promise<{ success: boolean }> };
   ASSETS?: { fetch(request: Request): Promise<Response> };
 }
@@ -50,6 +54,9 @@ export type Claims = { sub: string; iss: string; token_use: "access" | "id"; exp
 export interface GlobalSignOutInput { UserPoolId: string; Username: string }
 /** RevokeToken's input. */
 export interface RevokeTokenInput { Token: string; ClientId: string; ClientSecret?: string }
+/** The receipt of a call that revoked: by when every location refuses the revoked tokens, in ms
+ *  since the epoch (over HTTP, the header `x-edge-revoke-enforced-by`). */
+export interface RevocationReceipt { enforcedBy: number }
 "#;
 
 /// The Worker's `fetch` handler.
@@ -94,8 +101,8 @@ pub async fn verify_token(
 }
 
 /// `globalSignOut(env, { UserPoolId, Username })`: signs the user out of every session
-/// (AdminUserGlobalSignOut without SigV4: the calling Worker is trusted).
-#[wasm_bindgen(js_name = globalSignOut, unchecked_return_type = "{}")]
+/// (AdminUserGlobalSignOut without SigV4: the calling Worker is trusted); answers the receipt.
+#[wasm_bindgen(js_name = globalSignOut, unchecked_return_type = "RevocationReceipt")]
 pub async fn global_sign_out(
     #[wasm_bindgen(unchecked_param_type = "EdgeRevokeEnv")] env: JsValue,
     #[wasm_bindgen(unchecked_param_type = "GlobalSignOutInput")] input: JsValue,
@@ -112,8 +119,8 @@ pub async fn global_sign_out(
 }
 
 /// `revokeToken(env, { Token, ClientId, ClientSecret? })`: revokes one session by its refresh
-/// token (local pools).
-#[wasm_bindgen(js_name = revokeToken, unchecked_return_type = "{}")]
+/// token (local pools); answers the receipt.
+#[wasm_bindgen(js_name = revokeToken, unchecked_return_type = "RevocationReceipt")]
 pub async fn revoke_token(
     #[wasm_bindgen(unchecked_param_type = "EdgeRevokeEnv")] env: JsValue,
     #[wasm_bindgen(unchecked_param_type = "RevokeTokenInput")] input: JsValue,

@@ -25,7 +25,8 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Answers one request: route it once, read its body if the route needs one, let the core
 /// decide, then carry the decision out.
 pub async fn handle(request: web_sys::Request, env: JsValue) -> Result<web_sys::Response, JsValue> {
-    let call = Call::new(&env);
+    let host = web_sys::Url::new(&request.url()).ok().map(|url| url.host());
+    let call = Call::for_host(&env, host.as_deref());
     let io = call.io();
     let (app, config) = isolate(&env);
     let config = config.as_ref().as_ref();

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use wasm_bindgen::JsValue;
 
 use super::{
+    authority::{CacheShare, DurableLink},
     bindings::{console_error, console_log},
     ports::{Fetch, Kv, Limiter},
 };
@@ -18,7 +19,7 @@ use crate::{
     crypto::RustCrypto,
     error::StoreError,
     ports::{LocalFuture, Store},
-    revocation::RevocationStore,
+    revocation::{authority::AuthorityPorts, RevocationStore},
     services::Storage,
 };
 
@@ -42,6 +43,12 @@ fn raw_settings(env: &JsValue) -> Vec<JsValue> {
         .iter()
         .map(|name| Reflect::get(env, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED))
         .collect()
+}
+
+/// The settings of `env` as plain JSON values (for the revocation authority, which reads a few
+/// of them and keeps no configuration).
+pub fn settings_of(env: &JsValue) -> Map<String, Value> {
+    to_settings(&raw_settings(env))
 }
 
 /// The settings as plain JSON values.
@@ -105,16 +112,23 @@ pub fn isolate(env: &JsValue) -> (Rc<App>, ParsedConfig) {
     })
 }
 
-/// Where a call keeps each kind of record: today every kind in the KV namespace
-/// `REVOCATIONS`. A store that keeps one kind elsewhere (revocations in a Durable Object) is
-/// a field here, chosen in its method below.
+/// Where a call keeps each kind of record: every kind in the KV namespace `REVOCATIONS`, and
+/// revocations also through the revocation authority (`REVOCATION_AUTHORITY`, a Durable
+/// Object) when it is bound, with the location's shared copy of its feed in the Cache API.
 struct Bindings {
     kv: Kv,
+    authority: Option<(DurableLink, CacheShare)>,
 }
 
 impl Storage for Bindings {
     fn revocations<'a>(&'a self, config: &Config) -> Box<dyn RevocationStore + 'a> {
         self.kv.revocations(config)
+    }
+
+    fn authority(&self) -> Option<AuthorityPorts<'_>> {
+        self.authority
+            .as_ref()
+            .map(|(link, share)| AuthorityPorts { link, share })
     }
 
     fn users(&self) -> &dyn Store {
@@ -148,13 +162,20 @@ pub struct Call {
 }
 
 impl Call {
-    /// The bindings of `env` for one call (of the fetch handler or the JavaScript API).
+    /// The bindings of `env` for one call of the JavaScript API.
     pub fn new(env: &JsValue) -> Self {
+        Self::for_host(env, None)
+    }
+
+    /// The bindings of `env` for one request to `host` (the location's shared copy of the feed
+    /// is cached under the Worker's own hostname, as the Cache API asks).
+    pub fn for_host(env: &JsValue, host: Option<&str>) -> Self {
         let request_id = request_id();
         let tag = request_id.clone();
         Self {
             store: Bindings {
                 kv: Kv::from_env(env),
+                authority: super::authority::from_env(env, host),
             },
             limiter: Limiter::from_env(env),
             request_id,

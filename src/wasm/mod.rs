@@ -6,12 +6,16 @@
 //! errors become Rust errors there and nowhere else); `isolate` keeps the isolate's state and
 //! builds each call's `Io`; `fetch` converts a Workers request into a plain one and the core's
 //! outcome back; `exports` is the JavaScript API; `scheduled` is the Cron Trigger's handler;
-//! `browser` holds the exports that need no KV.
+//! `browser` holds the exports that need no KV; `authority` is the revocation authority as a
+//! Worker reaches it (the Durable Object and the Cache API's shared copy of its feed); `ledger`
+//! is the object's own `fetch` over its SQLite table.
 
+mod authority;
 mod bindings;
 mod browser;
 mod exports;
 mod fetch;
 mod isolate;
+mod ledger;
 mod ports;
 mod scheduled;

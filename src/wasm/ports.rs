@@ -10,8 +10,8 @@ use crate::{
     error::StoreError,
     http::{CappedBody, TooLarge},
     ports::{
-        key_for_log, scrub_keys, Fetcher, Inbound, ListPage, LocalFuture, Outbound, RateLimiter,
-        Store,
+        key_for_log, scrub_keys, Fetcher, Inbound, KeyList, ListedKey, LocalFuture, Outbound,
+        RateLimiter, Store,
     },
 };
 
@@ -19,7 +19,7 @@ use crate::{
 const KV_RETRY_AFTER_MS: i32 = 1_100;
 
 /// Resolves after `ms` (a timer inside a request, which Workers allow).
-async fn sleep_ms(ms: i32) {
+pub async fn sleep_ms(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _reject| {
         let global = js_sys::global();
         if let Ok(set_timeout) = Reflect::get(&global, &JsValue::from_str("setTimeout")) {
@@ -224,53 +224,66 @@ impl Store for Kv {
         &'a self,
         prefix: &'a str,
         cursor: Option<&'a str>,
-    ) -> LocalFuture<'a, Result<ListPage, StoreError>> {
+        limit: usize,
+    ) -> LocalFuture<'a, Result<KeyList, StoreError>> {
         Box::pin(async move {
             let Kv::Bound(kv) = self else {
                 return Err(StoreError::Read(MISSING.into()));
             };
-            let mut opts = vec![("prefix", JsValue::from_str(prefix))];
+            let failed = |e: JsValue| StoreError::Read(scrub_keys(&describe(&e), [prefix]));
+            let mut opts = vec![
+                ("prefix", JsValue::from_str(prefix)),
+                ("limit", JsValue::from_f64(limit as f64)),
+            ];
             if let Some(cursor) = cursor {
                 opts.push(("cursor", JsValue::from_str(cursor)));
             }
-            let failed = |e: JsValue| StoreError::Read(format!("KV list: {}", describe(&e)));
             let promise = kv.list(&options(&opts)).map_err(failed)?;
             let result = JsFuture::from(promise).await.map_err(failed)?;
-            let unreadable = || StoreError::Read("KV list answered an unreadable page".into());
-            let field = |name: &str| Reflect::get(&result, &JsValue::from_str(name));
-            let listed: Array = field("keys")
-                .map_err(failed)?
+            let not_a_list =
+                || StoreError::Read("list did not answer {keys, list_complete}".into());
+            let keys: Array = Reflect::get(&result, &JsValue::from_str("keys"))
+                .map_err(|_| not_a_list())?
                 .dyn_into()
-                .map_err(|_| unreadable())?;
-            let mut keys = Vec::with_capacity(listed.length() as usize);
-            for item in listed.iter() {
-                let name = Reflect::get(&item, &JsValue::from_str("name"))
+                .map_err(|_| not_a_list())?;
+            let complete = Reflect::get(&result, &JsValue::from_str("list_complete"))
+                .map_err(|_| not_a_list())?
+                .as_bool()
+                .ok_or_else(not_a_list)?;
+            let mut listed = Vec::with_capacity(keys.length() as usize);
+            for key in keys.iter() {
+                let name = Reflect::get(&key, &JsValue::from_str("name"))
                     .ok()
-                    .and_then(|n| n.as_string())
-                    .ok_or_else(unreadable)?;
-                let expiration = Reflect::get(&item, &JsValue::from_str("expiration"))
+                    .and_then(|name| name.as_string())
+                    .ok_or_else(not_a_list)?;
+                // A key outside the prefix, or more keys than asked for: not an answer to trust.
+                if !name.starts_with(prefix) || listed.len() >= limit {
+                    return Err(not_a_list());
+                }
+                let expiration_s = Reflect::get(&key, &JsValue::from_str("expiration"))
                     .ok()
-                    .and_then(|e| e.as_f64())
-                    .filter(|e| e.is_finite() && *e >= 0.0)
-                    .map(|e| e as u64);
-                keys.push((name, expiration));
+                    .and_then(|at| at.as_f64())
+                    .filter(|at| at.is_finite() && *at >= 0.0)
+                    .map(|at| at as u64);
+                listed.push(ListedKey { name, expiration_s });
             }
-            let complete = field("list_complete")
-                .ok()
-                .and_then(|c| c.as_bool())
-                .ok_or_else(unreadable)?;
+            // Not complete: the next page's cursor, which must be there.
             let cursor = if complete {
                 None
             } else {
                 Some(
-                    field("cursor")
+                    Reflect::get(&result, &JsValue::from_str("cursor"))
                         .ok()
                         .and_then(|c| c.as_string())
                         .filter(|c| !c.is_empty())
-                        .ok_or_else(unreadable)?,
+                        .ok_or_else(not_a_list)?,
                 )
             };
-            Ok(ListPage { keys, cursor })
+            Ok(KeyList {
+                keys: listed,
+                complete,
+                cursor,
+            })
         })
     }
 }

@@ -334,6 +334,12 @@ test("the admin panel signs bob out with a request SigV4-signed in the page", as
   const done = await act(a, "#admin-sign-out", "admin-result");
   assert.equal(done.ok, true, JSON.stringify(done));
   assert.equal(done.title, "bob is signed out of all devices");
+  // The list of recent revocations follows: bob's sign-out first, by the dev key; alice's own
+  // sign-out on A among the others, by her.
+  await a.waitForSelector("#revocations-table");
+  const listed = await a.$$eval("#revocations-table tbody tr", (trs) => trs.map((tr) => ({ by: tr.dataset.by, why: tr.querySelector("td.why").textContent })));
+  assert.deepEqual(listed[0], { by: dev.accessKeyId, why: "AdminUserGlobalSignOut" });
+  assert.ok(listed.some((r) => r.by.startsWith("user:") && r.why === "GlobalSignOut"), JSON.stringify(listed));
   await screenshot(a, "10-admin-signed-out-bob");
 
   assertRejected(await act(c, "#call-api", "api-result"), {

@@ -8,6 +8,9 @@
 // outcome of the call is the payload; a 500 here means the test route itself broke).
 import { handleRequest, verifyToken, globalSignOut, revokeToken } from "../../src/entry.js";
 
+// The revocation authority's class, for tests that bind it (REVOCATION_AUTHORITY).
+export { RevocationAuthority } from "../../src/entry.js";
+
 const EXPORTS = { verifyToken, globalSignOut, revokeToken };
 
 async function callExport(request, env) {

@@ -119,7 +119,10 @@ test("with KV reads failing /healthz answers 503 and names KV as unreachable", a
   await fake({ failReads: true });
   const res = await worker.fetch("/healthz");
   assert.equal(res.status, 503);
-  assert.deepEqual(await res.json(), { status: "error", config: "ok", kv: "unreachable", pools: [LOCAL, EXTERNAL] });
+  assert.deepEqual(await res.json(), {
+    status: "error", config: "ok", kv: "unreachable", pools: [LOCAL, EXTERNAL],
+    revocation: { authority: "none", enforced_within_s: 95 },
+  });
   await fake({ failReads: false });
   const healthy = await worker.fetch("/healthz");
   assert.equal(healthy.status, 200);

@@ -7,7 +7,9 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import * as jose from "jose";
-import { startWorker, startServer, keyFor, pool, accessClaims, sign, bearer, assertGateRefusal, sleep } from "./support.mjs";
+import { createHash, createHmac } from "node:crypto";
+import { SignatureV4 } from "@smithy/signature-v4";
+import { startWorker, startServer, keyFor, pool, accessClaims, sign, bearer, assertGateRefusal, sleep, ADMIN, adminCredentials } from "./support.mjs";
 
 const EXT_POOL = "us-east-1_SsfStory1";
 const ISSUER = "https://idp.story.example";
@@ -17,6 +19,7 @@ const POLL_AUTH = "Bearer story-poll-token-0001";
 const STREAM = "stream-story-1";
 const CAEP = "https://schemas.openid.net/secevent/caep/event-type/";
 const SSF = "https://schemas.openid.net/secevent/ssf/event-type/";
+const VERIFY_AUTH = "Bearer story-verify-token-0001";
 
 /**
  * A FAKE Shared Signals transmitter: signs SETs with its own key, pushes them (retrying 5xx
@@ -31,6 +34,8 @@ class FakeTransmitter {
     this.errors = {};
     this.polls = [];
     this.failNextPolls = 0;
+    this.verifyRequests = [];
+    this.verifyPushes = [];
   }
 
   async set(event, payload, subId) {
@@ -57,6 +62,24 @@ class FakeTransmitter {
       await sleep(this.backoffMs * 2 ** (attempt - 1));
     }
     return answers;
+  }
+
+  /**
+   * The verification endpoint (SSF §8.1.4.2): records the request, answers 204 at once, and a
+   * moment later sends the verification event with the state `reply` makes of the one asked for
+   * (the state itself by default; `undefined`: sends nothing).
+   */
+  verification(headers, body, reply = (state) => state) {
+    const request = JSON.parse(body);
+    this.verifyRequests.push({ headers, request });
+    if (headers.authorization !== VERIFY_AUTH) return { status: 401 };
+    const state = reply(request.state);
+    if (state !== undefined) {
+      this.verifyPushes.push(
+        sleep(10).then(async () => (await this.push(await this.set(`${SSF}verification`, { state }, { format: "opaque", id: request.stream_id })))[0]),
+      );
+    }
+    return { status: 204 };
   }
 
   /** Sends the verification event a transmitter sends when a stream starts (no state asked). */
@@ -255,5 +278,116 @@ test("a SET pushed to one Worker is refused by a second Worker sharing its KV", 
     await a.dispose();
     await b.dispose();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** SHA-256 and HMAC-SHA256 as @smithy/signature-v4 takes them, from node:crypto. */
+class Sha256 {
+  constructor(secret) {
+    this.hash = secret ? createHmac("sha256", secret) : createHash("sha256");
+  }
+  update(data) {
+    this.hash.update(data);
+  }
+  async digest() {
+    return new Uint8Array(this.hash.digest());
+  }
+}
+
+/** `GET /healthz` SigV4-signed by an admin key: the transmitters' statuses, by id. */
+async function adminStatuses(w) {
+  const url = new URL("/healthz", w.url);
+  const signer = new SignatureV4({ service: "cognito-idp", region: "us-east-1", credentials: ADMIN, sha256: Sha256, applyChecksum: false });
+  const signed = await signer.sign({ method: "GET", protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: "/healthz", headers: { host: url.host } });
+  const headers = Object.fromEntries(Object.entries(signed.headers).filter(([name]) => name !== "host"));
+  const body = await (await w.fetch("/healthz", { headers })).json();
+  return { ssf: body.ssf, byId: Object.fromEntries((body.ssf.status ?? []).map((s) => [s.id, s])) };
+}
+
+test("the Cron Trigger asks for verification with a fresh state; an echo verifies, a wrong or late state is invalid_state, silence shows as unanswered", async () => {
+  const modes = {
+    "verify-echo": (state) => state,
+    "verify-wrong": () => "c3RhdGUtbm90LWFza2VkLWZvcg",
+    "verify-silent": () => undefined,
+  };
+  const fakes = {};
+  const hits = [];
+  const endpoint = await startServer((req, body) => {
+    const id = req.url.split("/").at(-1);
+    hits.push(req.url);
+    if (req.url.startsWith("/redirect/")) return { status: 302, headers: { location: `/verify/verify-echo` } };
+    if (req.url.startsWith("/huge/")) return { status: 200, body: "x".repeat(64 * 1024) };
+    return fakes[id] ? fakes[id].verification(req.headers, body, modes[id]) : { status: 404 };
+  });
+  const verifying = (id, path, timeout_s = 1) => ({
+    id, issuer: ISSUER, jwks: { keys: [txKey.publicJwk] }, audience: AUDIENCE, push_secret: SECRET, pool: EXT_POOL,
+    stream_id: `stream-${id}`, verification: { endpoint: `${endpoint.url}/${path}/${id}`, authorization: VERIFY_AUTH, interval_s: 60, timeout_s },
+  });
+  const transmitters = [
+    verifying("verify-echo", "verify", 60),
+    verifying("verify-wrong", "verify", 60),
+    verifying("verify-silent", "verify", 1),
+    verifying("verify-redirect", "redirect"),
+    verifying("verify-huge", "huge"),
+  ];
+  const w = await startWorker({
+    POOLS: JSON.stringify([pool(EXT_POOL, [poolKey])]),
+    SSF_TRANSMITTERS: JSON.stringify(transmitters),
+    ADMIN_CREDENTIALS: adminCredentials(ADMIN),
+  });
+  try {
+    for (const id of Object.keys(modes)) fakes[id] = new FakeTransmitter(txKey, new URL(`/ssf/events/${id}`, w.url));
+    assert.equal((await scheduled(w)).outcome, "ok");
+    await Promise.all(Object.values(fakes).flatMap((f) => f.verifyPushes));
+
+    const states = [];
+    for (const [id, fake] of Object.entries(fakes)) {
+      assert.equal(fake.verifyRequests.length, 1, `${id}: one request on the cron`);
+      const { headers, request } = fake.verifyRequests[0];
+      assert.equal(headers.authorization, VERIFY_AUTH);
+      assert.match(headers["content-type"], /^application\/json/);
+      assert.deepEqual(Object.keys(request).sort(), ["state", "stream_id"]);
+      assert.equal(request.stream_id, `stream-${id}`);
+      assert.match(request.state, /^[A-Za-z0-9_-]{22}$/);
+      states.push(request.state);
+    }
+    assert.equal(new Set(states).size, states.length, "every state is fresh");
+    assert.equal((await fakes["verify-echo"].verifyPushes[0]).status, 202, "the echoed state is accepted");
+    const wrong = await fakes["verify-wrong"].verifyPushes[0];
+    assert.equal(wrong.status, 400);
+    assert.equal(JSON.parse(wrong.body).err, "invalid_state");
+    assert.equal(hits.filter((h) => h === "/verify/verify-echo").length, 1, "a redirect is never followed");
+
+    let { ssf, byId } = await adminStatuses(w);
+    assert.equal(byId["verify-echo"].verification, "verified");
+    assert.equal(byId["verify-wrong"].verification, "invalid_state");
+    assert.equal(byId["verify-silent"].verification, "requested", "still within its timeout");
+    assert.equal(byId["verify-redirect"].verification, "request_failed");
+    assert.match(byId["verify-redirect"].last_error, /answered 302/);
+    assert.equal(byId["verify-huge"].verification, "request_failed", "an answer over the cap is a failure");
+    assert.equal(ssf.failing, 3, "wrong state, redirect and oversized answer");
+
+    // At most once per interval: the next run sends nothing.
+    await scheduled(w);
+    for (const fake of Object.values(fakes)) assert.equal(fake.verifyRequests.length, 1);
+
+    // The silent transmitter's timeout passes: unanswered, and its state is no longer accepted.
+    await sleep(1_100);
+    ({ ssf, byId } = await adminStatuses(w));
+    assert.equal(byId["verify-silent"].verification, "unanswered");
+    assert.equal(byId["verify-echo"].verification, "verified");
+    assert.equal(ssf.failing, 4);
+    const silent = fakes["verify-silent"];
+    const [late] = await silent.push(await silent.set(`${SSF}verification`, { state: silent.verifyRequests[0].request.state }, { format: "opaque", id: "stream-verify-silent" }));
+    assert.equal(late.status, 400);
+    assert.equal(JSON.parse(late.body).err, "invalid_state", "a late answer is an old state");
+    // A verification without a state (the transmitter's own) is accepted but answers no request.
+    const [own] = await silent.push(await silent.set(`${SSF}verification`, {}, { format: "opaque", id: "stream-verify-silent" }));
+    assert.equal(own.status, 202);
+    ({ byId } = await adminStatuses(w));
+    assert.equal(byId["verify-silent"].verification, "invalid_state");
+  } finally {
+    await w.dispose();
+    await endpoint.close();
   }
 });

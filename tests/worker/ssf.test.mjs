@@ -69,7 +69,8 @@ before(async () => {
   // Alice, as the vectors describe her; the Worker chooses her sub, which replaces the vectors'.
   const admin = cognito(worker);
   sub = await createUser(admin, POOL.id, POOL.users[0].username);
-  await worker.kv.put(`ssf/v1/verify/${TX.id}`, JSON.stringify(TX.pending_verification_states));
+  // The state the vectors expect echoed, as the receiver stores the verification it asked for.
+  await worker.kv.put(`ssf/v1/verify/${TX.id}`, JSON.stringify({ state: TX.pending_verification_states[0], requested_ms: Date.now() }));
 });
 after(async () => {
   await worker?.dispose();

@@ -39,11 +39,14 @@ export function varBindings(vars) {
  * in-memory KV. Options: `entry` (a module under ROOT importing src/entry.js; default the product's
  * own entry), `ratelimits` (binding name -> { simple: { limit, period } }), `assets` ({ directory,
  * binding }: static assets under ROOT, the Worker first, as wrangler.toml binds them), `host`/`port`,
- * `kvPersist` (a directory: KV kept on disk there, so two Workers can share it), and
- * `onLog({ level, message })` for the Worker's console (default: Miniflare's, to this process).
+ * `kvPersist` (a directory: KV kept on disk there, so two Workers can share it),
+ * `onLog({ level, message })` for the Worker's console (default: Miniflare's, to this process), and
+ * `authority: true` for the revocation authority: the entry's RevocationAuthority class as a
+ * SQLite-backed Durable Object bound as REVOCATION_AUTHORITY (wrangler.toml's binding and migration);
+ * `modules`: more modules under ROOT that `entry` imports.
  */
 export async function startWorker(vars = {}, options = {}) {
-  const { entry = "src/entry.js", ratelimits = {}, assets, host, port, onLog, kvPersist } = options;
+  const { entry = "src/entry.js", ratelimits = {}, assets, host, port, onLog, kvPersist, authority = false, modules = [] } = options;
   const limits = Object.entries(ratelimits).map(([name, { simple }], i) => [
     name,
     { type: "rate-limit", namespace: String(1001 + i), simple },
@@ -60,9 +63,11 @@ export async function startWorker(vars = {}, options = {}) {
         config: {
           name: "edge-revoke",
           compatibilityDate: COMPATIBILITY_DATE,
-          manifest: manifest(entry),
+          manifest: manifest(entry, [...PRODUCT_MODULES, ...modules]),
+          ...(authority ? { exports: AUTHORITY_EXPORTS } : {}),
           env: {
             REVOCATIONS: { type: "kv", id: "REVOCATIONS" },
+            ...(authority ? { REVOCATION_AUTHORITY: authorityBinding("edge-revoke") } : {}),
             ...Object.fromEntries(limits),
             ...(assets ? { [assets.binding]: { type: "assets" } } : {}),
             ...varBindings(vars),
@@ -84,6 +89,11 @@ export async function startWorker(vars = {}, options = {}) {
     dispose: () => mf.dispose(),
   };
 }
+
+/** The Durable Object class the entry exports, SQLite-backed (wrangler.toml's new_sqlite_classes). */
+export const AUTHORITY_EXPORTS = { RevocationAuthority: { type: "durable-object", storage: "sqlite" } };
+/** REVOCATION_AUTHORITY bound to the RevocationAuthority class of the Worker named `worker`. */
+export const authorityBinding = (worker) => ({ type: "durable-object", worker, exportName: "RevocationAuthority" });
 
 export const REGION = "us-east-1";
 export const now = () => Math.floor(Date.now() / 1000);

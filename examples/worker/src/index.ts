@@ -26,8 +26,10 @@ export default {
     if (pathname === "/sign-out-everywhere" && request.method === "POST") {
       // Every token of every earlier session of this user is refused from now on, here and in
       // every Worker reading the same REVOCATIONS namespace.
-      await globalSignOut(env, { UserPoolId: env.USER_POOL_ID, Username: claims.sub });
-      return json(200, { signedOut: claims.sub });
+      // The receipt says by when every location refuses them (epoch ms): within 3 s through the
+      // revocation authority, KV's window (~95 s) if it cannot be reached.
+      const { enforcedBy } = await globalSignOut(env, { UserPoolId: env.USER_POOL_ID, Username: claims.sub });
+      return json(200, { signedOut: claims.sub, enforcedBy });
     }
     return json(404, { error: "ResourceNotFoundException", message: "Not found" });
   },

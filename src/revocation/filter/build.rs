@@ -73,27 +73,35 @@ pub fn read_taint(text: Option<&str>, now_ms: u64) -> u64 {
 /// The prefixes a listing reads: user entries, then session entries.
 pub const LISTED_PREFIXES: [&str; 2] = ["rev/v1/u/", "rev/v1/s/"];
 
-/// Every revocation key KV lists, with its expiration, following the pages' cursors. A failed
-/// page fails the whole listing (a partial one must never be taken to cover the taint).
-pub async fn list_revocation_keys(store: &dyn Store) -> Result<Vec<Listed>, StoreError> {
+/// Keys a listing asks KV for in one page (KV's largest page).
+pub const LIST_PAGE_KEYS: usize = 1000;
+
+/// Every revocation key KV lists, with its expiration, following the pages' cursors, `page`
+/// keys a page ([`LIST_PAGE_KEYS`]). A failed page fails the whole listing (a partial one must
+/// never be taken to cover the taint).
+pub async fn list_revocation_keys(
+    store: &dyn Store,
+    page: usize,
+) -> Result<Vec<Listed>, StoreError> {
     let mut listed = Vec::new();
     for prefix in LISTED_PREFIXES {
         let mut cursor: Option<String> = None;
         loop {
-            let page = store.list(prefix, cursor.as_deref()).await?;
-            listed.extend(
-                page.keys
-                    .into_iter()
-                    .map(|(key, expiration_s)| Listed { key, expiration_s }),
-            );
-            match page.cursor {
+            let found = store.list(prefix, cursor.as_deref(), page).await?;
+            listed.extend(found.keys.into_iter().map(|key| Listed {
+                key: key.name,
+                expiration_s: key.expiration_s,
+            }));
+            if found.complete {
+                break;
+            }
+            match found.cursor {
                 Some(next) if Some(&next) != cursor.as_ref() => cursor = Some(next),
-                Some(_) => {
+                _ => {
                     return Err(StoreError::Read(
                         "the listing's cursor did not move on".into(),
                     ))
                 }
-                None => break,
             }
         }
     }
@@ -363,7 +371,7 @@ pub async fn upkeep(
         None => Ok(None),
         Some(how) => {
             if how == Rebuild::FromListing {
-                keys.merge_listing(list_revocation_keys(kv).await?);
+                keys.merge_listing(list_revocation_keys(kv, LIST_PAGE_KEYS).await?);
                 keeper.listed(now_ms, timings);
             }
             Ok(keeper.build(keys, epoch, head, now_ms, seed, settings))
@@ -461,7 +469,7 @@ mod tests {
         ] {
             store.seed(key, "{}");
         }
-        let listed = pollster::block_on(list_revocation_keys(&store)).unwrap();
+        let listed = pollster::block_on(list_revocation_keys(&store, 2)).unwrap();
         let keys: Vec<&str> = listed.iter().map(|l| l.key.as_str()).collect();
         assert_eq!(
             keys,
@@ -567,7 +575,7 @@ mod tests {
         let store = MemoryStore::new();
         store.seed("rev/v1/u/p/a", "{}");
         store.fail_reads(true);
-        assert!(pollster::block_on(list_revocation_keys(&store)).is_err());
+        assert!(pollster::block_on(list_revocation_keys(&store, 2)).is_err());
     }
 
     #[test]

@@ -21,7 +21,7 @@ use crate::{
 };
 
 /// The settings the Worker reads from its environment, by name.
-pub const SETTING_NAMES: [&str; 15] = [
+pub const SETTING_NAMES: [&str; 16] = [
     "POOLS",
     "ADMIN_CREDENTIALS",
     "UPSTREAM_CREDENTIALS",
@@ -37,6 +37,7 @@ pub const SETTING_NAMES: [&str; 15] = [
     "SSF_TRANSMITTERS",
     "REVOCATION_FILTER_FP_RATE",
     "REVOCATION_FILTER_MAX_ENTRIES",
+    "REVOCATION_FILTER_LISTING_DELAY_S",
 ];
 
 /// Default lifetime of access and ID tokens (Cognito's default), in seconds.
@@ -181,6 +182,25 @@ impl RevocationFilterSettings {
             fp_rate,
             max_entries,
         })
+    }
+
+    /// `REVOCATION_FILTER_LISTING_DELAY_S` in ms: how long after a write straight to KV (or the
+    /// authority's first start) a KV listing is trusted to show it, 0–86400 s. Absent:
+    /// `default_ms` (KV's window plus an allowance for the writer).
+    pub fn listing_delay_ms(
+        vars: &Map<String, Value>,
+        default_ms: u64,
+    ) -> Result<u64, ConfigError> {
+        const NAME: &str = "REVOCATION_FILTER_LISTING_DELAY_S";
+        let unset = match vars.get(NAME) {
+            None | Some(Value::Null) => true,
+            Some(Value::String(text)) => text.trim().is_empty(),
+            Some(_) => false,
+        };
+        if unset {
+            return Ok(default_ms);
+        }
+        Ok(int_setting(vars, NAME, 0, 0, 86_400)? * 1000)
     }
 }
 
@@ -551,6 +571,7 @@ impl Config {
         let kv_cache_ttl_s = kv_cache_ttl_setting(vars)?;
         let dev_mode = bool_setting(vars, "DEV_MODE")?;
         let revocation_filter = RevocationFilterSettings::from_env(vars)?;
+        RevocationFilterSettings::listing_delay_ms(vars, 0)?;
         let freshness_s = int_setting(vars, "FRESHNESS_S", DEFAULT_FRESHNESS_S, 1, 60)?;
         let feed_fail_closed_after_s =
             match int_setting(vars, "FEED_FAIL_CLOSED_AFTER_S", 0, 1, 86_400) {

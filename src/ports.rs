@@ -263,6 +263,14 @@ impl MemoryStore {
             .unwrap_or_default()
     }
 
+    /// The keys of every `put`/`delete` call, in order.
+    pub fn written(&self) -> Vec<String> {
+        self.inner
+            .try_borrow()
+            .map(|inner| inner.written.clone())
+            .unwrap_or_default()
+    }
+
     /// How many `put`/`delete` calls were made on keys starting with `prefix`.
     pub fn writes_under(&self, prefix: &str) -> usize {
         self.inner.try_borrow().map_or(0, |inner| {

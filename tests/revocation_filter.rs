@@ -26,7 +26,9 @@ use edge_revoke::{
     identity::{CaseRule, UserId},
     revocation::{
         filter::{
-            build::{FilterKeeper, FilterKeys, Listed, Rebuild, Timings},
+            build::{
+                FilterKeeper, FilterKeys, Listed, Rebuild, Timings, DIRECT_WRITE_ALLOWANCE_MS,
+            },
             gate::{Adopted, Answer, FeedStatus, GateFilter, Incomplete},
             FilterBase,
         },
@@ -36,9 +38,11 @@ use edge_revoke::{
 
 const POOL: &str = "us-east-1_Filter";
 const FRESHNESS_MS: u64 = 2_000;
+/// KV's window with the default settings: propagation, `cacheTtl`, the isolate's reuse.
+const KV_WINDOW_MS: u64 = 95_000;
 const TIMINGS: Timings = Timings {
     feed_window_ms: 155_000,
-    kv_window_ms: 95_000,
+    listing_delay_ms: KV_WINDOW_MS + DIRECT_WRITE_ALLOWANCE_MS,
 };
 /// A direct write whose entry would land later than this after its taint is abandoned (the
 /// writer gives up and answers an error), so a listing's allowance holds.
@@ -435,7 +439,7 @@ impl World {
         if !self.authority.up {
             let gate = &mut self.gates[g];
             gate.failing = true;
-            gate.filter.feed_failed(now, TIMINGS.kv_window_ms);
+            gate.filter.feed_failed(now, KV_WINDOW_MS);
             self.note(format!("gate {g}: refresh failed"));
             return;
         }

@@ -124,6 +124,7 @@ impl CacheShare {
         match slot {
             Slot::Copy => format!("{}/copy", self.url),
             Slot::Refresh => format!("{}/refresh", self.url),
+            Slot::Filter => format!("{}/filter", self.url),
         }
     }
 }

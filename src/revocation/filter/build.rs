@@ -24,6 +24,7 @@
 //!   copies of the feed keep only that window: after it the base no longer joins their copy);
 //! - a base older than [`MAX_BASE_AGE_MS`] with entries in it, so expired ones leave.
 
+use core::cell::RefCell;
 use std::collections::BTreeMap;
 
 use super::{bloom, BaseMeta, FilterBase, MAX_EPOCH_BYTES};
@@ -169,6 +170,25 @@ impl FilterKeys {
     }
 }
 
+/// An empty Bloom filter sized for `meta.count` keys, or `None` if the settings allow no filter
+/// of that size (more entries than `REVOCATION_FILTER_MAX_ENTRIES`, or more than
+/// [`MAX_BASE_BYTES`]).
+fn sized_bloom(
+    meta: &BaseMeta,
+    seed: u64,
+    settings: &RevocationFilterSettings,
+) -> Option<bloom::Bloom> {
+    let allowed = settings.max_entries > 0 && meta.count <= settings.max_entries;
+    if !allowed || meta.epoch.len() > MAX_EPOCH_BYTES {
+        return None;
+    }
+    let (bits, hashes) = bloom::sizing(meta.count, settings.fp_rate);
+    if bits / 8 > MAX_BASE_BYTES {
+        return None;
+    }
+    Some(bloom::Bloom::new(seed, bits, hashes))
+}
+
 /// Builds a base of `meta.count` keys (the number the filter is sized for; more only fill it
 /// fuller). `None` if the settings allow no filter of that size (more entries than
 /// `REVOCATION_FILTER_MAX_ENTRIES`, or more than [`MAX_BASE_BYTES`]).
@@ -178,15 +198,7 @@ pub fn build_base<'k>(
     settings: &RevocationFilterSettings,
     keys: impl IntoIterator<Item = &'k str>,
 ) -> Option<FilterBase> {
-    let allowed = settings.max_entries > 0 && meta.count <= settings.max_entries;
-    if !allowed || meta.epoch.len() > MAX_EPOCH_BYTES {
-        return None;
-    }
-    let (bits, hashes) = bloom::sizing(meta.count, settings.fp_rate);
-    if bits / 8 > MAX_BASE_BYTES {
-        return None;
-    }
-    let mut bloom = bloom::Bloom::new(seed, bits, hashes);
+    let mut bloom = sized_bloom(&meta, seed, settings)?;
     let mut inserted = 0u64;
     for key in keys {
         bloom.insert(key);
@@ -199,6 +211,62 @@ pub fn build_base<'k>(
         },
         bloom,
     })
+}
+
+/// Keys a build reads from a [`KeyTable`] at a time.
+pub const BUILD_PAGE_KEYS: usize = 5_000;
+
+/// Where the authority keeps its active keys and their expiries: its SQLite table (a million
+/// keys do not fit an object's memory), or [`FilterKeys`] in memory.
+pub trait KeyTable {
+    /// Notes an entry under `key` that KV keeps until `expires_ms` (a later expiry wins).
+    fn note_key(&self, key: &str, expires_ms: u64) -> Result<(), StoreError>;
+    /// Drops the keys past their expiry plus [`EXPIRY_MARGIN_MS`] at `now_ms`.
+    fn drop_expired_keys(&self, now_ms: u64) -> Result<(), StoreError>;
+    /// How many keys are held.
+    fn key_count(&self) -> Result<u64, StoreError>;
+    /// Up to `limit` keys after `after` (`""`: from the first), in order.
+    fn keys_after(&self, after: &str, limit: usize) -> Result<Vec<String>, StoreError>;
+}
+
+impl KeyTable for RefCell<FilterKeys> {
+    fn note_key(&self, key: &str, expires_ms: u64) -> Result<(), StoreError> {
+        let mut keys = self
+            .try_borrow_mut()
+            .map_err(|_| StoreError::Write("filter keys busy".into()))?;
+        keys.note(key, expires_ms);
+        Ok(())
+    }
+
+    fn drop_expired_keys(&self, now_ms: u64) -> Result<(), StoreError> {
+        let mut keys = self
+            .try_borrow_mut()
+            .map_err(|_| StoreError::Write("filter keys busy".into()))?;
+        keys.drop_expired(now_ms);
+        Ok(())
+    }
+
+    fn key_count(&self) -> Result<u64, StoreError> {
+        let keys = self
+            .try_borrow()
+            .map_err(|_| StoreError::Read("filter keys busy".into()))?;
+        Ok(keys.len() as u64)
+    }
+
+    fn keys_after(&self, after: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+        let keys = self
+            .try_borrow()
+            .map_err(|_| StoreError::Read("filter keys busy".into()))?;
+        Ok(keys
+            .keys
+            .range::<str, _>((
+                core::ops::Bound::Excluded(after),
+                core::ops::Bound::Unbounded,
+            ))
+            .take(limit)
+            .map(|(k, _)| k.clone())
+            .collect())
+    }
 }
 
 /// How the next base is to be built.
@@ -215,8 +283,10 @@ pub enum Rebuild {
 pub struct Timings {
     /// How long readers' copies of the feed keep an entry.
     pub feed_window_ms: u64,
-    /// How long KV may take to show a write everywhere ([`crate::revocation`]'s KV window).
-    pub kv_window_ms: u64,
+    /// How long after the taint a KV listing is trusted to show every entry written up to it
+    /// (`REVOCATION_FILTER_LISTING_DELAY_S`; by default KV's window plus
+    /// [`DIRECT_WRITE_ALLOWANCE_MS`]).
+    pub listing_delay_ms: u64,
 }
 
 /// The authority's filter bookkeeping: the taint and what the last base covered.
@@ -287,11 +357,7 @@ impl FilterKeeper {
 
     /// Whether a listing started at `started_ms` shows every entry written up to the taint.
     pub fn listing_covers(&self, started_ms: u64, timings: &Timings) -> bool {
-        started_ms
-            >= self
-                .taint_ms
-                .saturating_add(timings.kv_window_ms)
-                .saturating_add(DIRECT_WRITE_ALLOWANCE_MS)
+        started_ms >= self.taint_ms.saturating_add(timings.listing_delay_ms)
     }
 
     /// Notes a listing started at `started_ms` merged into the active keys: it covers the
@@ -327,7 +393,25 @@ impl FilterKeeper {
         seed: u64,
         settings: &RevocationFilterSettings,
     ) -> Option<FilterBase> {
-        keys.drop_expired(now_ms);
+        let table = RefCell::new(core::mem::take(keys));
+        let base = self.build_from(&table, epoch, head, now_ms, seed, settings);
+        *keys = table.into_inner();
+        base.ok().flatten()
+    }
+
+    /// [`FilterKeeper::build`] over a [`KeyTable`], read a page at a time. The keys are read
+    /// after `head` was: a key committed up to `head` is in the table, and one committed later
+    /// only fills the base fuller.
+    pub fn build_from(
+        &mut self,
+        table: &dyn KeyTable,
+        epoch: &str,
+        head: u64,
+        now_ms: u64,
+        seed: u64,
+        settings: &RevocationFilterSettings,
+    ) -> Result<Option<FilterBase>, StoreError> {
+        table.drop_expired_keys(now_ms)?;
         let version = self
             .last
             .as_ref()
@@ -338,20 +422,41 @@ impl FilterKeeper {
             seq: head,
             built_at_ms: now_ms,
             taint_covered_ms: self.taint_covered_ms,
-            count: keys.len() as u64,
+            count: table.key_count()?,
         };
         // A refusal is remembered too, so the next attempt waits as a rebuild would.
         self.last = Some(meta.clone());
-        let base = build_base(meta, seed, settings, keys.keys());
-        self.built = base.is_some();
-        base
+        self.built = false;
+        let Some(mut bloom) = sized_bloom(&meta, seed, settings) else {
+            return Ok(None);
+        };
+        let mut inserted = 0u64;
+        let mut after = String::new();
+        loop {
+            let page = table.keys_after(&after, BUILD_PAGE_KEYS)?;
+            for key in &page {
+                bloom.insert(key);
+            }
+            inserted += page.len() as u64;
+            match page.last() {
+                Some(last) if page.len() >= BUILD_PAGE_KEYS => after = last.clone(),
+                _ => break,
+            }
+        }
+        self.built = true;
+        let meta = BaseMeta {
+            count: inserted,
+            ..meta
+        };
+        self.last = Some(meta.clone());
+        Ok(Some(FilterBase { meta, bloom }))
     }
 }
 
 /// The authority's filter upkeep at `now_ms`, with the feed's head at `head`: reads the taint
-/// from KV, and if a base is due builds it (after a listing of KV when that is what is due).
-/// Answers the new base, if one was built. A failed taint read or listing builds nothing and is
-/// an error: the last base stays, and readers stay as complete as it makes them.
+/// from KV, and if a base is due (or `force`) builds it (after a listing of KV when that is what
+/// is due). Answers the new base, if one was built. A failed taint read or listing builds
+/// nothing and is an error: the last base stays, and readers stay as complete as it makes them.
 #[allow(clippy::too_many_arguments)]
 pub async fn upkeep(
     keeper: &mut FilterKeeper,
@@ -364,19 +469,51 @@ pub async fn upkeep(
     settings: &RevocationFilterSettings,
     timings: &Timings,
 ) -> Result<Option<FilterBase>, StoreError> {
+    let table = RefCell::new(core::mem::take(keys));
+    let head = move || Ok(head);
+    let base = upkeep_table(
+        keeper, &table, kv, epoch, &head, now_ms, seed, settings, timings, false,
+    )
+    .await;
+    *keys = table.into_inner();
+    base
+}
+
+/// [`upkeep`] over a [`KeyTable`]; `head` is read after the listing, just before the keys.
+#[allow(clippy::too_many_arguments)]
+pub async fn upkeep_table(
+    keeper: &mut FilterKeeper,
+    table: &dyn KeyTable,
+    kv: &dyn Store,
+    epoch: &str,
+    head: &dyn Fn() -> Result<u64, StoreError>,
+    now_ms: u64,
+    seed: u64,
+    settings: &RevocationFilterSettings,
+    timings: &Timings,
+    force: bool,
+) -> Result<Option<FilterBase>, StoreError> {
     let taint_key = [TAINT_KEY.to_owned()];
     let taint = kv.get_many(&taint_key, None).await?.pop().flatten();
     keeper.saw_taint(read_taint(taint.as_deref(), now_ms));
-    match keeper.due(head, now_ms, timings) {
-        None => Ok(None),
-        Some(how) => {
-            if how == Rebuild::FromListing {
-                keys.merge_listing(list_revocation_keys(kv, LIST_PAGE_KEYS).await?);
-                keeper.listed(now_ms, timings);
-            }
-            Ok(keeper.build(keys, epoch, head, now_ms, seed, settings))
+    let due = match keeper.due(head()?, now_ms, timings) {
+        None if force => Some(Rebuild::FromKeys),
+        due => due,
+    };
+    let Some(how) = due else {
+        return Ok(None);
+    };
+    if how == Rebuild::FromListing {
+        let listed = list_revocation_keys(kv, LIST_PAGE_KEYS).await?;
+        for key in listed.into_iter().filter(|l| is_revocation_key(&l.key)) {
+            let expires_ms = key
+                .expiration_s
+                .map_or(u64::MAX, |s| s.saturating_mul(1000));
+            table.note_key(&key.key, expires_ms)?;
         }
+        keeper.listed(now_ms, timings);
     }
+    keeper.build_from(table, epoch, head()?, now_ms, seed, settings)
 }
 
 #[cfg(test)]
@@ -385,7 +522,7 @@ mod tests {
 
     const TIMINGS: Timings = Timings {
         feed_window_ms: 155_000,
-        kv_window_ms: 95_000,
+        listing_delay_ms: 95_000 + DIRECT_WRITE_ALLOWANCE_MS,
     };
 
     fn settings() -> RevocationFilterSettings {
@@ -549,7 +686,7 @@ mod tests {
             "too early for a listing to cover the start"
         );
         assert!(!first.may_contain("rev/v1/u/p/before-the-authority"));
-        let late = 1_000 + TIMINGS.kv_window_ms + DIRECT_WRITE_ALLOWANCE_MS;
+        let late = 1_000 + TIMINGS.listing_delay_ms;
         let listed = run(&mut keeper, &mut keys, late).unwrap().unwrap();
         assert_eq!(listed.meta.taint_covered_ms, 1_000);
         assert!(listed.may_contain("rev/v1/u/p/before-the-authority"));
@@ -558,7 +695,7 @@ mod tests {
         kv.seed("rev/v1/s/p/direct", "{}");
         assert!(run(&mut keeper, &mut keys, late + 10).unwrap().is_none());
         assert_eq!(keeper.taint_ms, late + 5);
-        let covered = late + 5 + TIMINGS.kv_window_ms + DIRECT_WRITE_ALLOWANCE_MS;
+        let covered = late + 5 + TIMINGS.listing_delay_ms;
         let next = run(&mut keeper, &mut keys, covered).unwrap().unwrap();
         assert_eq!(next.meta.taint_covered_ms, late + 5);
         assert!(next.may_contain("rev/v1/s/p/direct"));
@@ -636,7 +773,7 @@ mod tests {
         keeper.saw_taint(10_000);
         keeper.saw_taint(5_000);
         assert_eq!(keeper.taint_ms, 10_000, "the taint never goes back");
-        let soon = 10_000 + TIMINGS.kv_window_ms + DIRECT_WRITE_ALLOWANCE_MS - 1;
+        let soon = 10_000 + TIMINGS.listing_delay_ms - 1;
         keeper.listed(soon, &TIMINGS);
         assert_eq!(keeper.taint_covered_ms, 0);
         keeper.listed(soon + 1, &TIMINGS);
@@ -647,7 +784,7 @@ mod tests {
     fn rebuilds_come_due_for_a_taint_a_first_base_a_lagging_base_and_age() {
         let mut keeper = FilterKeeper::new(0);
         assert_eq!(keeper.due(0, 1, &TIMINGS), Some(Rebuild::FromKeys));
-        let late = 1 + TIMINGS.kv_window_ms + DIRECT_WRITE_ALLOWANCE_MS;
+        let late = 1 + TIMINGS.listing_delay_ms;
         assert_eq!(keeper.due(0, late, &TIMINGS), Some(Rebuild::FromListing));
         keeper.listed(late, &TIMINGS);
         let mut keys = FilterKeys::new();

@@ -38,10 +38,10 @@ fn main() {
     let probes: u64 = 200_000;
     println!("## Revocation filter (Bloom, SHA-256 double hashing, seed per version)\n");
     println!(
-        "| active entries | REVOCATION_FILTER_FP_RATE | base size | bits / key | hashes / key | \
-         measured false positives / key | never-revoked checks reading KV |"
+        "| active entries | REVOCATION_FILTER_FP_RATE | base size | as fetched (base64) | bits / key | \
+         hashes / key | measured false positives / key | never-revoked checks reading KV |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
     for count in [10_000u64, 1_000_000] {
         for fp_rate in [0.01, 0.001] {
             let settings = RevocationFilterSettings {
@@ -62,7 +62,7 @@ fn main() {
             }
             let mut keeper = FilterKeeper::new(1);
             let Some(base) = keeper.build(&mut keys, "bench", count, 1, 0x5eed, &settings) else {
-                println!("| {count} | {fp_rate} | no filter (over the entry limit) | | | | |");
+                println!("| {count} | {fp_rate} | no filter (over the entry limit) | | | | | |");
                 continue;
             };
             let (bits, hashes) = bloom::sizing(count, fp_rate);
@@ -77,9 +77,11 @@ fn main() {
                 checks_reading_kv += u64::from(check.iter().any(|k| base.may_contain(k)));
             }
             let encoded = base.encode().len();
+            let text = base.to_text().len();
             println!(
-                "| {count} | {fp_rate} | {} | {:.2} | {hashes} | {:.5} | {:.5} ({} keys a check) |",
+                "| {count} | {fp_rate} | {} | {} | {:.2} | {hashes} | {:.5} | {:.5} ({} keys a check) |",
                 human(encoded),
+                human(text),
                 bits as f64 / count as f64,
                 hits as f64 / probes as f64,
                 checks_reading_kv as f64 / probes as f64,
@@ -92,8 +94,10 @@ fn main() {
     let (bits, _) = bloom::sizing(default.max_entries, default.fp_rate);
     println!(
         "\nMemory per isolate: one base, its size above, plus the feed's recent entries. While a \
-         new version is taken, its bytes, its bits and the old base are held at once for a moment \
-         (three times the size). At the defaults (REVOCATION_FILTER_FP_RATE {}, REVOCATION_FILTER_MAX_ENTRIES {}) the \
+         new version is taken (once per version: from the location's Cache API, or the authority), \
+         its text, its bytes, its bits and the old base are held at once for a moment (about four \
+         times the size). The authority holds its current base's text (4/3 of the size); its keys \
+         stay in its SQLite storage. At the defaults (REVOCATION_FILTER_FP_RATE {}, REVOCATION_FILTER_MAX_ENTRIES {}) the \
          largest base is {}, of an isolate's 128 MB.",
         default.fp_rate,
         default.max_entries,

@@ -77,7 +77,8 @@ const mf = new Miniflare({
     worker("edge-revoke-authority", {
       manifest: manifest("bench/counting-entry.js", PRODUCT_MODULES),
       exports: AUTHORITY_EXPORTS,
-      env: { ...kv, REVOCATION_AUTHORITY: authorityBinding("edge-revoke-authority"), ...ours() },
+      // A fresh namespace: nothing was written without the authority, so a listing is trusted as soon as allowed (15 s).
+      env: { ...kv, REVOCATION_AUTHORITY: authorityBinding("edge-revoke-authority"), ...ours({ REVOCATION_FILTER_LISTING_DELAY_S: "15" }) },
     }),
     worker("jose-reference", {
       manifest: manifest("jose-entry.js", [], joseOut),
@@ -129,6 +130,47 @@ const status = async (origin, token) => {
 
 const rows = [];
 let gatedSeries;
+let filterReads;
+
+/**
+ * KV reads per gated request on the gate (`before`: KV and the isolate's cache, no authority;
+ * `filter`: with the authority's revocation filter complete) for three kinds of request: a fresh
+ * token of a user never signed out (a new user each time, so no isolate cache helps), the same
+ * token again and again, and a token of a signed-out user.
+ */
+async function kvReadsPerRequest({ signOut }) {
+  const N = 400;
+  for (let i = 0; i < 240; i += 1) {
+    const health = await (await get(withAuthority, "/healthz")).json();
+    if (health.revocation?.filter === "complete") break;
+    if (i === 239) throw new Error(`the filter never became complete: ${JSON.stringify(health.revocation)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await signOut.send(new AdminUserGlobalSignOutCommand({ UserPoolId: EXTERNAL, Username: "bench-filter-revoked" }));
+  await kvStore.put(`rev/v1/u/${EXTERNAL}/bench-filter-revoked`, JSON.stringify({ revoked_at: Date.now(), by: "bench", reason: "bench" }), { expirationTtl: 3600 });
+  const old = now() - 120;
+  const revoked = await sign(rs256, accessClaims(EXTERNAL, { sub: "bench-filter-revoked", auth_time: old, iat: old }));
+  const repeat = await sign(rs256, accessClaims(EXTERNAL, { sub: "bench-filter-repeat" }));
+  const out = {};
+  for (const [name, origin] of [["before", base.ours], ["filter", withAuthority]]) {
+    const fresh = await Promise.all(Array.from({ length: N }, (_, i) => sign(rs256, accessClaims(EXTERNAL, { sub: `bench-${name}-fresh-${i}` }))));
+    const per = async (tokens, expect) => {
+      const c0 = await kvCounts(origin);
+      for (const token of tokens) {
+        const got = await status(origin, token);
+        if (got !== expect) throw new Error(`${name}: ${got}, expected ${expect}`);
+      }
+      const c1 = await kvCounts(origin);
+      return (c1.get - c0.get) / tokens.length;
+    };
+    out[name] = {
+      fresh: await per(fresh, 200),
+      repeat: await per(Array(N).fill(repeat), 200),
+      revoked: await per(Array(N).fill(revoked), 401),
+    };
+  }
+  return out;
+}
 try {
   // --- the reference applies the same rule: checked on the same KV entries before any timing ---
   const old = now() - 120;
@@ -191,6 +233,9 @@ try {
   for (let i = 0; i < 20; i += 1) await get(withAuthority, "/api/me", bearer(doToken)).then((r) => r.arrayBuffer());
   const gatedDo = await timed(GATED, () => get(withAuthority, "/api/me", bearer(doToken)).then((r) => r.arrayBuffer()));
   rows.push(["gated request, RS256, with the revocation authority's feed", percentiles(gatedDo), "feed read from the Cache API or the authority every FRESHNESS_S"]);
+
+  // --- KV reads per gated request, with and without the revocation filter ---------------------
+  filterReads = await kvReadsPerRequest({ signOut: viaAuthority });
 
   await client.send(new AdminCreateUserCommand({ UserPoolId: LOCAL, Username: "bench", TemporaryPassword: "Bench-Pass-1", MessageAction: "SUPPRESS" }));
   await client.send(new AdminSetUserPasswordCommand({ UserPoolId: LOCAL, Username: "bench", Password: "Bench-Pass-1", Permanent: true }));
@@ -305,6 +350,13 @@ for (const chart of CHARTS) writeFileSync(`${ROOT}${chart.path}`, chart.svg);
 const ms = (v) => `${v.toFixed(2)} ms`;
 console.log("\n| path | runs | p50 | p99 | notes |\n|---|---:|---:|---:|---|");
 for (const [name, stats, notes] of rows) console.log(`| ${name} | ${stats.n} | ${ms(stats.p50)} | ${ms(stats.p99)} | ${notes} |`);
+if (filterReads) {
+  const f = (x) => x.toFixed(3);
+  console.log("\n| KV reads per gated request | jose + KV (reference) | edge-revoke, KV + isolate cache | edge-revoke, revocation filter complete |\n|---|---:|---:|---:|");
+  for (const [label, k] of [["fresh token, user never signed out (a new user each request)", "fresh"], ["the same token again and again", "repeat"], ["token of a signed-out user (refused)", "revoked"]]) {
+    console.log(`| ${label} | 1 | ${f(filterReads.before[k])} | ${f(filterReads.filter[k])} |`);
+  }
+}
 console.log(`\n| size | bytes |\n|---|---|\n| wasm (wasm-opt -Oz) | ${wasm.length} raw, ${gz} gzip -9 |\n| wrangler deploy --dry-run | ${upload} |`);
 console.log(`\n${freshnessTables(freshness)}`);
 console.log(`\ncharts: ${CHARTS.map((c) => c.path).join(", ")}`);

@@ -185,7 +185,7 @@ impl RevocationFilterSettings {
     }
 
     /// `REVOCATION_FILTER_LISTING_DELAY_S` in ms: how long after a write straight to KV (or the
-    /// authority's first start) a KV listing is trusted to show it, 0–86400 s. Absent:
+    /// authority's first start) a KV listing is trusted to show it, 15–86400 s. Absent:
     /// `default_ms` (KV's window plus an allowance for the writer).
     pub fn listing_delay_ms(
         vars: &Map<String, Value>,
@@ -200,7 +200,7 @@ impl RevocationFilterSettings {
         if unset {
             return Ok(default_ms);
         }
-        Ok(int_setting(vars, NAME, 0, 0, 86_400)? * 1000)
+        Ok(int_setting(vars, NAME, 0, 15, 86_400)? * 1000)
     }
 }
 
@@ -1559,6 +1559,32 @@ mod tests {
                 "{}",
                 err.problem
             );
+        }
+    }
+
+    #[test]
+    fn the_listing_delay_defaults_to_what_the_authority_computes_and_is_at_least_15_seconds() {
+        let mut v = vars(external());
+        assert_eq!(
+            RevocationFilterSettings::listing_delay_ms(&v, 125_000),
+            Ok(125_000)
+        );
+        v.insert("REVOCATION_FILTER_LISTING_DELAY_S".into(), json!("15"));
+        assert_eq!(
+            RevocationFilterSettings::listing_delay_ms(&v, 125_000),
+            Ok(15_000)
+        );
+        assert!(Config::from_env(&v).is_ok());
+        for bad in [
+            json!("14"),
+            json!(0),
+            json!("soon"),
+            json!(86_401),
+            json!(1.5),
+        ] {
+            v.insert("REVOCATION_FILTER_LISTING_DELAY_S".into(), bad.clone());
+            let err = Config::from_env(&v).unwrap_err();
+            assert_eq!(err.field, "REVOCATION_FILTER_LISTING_DELAY_S", "{bad}");
         }
     }
 

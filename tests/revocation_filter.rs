@@ -25,9 +25,11 @@ use edge_revoke::{
     config::RevocationFilterSettings,
     identity::{CaseRule, UserId},
     revocation::{
+        feed::TAINT_REUSE_MS,
         filter::{
             build::{
                 FilterKeeper, FilterKeys, Listed, Rebuild, Timings, DIRECT_WRITE_ALLOWANCE_MS,
+                MIN_LISTING_DELAY_MS,
             },
             gate::{Adopted, Answer, FeedStatus, GateFilter, Incomplete},
             FilterBase,
@@ -40,7 +42,7 @@ const POOL: &str = "us-east-1_Filter";
 const FRESHNESS_MS: u64 = 2_000;
 /// KV's window with the default settings: propagation, `cacheTtl`, the isolate's reuse.
 const KV_WINDOW_MS: u64 = 95_000;
-const TIMINGS: Timings = Timings {
+const DEFAULT_TIMINGS: Timings = Timings {
     feed_window_ms: 155_000,
     listing_delay_ms: KV_WINDOW_MS + DIRECT_WRITE_ALLOWANCE_MS,
 };
@@ -161,7 +163,7 @@ impl Authority {
     }
 
     fn prune(&mut self, now_ms: u64) {
-        let window = TIMINGS.feed_window_ms;
+        let window = DEFAULT_TIMINGS.feed_window_ms;
         while let Some(first) = self.rows.first() {
             if first.at_ms + window > now_ms {
                 break;
@@ -204,7 +206,9 @@ impl Gate {
 struct Pending {
     key: String,
     ttl_ms: u64,
-    taint_ms: u64,
+    /// When the writer started the write (it gives up if it would land later than
+    /// [`DIRECT_WRITE_GIVE_UP_MS`] after): the taint it raised then, or reused.
+    started_ms: u64,
 }
 
 #[derive(Default)]
@@ -228,6 +232,11 @@ struct World {
     authority: Authority,
     gates: Vec<Gate>,
     pending: Vec<Pending>,
+    /// When the degraded writer last raised the taint: as an isolate does, it reuses it for
+    /// `TAINT_REUSE_MS` instead of writing it again.
+    taint_raised_ms: Option<u64>,
+    /// The feed's window and the listing delay: the default, or the shortest accepted.
+    timings: Timings,
     settings: RevocationFilterSettings,
     epochs: u64,
     /// How often each kind of step comes, for this walk: authority write, direct write, a
@@ -277,6 +286,14 @@ impl World {
             fp_rate: [0.01, 0.001, 0.2][rng.below(3) as usize],
             max_entries: [2_000_000, 2_000_000, 2_000_000, 30, 0][rng.below(5) as usize],
         };
+        let timings = if rng.below(2) == 0 {
+            DEFAULT_TIMINGS
+        } else {
+            Timings {
+                listing_delay_ms: MIN_LISTING_DELAY_MS,
+                ..DEFAULT_TIMINGS
+            }
+        };
         let mut pick = |options: &[u64]| options[rng.below(options.len() as u64) as usize];
         let weights = [
             pick(&[30, 120]),
@@ -315,6 +332,8 @@ impl World {
             authority: Authority::new("epoch-0".into(), now_ms),
             gates,
             pending: Vec::new(),
+            taint_raised_ms: None,
+            timings,
             settings,
             epochs: 0,
             weights,
@@ -359,8 +378,18 @@ impl World {
 
     fn write_directly(&mut self, key: String, ttl_ms: u64) {
         self.tally.degraded += 1;
-        // The taint first: KV keeps the last value written.
-        self.kv.taint_ms = self.now_ms;
+        // The taint first (KV keeps the last value written), unless this writer raised it less
+        // than TAINT_REUSE_MS ago.
+        let now = self.now_ms;
+        match self.taint_raised_ms {
+            Some(raised) if now < raised + TAINT_REUSE_MS => {
+                self.note(format!("direct write of {key} reuses taint {raised}"));
+            }
+            _ => {
+                self.kv.taint_ms = now;
+                self.taint_raised_ms = Some(now);
+            }
+        }
         if self.rng.chance(100) {
             self.note(format!(
                 "direct write of {key}: taint written, write abandoned"
@@ -371,7 +400,7 @@ impl World {
         self.pending.push(Pending {
             key,
             ttl_ms,
-            taint_ms: self.now_ms,
+            started_ms: self.now_ms,
         });
         if self.rng.chance(500) {
             self.flush_pending();
@@ -381,7 +410,7 @@ impl World {
     fn flush_pending(&mut self) {
         let now = self.now_ms;
         for p in std::mem::take(&mut self.pending) {
-            if now <= p.taint_ms + DIRECT_WRITE_GIVE_UP_MS {
+            if now <= p.started_ms + DIRECT_WRITE_GIVE_UP_MS {
                 let lag = self.rng.below(EXPIRED_READABLE_MS);
                 self.kv.raise(&p.key, now, p.ttl_ms, self.step, lag);
                 self.note(format!("direct write of {} lands", p.key));
@@ -400,12 +429,12 @@ impl World {
         let a = &mut self.authority;
         a.keeper.saw_taint(taint);
         a.prune(now);
-        let Some(how) = a.keeper.due(a.head, now, &TIMINGS) else {
+        let Some(how) = a.keeper.due(a.head, now, &self.timings) else {
             return;
         };
         if how == Rebuild::FromListing {
             a.keys.merge_listing(self.kv.listing(now));
-            a.keeper.listed(now, &TIMINGS);
+            a.keeper.listed(now, &self.timings);
             self.tally.listings += 1;
         }
         let seed = self.rng.next();
@@ -464,7 +493,7 @@ impl World {
         gate.copy.head = a.head;
         gate.copy.complete_after = gate.copy.complete_after.max(a.pruned_through);
         // Entries leave the copy after the window, as the authority's do.
-        let window = TIMINGS.feed_window_ms;
+        let window = DEFAULT_TIMINGS.feed_window_ms;
         let gone: Vec<(String, u64)> = gate
             .copy
             .entries
@@ -624,7 +653,7 @@ impl World {
                 let now = self.now_ms;
                 let (late, kept): (Vec<Pending>, Vec<Pending>) = std::mem::take(&mut self.pending)
                     .into_iter()
-                    .partition(|p| now > p.taint_ms + DIRECT_WRITE_GIVE_UP_MS);
+                    .partition(|p| now > p.started_ms + DIRECT_WRITE_GIVE_UP_MS);
                 self.pending = kept;
                 for p in late {
                     self.note(format!("direct write of {} given up", p.key));

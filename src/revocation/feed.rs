@@ -380,10 +380,11 @@ struct SetState {
     taint_written_ms: Option<u64>,
 }
 
-/// Time a write made straight to KV may reuse the taint its isolate raised before, in ms: well
-/// inside [`crate::revocation::filter::build::DIRECT_WRITE_ALLOWANCE_MS`], so a burst of
-/// degraded writes costs one taint write per isolate per period.
-pub const TAINT_REUSE_MS: u64 = 10_000;
+/// Time a write made straight to KV may reuse the taint its isolate raised before, in ms: a
+/// burst of degraded writes costs one taint write per isolate per period. A listing is trusted
+/// no sooner than [`crate::revocation::filter::build::MIN_LISTING_DELAY_MS`] after the taint,
+/// which leaves a reusing write 10 s to land.
+pub const TAINT_REUSE_MS: u64 = 5_000;
 
 /// What an isolate keeps: its copy of the feed (if an authority is bound), when to refresh it,
 /// whether refreshing fails, and the entries it wrote itself.

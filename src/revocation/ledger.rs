@@ -1144,7 +1144,17 @@ mod tests {
         run(ledger.raise(&request(now.get(), "alice"))).unwrap();
         let (status, text) = run(ledger.serve("GET", "/filter", "", b""));
         assert_eq!(status, 200);
+        let first = FilterBase::from_text(&text).unwrap();
+        assert_eq!(
+            first.meta.taint_covered_ms, 0,
+            "its own start is not covered yet"
+        );
+        // Once a listing may cover its start, the next upkeep lists KV and builds again.
+        now.set(now.get() + 20_000);
+        let (status, text) = run(ledger.serve("GET", "/filter", "", b""));
+        assert_eq!(status, 200);
         let base = FilterBase::from_text(&text).unwrap();
+        assert!(base.meta.version > first.meta.version);
         assert!(base.may_contain(KEY));
         assert_eq!((base.meta.epoch.as_str(), base.meta.seq), ("epoch-1", 1));
         let (_, page) = run(ledger.serve("GET", "/feed", "since=0&window_ms=0", b""));

@@ -1649,6 +1649,20 @@ mod tests {
         fake
     }
 
+    /// An authority that keeps a filter and has run for a minute: a listing has covered its own
+    /// start, so gates may trust its filter from now on.
+    fn running_authority() -> FakeAuthority {
+        let fake = filtering_authority(filter::build::MIN_LISTING_DELAY_MS);
+        fake.clock.set(NOW_MS - 60_000);
+        run(authority::AuthorityLink::call(
+            &fake, "GET", "/filter", None,
+        ))
+        .unwrap();
+        fake.clock.set(NOW_MS);
+        fake.filter_calls.set(0);
+        fake
+    }
+
     /// `n` checks of distinct never-revoked users at `now_ms` in one isolate.
     fn check_strangers(list: &Revocations<'_>, n: usize) {
         for i in 0..n {
@@ -1665,7 +1679,7 @@ mod tests {
 
     #[test]
     fn with_a_complete_filter_never_revoked_users_are_checked_without_a_kv_read() {
-        let fake = filtering_authority(0);
+        let fake = running_authority();
         let (kv_view, cache, recent, share) = (
             MemoryStore::new(),
             RevocationCache::new(),
@@ -1696,7 +1710,7 @@ mod tests {
 
     #[test]
     fn a_second_isolate_of_the_location_takes_the_base_from_the_locations_cache() {
-        let fake = filtering_authority(0);
+        let fake = running_authority();
         let share = FakeShare::default();
         let (kv_a, cache_a, recent_a) =
             (MemoryStore::new(), RevocationCache::new(), RecentSet::new());
@@ -1731,7 +1745,7 @@ mod tests {
     #[test]
     fn with_the_filter_a_signed_out_user_is_refused_and_read_from_kv() {
         let pool = config().pool(POOL).unwrap().clone();
-        let fake = filtering_authority(0);
+        let fake = running_authority();
         let token = || auth(POOL, "u1", SECOND - 60, SECOND - 60, "o1");
         let (kv_b, cache_b, recent_b, share_b) = (
             MemoryStore::new(),
@@ -1780,7 +1794,7 @@ mod tests {
     fn a_write_straight_to_kv_makes_every_gate_read_kv_until_a_listing_covers_it() {
         let pool = config().pool(POOL).unwrap().clone();
         let delay = 125_000;
-        let fake = filtering_authority(0);
+        let fake = running_authority();
         let token = || auth(POOL, "u2", SECOND - 60, SECOND - 60, "o2");
         let (kv_b, cache_b, recent_b, share_b) = (
             MemoryStore::new(),
@@ -1879,7 +1893,7 @@ mod tests {
 
     #[test]
     fn a_gate_whose_feed_went_stale_reads_kv_for_kvs_window_after_it_recovers() {
-        let fake = filtering_authority(0);
+        let fake = running_authority();
         let (kv_b, cache_b, recent_b, share_b) = (
             MemoryStore::new(),
             RevocationCache::new(),

@@ -13,7 +13,7 @@ import {
 const EXTERNAL = "us-east-1_Filter1";
 const REVOKED = "Access Token has been revoked";
 // A listing is trusted this long after a write straight to KV (or the authority's first start).
-const LISTING_DELAY_S = 6;
+const LISTING_DELAY_S = 15;
 const ENTRY = { entry: "tests/worker/filter-entry.js", modules: ["tests/worker/api-entry.js"], authority: true };
 let key;
 let worker;

@@ -44,6 +44,10 @@ pub const DIRECT_WRITE_ALLOWANCE_MS: u64 = 30_000;
 /// The largest base built, in bytes of bits (32 MB, a quarter of an isolate's memory): settings
 /// that would need more build none, and checks read KV.
 pub const MAX_BASE_BYTES: u64 = 32 * 1024 * 1024;
+/// The shortest time after the taint a KV listing is trusted, in ms, whatever
+/// `REVOCATION_FILTER_LISTING_DELAY_S` says: a write may reuse a taint raised up to
+/// [`crate::revocation::feed::TAINT_REUSE_MS`] (5 s) before it starts, and take 10 s to land.
+pub const MIN_LISTING_DELAY_MS: u64 = 15_000;
 /// A base older than this is rebuilt, so expired entries leave it, in ms (an hour).
 pub const MAX_BASE_AGE_MS: u64 = 3_600_000;
 
@@ -357,7 +361,8 @@ impl FilterKeeper {
 
     /// Whether a listing started at `started_ms` shows every entry written up to the taint.
     pub fn listing_covers(&self, started_ms: u64, timings: &Timings) -> bool {
-        started_ms >= self.taint_ms.saturating_add(timings.listing_delay_ms)
+        let delay = timings.listing_delay_ms.max(MIN_LISTING_DELAY_MS);
+        started_ms >= self.taint_ms.saturating_add(delay)
     }
 
     /// Notes a listing started at `started_ms` merged into the active keys: it covers the

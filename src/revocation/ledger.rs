@@ -594,7 +594,8 @@ impl Ledger<'_> {
         // Memory lost (a new instance): build again, a new version.
         let lost = keeper.built && held != keeper.last.as_ref().map(|l| l.version);
         let head = || self.head();
-        let seed = super::authority::seed_of(&format!("{epoch}/{now_ms}"));
+        // A new seed per build (hashing is seeded, not secret): the time, spread.
+        let seed = now_ms.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x5eed_f11e_u64;
         let table: &dyn KeyTable = self.table;
         let outcome = upkeep_table(
             &mut keeper,

@@ -172,6 +172,7 @@ deploy: build
 bench: build wrk py-deps
 	node bench/run.mjs
 	node bench/proxy.mjs
+	cargo run --quiet --example revocation_filter
 
 # 3 simulated locations × 2 isolates in real workerd, KV lagging 60 s, one revocation authority
 # (killed mid-run), then KV alone: how long after a sign-out every isolate refuses (~4 minutes).

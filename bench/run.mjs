@@ -120,7 +120,8 @@ const mf = new Miniflare({
     worker("edge-revoke-authority", {
       manifest: manifest("bench/counting-entry.js", PRODUCT_MODULES),
       exports: AUTHORITY_EXPORTS,
-      env: { ...kv, REVOCATION_AUTHORITY: authorityBinding("edge-revoke-authority"), ...ours() },
+      // A fresh namespace: nothing was written without the authority, so a listing is trusted as soon as allowed (15 s).
+      env: { ...kv, REVOCATION_AUTHORITY: authorityBinding("edge-revoke-authority"), ...ours({ REVOCATION_FILTER_LISTING_DELAY_S: "15" }) },
     }),
     joseWorker("jose-reference"),
   ],
@@ -236,6 +237,47 @@ function load(origin, token) {
 
 const tables = { isolate: [], http: [], load: [], local: [], cold: [], size: [] };
 let gatedSeries;
+let filterReads;
+
+/**
+ * KV reads per gated request on the gate (`before`: KV and the isolate's cache, no authority;
+ * `filter`: with the authority's revocation filter complete) for three kinds of request: a fresh
+ * token of a user never signed out (a new user each time, so no isolate cache helps), the same
+ * token again and again, and a token of a signed-out user.
+ */
+async function kvReadsPerRequest({ signOut }) {
+  const N = 400;
+  for (let i = 0; i < 240; i += 1) {
+    const health = await (await get(withAuthority, "/healthz")).json();
+    if (health.revocation?.filter === "complete") break;
+    if (i === 239) throw new Error(`the filter never became complete: ${JSON.stringify(health.revocation)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await signOut.send(new AdminUserGlobalSignOutCommand({ UserPoolId: EXTERNAL, Username: "bench-filter-revoked" }));
+  await kvStore.put(`rev/v1/u/${EXTERNAL}/bench-filter-revoked`, JSON.stringify({ revoked_at: Date.now(), by: "bench", reason: "bench" }), { expirationTtl: 3600 });
+  const old = now() - 120;
+  const revoked = await sign(keys.RS256, accessClaims(EXTERNAL, { sub: "bench-filter-revoked", auth_time: old, iat: old }));
+  const repeat = await sign(keys.RS256, accessClaims(EXTERNAL, { sub: "bench-filter-repeat" }));
+  const out = {};
+  for (const [name, origin] of [["before", base.ours], ["filter", withAuthority]]) {
+    const fresh = await Promise.all(Array.from({ length: N }, (_, i) => sign(keys.RS256, accessClaims(EXTERNAL, { sub: `bench-${name}-fresh-${i}` }))));
+    const per = async (tokens, expect) => {
+      const c0 = await kvCounts(origin);
+      for (const token of tokens) {
+        const got = await status(origin, token);
+        if (got !== expect) throw new Error(`${name}: ${got}, expected ${expect}`);
+      }
+      const c1 = await kvCounts(origin);
+      return (c1.get - c0.get) / tokens.length;
+    };
+    out[name] = {
+      fresh: await per(fresh, 200),
+      repeat: await per(Array(N).fill(repeat), 200),
+      revoked: await per(Array(N).fill(revoked), 401),
+    };
+  }
+  return out;
+}
 try {
   // --- the reference applies the same rule: checked on the same KV entries before any timing ---
   const old = now() - 120;
@@ -321,6 +363,10 @@ try {
     credentials: { accessKeyId: ADMIN.access_key_id, secretAccessKey: ADMIN.secret_access_key },
   });
   const signOutDo = await measured(200, (i) => viaAuthority.send(new AdminUserGlobalSignOutCommand({ UserPoolId: EXTERNAL, Username: `do-user-${i}` })));
+
+  // --- KV reads per gated request, with and without the revocation filter ---------------------
+  filterReads = await kvReadsPerRequest({ signOut: viaAuthority });
+
   await client.send(new AdminCreateUserCommand({ UserPoolId: LOCAL, Username: "bench", TemporaryPassword: "Bench-Pass-1", MessageAction: "SUPPRESS" }));
   await client.send(new AdminSetUserPasswordCommand({ UserPoolId: LOCAL, Username: "bench", Password: "Bench-Pass-1", Permanent: true }));
   let refreshToken;
@@ -517,5 +563,12 @@ console.log("\n| step | edge-revoke | jose reference |\n|---|---:|---:|");
 for (const [name, o, j] of tables.cold) console.log(`| ${name} | ${ms(o)} | ${ms(j)} |`);
 
 console.log(`\n| size | edge-revoke | jose reference |\n|---|---|---|\n| wasm (wasm-opt -Oz) | ${wasm.length} raw, ${gz} gzip -9 | |\n| \`wrangler deploy --dry-run\` total | ${upload} | ${joseUpload} |`);
+if (filterReads) {
+  const f = (x) => x.toFixed(3);
+  console.log("\n| KV reads per gated request | jose + KV (reference) | edge-revoke, KV + isolate cache | edge-revoke, revocation filter complete |\n|---|---:|---:|---:|");
+  for (const [label, k] of [["fresh token, user never signed out (a new user each request)", "fresh"], ["the same token again and again", "repeat"], ["token of a signed-out user (refused)", "revoked"]]) {
+    console.log(`| ${label} | 1 | ${f(filterReads.before[k])} | ${f(filterReads.filter[k])} |`);
+  }
+}
 if (freshness) console.log(`\n${freshnessTables(freshness)}`);
 console.log(`\ncharts: ${CHARTS.map((c) => c.path).join(", ")}`);

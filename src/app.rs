@@ -27,7 +27,7 @@ use crate::{
     http::{Request, Response},
     ops::{Caller, Operation},
     proxy,
-    revocation::{authority::FeedState, Enforcement, Receipt, ENFORCED_BY_HEADER},
+    revocation::{authority::FeedState, Enforcement, FilterReport, Receipt, ENFORCED_BY_HEADER},
     services::Services,
     sigv4::{self, RequestParts},
     ssf::{
@@ -495,6 +495,20 @@ impl App {
         let kv_word = if kv.is_ok() { "ok" } else { "unreachable" };
         let mut body = json!({"status": word, "config": "ok", "kv": kv_word, "pools": pools,
                               "revocation": enforcement_json(&enforcement)});
+        // An admin (a request SigV4-signed by a key of ADMIN_CREDENTIALS) sees the details.
+        let admin = request.header("authorization").map(|_| {
+            let lookup = |access_key_id: &str| {
+                config
+                    .admin_credentials
+                    .iter()
+                    .find(|c| c.access_key_id == access_key_id)
+                    .map(|c| c.secret_access_key.clone())
+            };
+            admin_signature(request, &lookup, io)
+        });
+        if let (Some(Ok(())), Some(filter)) = (&admin, &enforcement.filter) {
+            body["revocation"]["filter_detail"] = filter_detail(filter);
+        }
         // `dev_mode` tells the console it may take admin keys from its link (make dev).
         if config.dev_mode && kv.is_ok() {
             body["dev_mode"] = Value::Bool(true);
@@ -509,20 +523,12 @@ impl App {
                 Ok(statuses) => {
                     let failing = statuses.iter().filter(|s| is_failing(s)).count();
                     body["ssf"] = json!({"transmitters": statuses.len(), "failing": failing});
-                    if request.header("authorization").is_some() {
-                        let lookup = |access_key_id: &str| {
-                            config
-                                .admin_credentials
-                                .iter()
-                                .find(|c| c.access_key_id == access_key_id)
-                                .map(|c| c.secret_access_key.clone())
-                        };
-                        match admin_signature(request, &lookup, io) {
-                            Ok(()) => body["ssf"]["status"] = Value::Array(statuses),
-                            Err(err) => {
-                                return Response::aws_error(&err, Surface::Api, "application/json")
-                            }
+                    match admin {
+                        Some(Ok(())) => body["ssf"]["status"] = Value::Array(statuses),
+                        Some(Err(err)) => {
+                            return Response::aws_error(&err, Surface::Api, "application/json")
                         }
+                        None => {}
                     }
                 }
                 Err(err) => (io.log)(&format!("healthz: ssf status: {err}")),
@@ -554,6 +560,28 @@ fn enforcement_json(enforcement: &Enforcement) -> Value {
     }
     if !enforcement.refusing {
         out["enforced_within_s"] = enforcement.bound_ms.div_ceil(1000).into();
+    }
+    if let Some(filter) = &enforcement.filter {
+        out["filter"] = if filter.incomplete.is_none() {
+            "complete"
+        } else {
+            "incomplete"
+        }
+        .into();
+    }
+    out
+}
+
+/// The revocation filter's details, for an admin: why it is incomplete, and the base held
+/// (version, entries, encoded bytes, when the authority built it).
+fn filter_detail(filter: &FilterReport) -> Value {
+    let mut out = json!({ "incomplete_because": filter.incomplete });
+    if let Some((meta, bytes)) = &filter.base {
+        out["version"] = meta.version.into();
+        out["entries"] = meta.count.into();
+        out["bytes"] = (*bytes as u64).into();
+        out["built_at_ms"] = meta.built_at_ms.into();
+        out["seq"] = meta.seq.into();
     }
     out
 }
@@ -591,7 +619,7 @@ fn admin_signature(
         lookup,
     )?;
     (io.log)(&format!(
-        "healthz: Shared Signals status shown to {}",
+        "healthz: details shown to {}",
         verified.access_key_id
     ));
     Ok(())

@@ -21,7 +21,7 @@ use crate::{
 };
 
 /// The settings the Worker reads from its environment, by name.
-pub const SETTING_NAMES: [&str; 13] = [
+pub const SETTING_NAMES: [&str; 16] = [
     "POOLS",
     "ADMIN_CREDENTIALS",
     "UPSTREAM_CREDENTIALS",
@@ -35,6 +35,9 @@ pub const SETTING_NAMES: [&str; 13] = [
     "FRESHNESS_S",
     "FEED_FAIL_CLOSED_AFTER_S",
     "SSF_TRANSMITTERS",
+    "REVOCATION_FILTER_FP_RATE",
+    "REVOCATION_FILTER_MAX_ENTRIES",
+    "REVOCATION_FILTER_LISTING_DELAY_S",
 ];
 
 /// Default lifetime of access and ID tokens (Cognito's default), in seconds.
@@ -45,6 +48,21 @@ pub const DEFAULT_REFRESH_TOKEN_VALIDITY_S: u64 = 2_592_000;
 pub const DEFAULT_REVOCATION_CACHE_TTL_S: u64 = 5;
 /// Default KV `cacheTtl`, in seconds; also the smallest KV accepts.
 pub const DEFAULT_KV_CACHE_TTL_S: u64 = 30;
+/// Default `REVOCATION_FILTER_FP_RATE`: the share of keys with no revocation that the
+/// revocation filter answers "maybe" for (each costs a KV read). A gated check asks about two to
+/// four keys, so about 0.3% of checks of never-revoked users read KV.
+pub const DEFAULT_REVOCATION_FILTER_FP_RATE: f64 = 0.001;
+/// Default `REVOCATION_FILTER_MAX_ENTRIES`: above this many active revocations no filter is
+/// built and every check reads KV (at the default rate, 3.6 MB of filter per isolate).
+pub const DEFAULT_REVOCATION_FILTER_MAX_ENTRIES: u64 = 2_000_000;
+/// The largest `REVOCATION_FILTER_MAX_ENTRIES` accepted (a filter of about 90 MB at 0.001 would
+/// not fit an isolate's 128 MB).
+pub const MAX_REVOCATION_FILTER_ENTRIES: u64 = 20_000_000;
+/// The smallest `REVOCATION_FILTER_FP_RATE` accepted (44 bits a key).
+pub const MIN_REVOCATION_FILTER_FP_RATE: f64 = 1e-9;
+/// The largest `REVOCATION_FILTER_FP_RATE` accepted: above it the filter saves little.
+pub const MAX_REVOCATION_FILTER_FP_RATE: f64 = 0.5;
+
 /// Default `FRESHNESS_S`: how old an isolate's copy of the recent-revocations feed may be
 /// before it asks again, in seconds. With the one-second clock allowance of
 /// [`crate::revocation::authority`], receipts then promise 3 s, inside the 5 s goal.
@@ -84,6 +102,8 @@ pub struct Config {
     /// A local development run (`make dev` sets `DEV_MODE=true`): the console may take admin
     /// keys from its link. Off unless set.
     pub dev_mode: bool,
+    /// The revocation filter's sizing ([`crate::revocation::filter`]).
+    pub revocation_filter: RevocationFilterSettings,
     /// How old an isolate's copy of the revocation authority's feed may be before it asks
     /// again, in seconds (`FRESHNESS_S`). Used only with the `REVOCATION_AUTHORITY` binding.
     pub freshness_s: u64,
@@ -91,6 +111,101 @@ pub struct Config {
     /// every token instead of falling back to KV alone (`FEED_FAIL_CLOSED_AFTER_S`). `None`:
     /// fall back to KV alone.
     pub feed_fail_closed_after_s: Option<u64>,
+}
+
+/// How the revocation filter is sized: from the number of active revocations and the share of
+/// other keys it may answer "maybe" for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RevocationFilterSettings {
+    /// `REVOCATION_FILTER_FP_RATE`: the false-positive rate the filter is sized for, in
+    /// [`MIN_REVOCATION_FILTER_FP_RATE`, `MAX_REVOCATION_FILTER_FP_RATE`].
+    pub fp_rate: f64,
+    /// `REVOCATION_FILTER_MAX_ENTRIES`: above this many active revocations no filter is built
+    /// (0: never build one); checks then read KV as without a filter.
+    pub max_entries: u64,
+}
+
+impl Default for RevocationFilterSettings {
+    fn default() -> Self {
+        Self {
+            fp_rate: DEFAULT_REVOCATION_FILTER_FP_RATE,
+            max_entries: DEFAULT_REVOCATION_FILTER_MAX_ENTRIES,
+        }
+    }
+}
+
+impl RevocationFilterSettings {
+    /// Reads the two settings, with their defaults when absent or empty.
+    pub fn from_env(vars: &Map<String, Value>) -> Result<Self, ConfigError> {
+        const RATE: &str = "REVOCATION_FILTER_FP_RATE";
+        const ENTRIES: &str = "REVOCATION_FILTER_MAX_ENTRIES";
+        let fp_rate = match vars.get(RATE) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) if text.trim().is_empty() => None,
+            Some(Value::String(text)) => Some(text.trim().parse::<f64>().ok()),
+            Some(Value::Number(n)) => Some(n.as_f64()),
+            Some(_) => Some(None),
+        };
+        let fp_rate = match fp_rate {
+            None => DEFAULT_REVOCATION_FILTER_FP_RATE,
+            Some(Some(rate))
+                if (MIN_REVOCATION_FILTER_FP_RATE..=MAX_REVOCATION_FILTER_FP_RATE)
+                    .contains(&rate) =>
+            {
+                rate
+            }
+            Some(_) => {
+                return Err(ConfigError::new(
+                    RATE,
+                    format!(
+                        "must be a number from {MIN_REVOCATION_FILTER_FP_RATE} to {MAX_REVOCATION_FILTER_FP_RATE}, such as 0.001 (one key in a thousand)"
+                    ),
+                ))
+            }
+        };
+        let max_entries = match vars.get(ENTRIES) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) if text.trim().is_empty() => None,
+            Some(Value::String(text)) => Some(text.trim().parse::<u64>().ok()),
+            Some(Value::Number(n)) => Some(whole_number(n)),
+            Some(_) => Some(None),
+        };
+        let max_entries = match max_entries {
+            None => DEFAULT_REVOCATION_FILTER_MAX_ENTRIES,
+            Some(Some(n)) if n <= MAX_REVOCATION_FILTER_ENTRIES => n,
+            Some(_) => {
+                return Err(ConfigError::new(
+                    ENTRIES,
+                    format!(
+                        "must be a whole number of entries from 0 (no filter) to {MAX_REVOCATION_FILTER_ENTRIES}"
+                    ),
+                ))
+            }
+        };
+        Ok(Self {
+            fp_rate,
+            max_entries,
+        })
+    }
+
+    /// `REVOCATION_FILTER_LISTING_DELAY_S` in ms: how long after a write straight to KV (or the
+    /// authority's first start) a KV listing is trusted to show it, 15–86400 s. Absent:
+    /// `default_ms` (KV's window plus an allowance for the writer).
+    pub fn listing_delay_ms(
+        vars: &Map<String, Value>,
+        default_ms: u64,
+    ) -> Result<u64, ConfigError> {
+        const NAME: &str = "REVOCATION_FILTER_LISTING_DELAY_S";
+        let unset = match vars.get(NAME) {
+            None | Some(Value::Null) => true,
+            Some(Value::String(text)) => text.trim().is_empty(),
+            Some(_) => false,
+        };
+        if unset {
+            return Ok(default_ms);
+        }
+        Ok(int_setting(vars, NAME, 0, 15, 86_400)? * 1000)
+    }
 }
 
 /// The two cache lifetimes that, with KV's propagation, bound how long KV alone takes to
@@ -459,6 +574,8 @@ impl Config {
         let revocation_cache_ttl_s = revocation_cache_ttl_setting(vars)?;
         let kv_cache_ttl_s = kv_cache_ttl_setting(vars)?;
         let dev_mode = bool_setting(vars, "DEV_MODE")?;
+        let revocation_filter = RevocationFilterSettings::from_env(vars)?;
+        RevocationFilterSettings::listing_delay_ms(vars, 0)?;
         let freshness_s = int_setting(vars, "FRESHNESS_S", DEFAULT_FRESHNESS_S, 1, 60)?;
         let feed_fail_closed_after_s =
             match int_setting(vars, "FEED_FAIL_CLOSED_AFTER_S", 0, 1, 86_400) {
@@ -484,6 +601,7 @@ impl Config {
             revocation_cache_ttl_s,
             kv_cache_ttl_s,
             dev_mode,
+            revocation_filter,
             freshness_s,
             feed_fail_closed_after_s,
         })
@@ -1427,6 +1545,82 @@ mod tests {
         assert_eq!(Config::from_env(&v).unwrap_err().field, "KV_CACHE_TTL_S");
         v.insert("KV_CACHE_TTL_S".into(), json!(60));
         assert_eq!(Config::from_env(&v).unwrap().kv_cache_ttl_s, 60);
+    }
+
+    #[test]
+    fn the_revocation_filter_settings_default_and_accept_numbers_or_text() {
+        let mut v = vars(external());
+        let filter = Config::from_env(&v).unwrap().revocation_filter;
+        assert_eq!(filter, RevocationFilterSettings::default());
+        assert_eq!(filter.fp_rate, 0.001);
+        v.insert("REVOCATION_FILTER_FP_RATE".into(), json!("1e-4"));
+        v.insert("REVOCATION_FILTER_MAX_ENTRIES".into(), json!(50_000));
+        let filter = Config::from_env(&v).unwrap().revocation_filter;
+        assert_eq!((filter.fp_rate, filter.max_entries), (0.0001, 50_000));
+        v.insert("REVOCATION_FILTER_FP_RATE".into(), json!(0.02));
+        v.insert("REVOCATION_FILTER_MAX_ENTRIES".into(), json!(" 0 "));
+        let filter = Config::from_env(&v).unwrap().revocation_filter;
+        assert_eq!((filter.fp_rate, filter.max_entries), (0.02, 0));
+    }
+
+    #[test]
+    fn a_revocation_filter_rate_outside_its_range_or_not_a_number_is_refused_by_name() {
+        for bad in [
+            json!("0"),
+            json!(0),
+            json!("-0.01"),
+            json!("0.6"),
+            json!(1),
+            json!("NaN"),
+            json!("inf"),
+            json!("1%"),
+            json!("1e-10"),
+            json!(true),
+            json!([0.01]),
+        ] {
+            let mut v = vars(external());
+            v.insert("REVOCATION_FILTER_FP_RATE".into(), bad.clone());
+            let err = Config::from_env(&v).unwrap_err();
+            assert_eq!(err.field, "REVOCATION_FILTER_FP_RATE", "{bad}");
+            assert!(err.problem.contains("0.001"), "{}", err.problem);
+        }
+        for bad in [json!("-1"), json!(1.5), json!("lots"), json!(20_000_001)] {
+            let mut v = vars(external());
+            v.insert("REVOCATION_FILTER_MAX_ENTRIES".into(), bad.clone());
+            let err = Config::from_env(&v).unwrap_err();
+            assert_eq!(err.field, "REVOCATION_FILTER_MAX_ENTRIES", "{bad}");
+            assert!(
+                err.problem.contains("whole number of entries"),
+                "{}",
+                err.problem
+            );
+        }
+    }
+
+    #[test]
+    fn the_listing_delay_defaults_to_what_the_authority_computes_and_is_at_least_15_seconds() {
+        let mut v = vars(external());
+        assert_eq!(
+            RevocationFilterSettings::listing_delay_ms(&v, 125_000),
+            Ok(125_000)
+        );
+        v.insert("REVOCATION_FILTER_LISTING_DELAY_S".into(), json!("15"));
+        assert_eq!(
+            RevocationFilterSettings::listing_delay_ms(&v, 125_000),
+            Ok(15_000)
+        );
+        assert!(Config::from_env(&v).is_ok());
+        for bad in [
+            json!("14"),
+            json!(0),
+            json!("soon"),
+            json!(86_401),
+            json!(1.5),
+        ] {
+            v.insert("REVOCATION_FILTER_LISTING_DELAY_S".into(), bad.clone());
+            let err = Config::from_env(&v).unwrap_err();
+            assert_eq!(err.field, "REVOCATION_FILTER_LISTING_DELAY_S", "{bad}");
+        }
     }
 
     #[test]

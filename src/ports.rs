@@ -36,14 +36,17 @@ pub trait Store {
     /// Deletes one key; deleting a missing key succeeds.
     fn delete<'a>(&'a self, key: &'a str) -> LocalFuture<'a, Result<(), StoreError>>;
 
-    /// Lists up to `limit` keys starting with `prefix`, in key order, with their expiration
-    /// (KV `list`, one page). A store that cannot list says so: an error, never an empty list.
+    /// One page of up to `limit` keys starting with `prefix`, in key order, with their
+    /// expiration (KV `list`), from `cursor` (a previous page's [`KeyList::cursor`]; `None`: the
+    /// first page). Names and expirations only, never values. A store that cannot list says so:
+    /// an error, never an empty list.
     fn list<'a>(
         &'a self,
         prefix: &'a str,
+        cursor: Option<&'a str>,
         limit: usize,
     ) -> LocalFuture<'a, Result<KeyList, StoreError>> {
-        let _ = limit;
+        let _ = (cursor, limit);
         Box::pin(async move {
             Err(StoreError::Read(format!(
                 "this store cannot list keys ({})",
@@ -62,13 +65,16 @@ pub struct ListedKey {
     pub expiration_s: Option<u64>,
 }
 
-/// What [`Store::list`] found.
+/// What [`Store::list`] found: one page.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KeyList {
     /// The keys, in key order.
     pub keys: Vec<ListedKey>,
-    /// Whether these are all the keys with the prefix (`false`: the limit cut the list).
+    /// Whether these are all the keys with the prefix from the cursor on (`false`: the limit
+    /// cut the list).
     pub complete: bool,
+    /// Where the next page starts when the list is not complete.
+    pub cursor: Option<String>,
 }
 
 /// A KV key as the log may show it: its kind (the fixed segments and the pool id) and a short
@@ -281,6 +287,14 @@ impl MemoryStore {
             .unwrap_or_default()
     }
 
+    /// The keys of every `put`/`delete` call, in order.
+    pub fn written(&self) -> Vec<String> {
+        self.inner
+            .try_borrow()
+            .map(|inner| inner.written.clone())
+            .unwrap_or_default()
+    }
+
     /// How many `put`/`delete` calls were made on keys starting with `prefix`.
     pub fn writes_under(&self, prefix: &str) -> usize {
         self.inner.try_borrow().map_or(0, |inner| {
@@ -367,9 +381,12 @@ impl Store for MemoryStore {
     }
 
     /// Lists as KV does; the fake has no clock, so no key has a known expiration.
+    /// Pages of `limit` keys, so callers meet more than one page; the cursor is the last key of
+    /// the page. Expirations are not known here (the store keeps TTLs, not times).
     fn list<'a>(
         &'a self,
         prefix: &'a str,
+        cursor: Option<&'a str>,
         limit: usize,
     ) -> LocalFuture<'a, Result<KeyList, StoreError>> {
         Box::pin(async move {
@@ -381,17 +398,28 @@ impl Store for MemoryStore {
             if inner.fail_reads {
                 return Err(StoreError::Read("injected read failure".into()));
             }
-            let matching = inner.values.keys().filter(|key| key.starts_with(prefix));
-            let keys: Vec<ListedKey> = matching
-                .clone()
-                .take(limit)
+            let after = |k: &&String| cursor.is_none_or(|c| k.as_str() > c);
+            let mut keys: Vec<ListedKey> = inner
+                .values
+                .keys()
+                .filter(|k| k.starts_with(prefix))
+                .filter(after)
+                .take(limit.saturating_add(1))
                 .map(|name| ListedKey {
                     name: name.clone(),
                     expiration_s: None,
                 })
                 .collect();
-            let complete = matching.count() <= limit;
-            Ok(KeyList { keys, complete })
+            let complete = keys.len() <= limit;
+            keys.truncate(limit);
+            let cursor = (!complete)
+                .then(|| keys.last().map(|k| k.name.clone()))
+                .flatten();
+            Ok(KeyList {
+                keys,
+                complete,
+                cursor,
+            })
         })
     }
 }

@@ -41,6 +41,7 @@ use std::rc::Rc;
 
 use super::{
     feed::{FeedCopy, FeedPage, FeedQuery, RecentSet},
+    filter::FilterBase,
     ledger::{Committed, RaiseRequest, RecentRows, Row, RECENT_MARGIN_MS},
     Raise,
 };
@@ -88,6 +89,8 @@ pub enum Slot {
     Copy,
     /// Who is asking the authority now, or failed to: `refreshing <ms>` / `failed <ms> <why>`.
     Refresh,
+    /// The newest base of the revocation filter the location has ([`FilterBase::to_text`]).
+    Filter,
 }
 
 /// How long an isolate waits for another isolate's refresh before asking the authority itself,
@@ -144,6 +147,9 @@ pub struct FeedSettings {
     pub fail_closed_after_ms: Option<u64>,
     /// How long this isolate needs an entry kept: its KV window plus the margin, in ms.
     pub window_ms: u64,
+    /// Whether checks may consult the authority's revocation filter
+    /// (`REVOCATION_FILTER_MAX_ENTRIES` > 0).
+    pub filter: bool,
 }
 
 impl FeedSettings {
@@ -153,6 +159,7 @@ impl FeedSettings {
             freshness_ms: config.freshness_s * 1000,
             fail_closed_after_ms: config.feed_fail_closed_after_s.map(|s| s * 1000),
             window_ms: config.kv_timings().window_ms() + RECENT_MARGIN_MS,
+            filter: config.revocation_filter.max_entries > 0,
         }
     }
 
@@ -428,6 +435,56 @@ impl Authority<'_> {
         ))
     }
 
+    /// Takes the authority's newer filter base if the feed names one this isolate does not
+    /// hold: from the location's shared copy (Cache API) if that one is new enough, else from
+    /// the authority (`GET /filter`), then shared. One request of the isolate fetches at a
+    /// time; the others go on with what is held (or read KV). A failure is logged; the filter
+    /// stays as it was.
+    pub async fn ensure_filter(&self, copy: &FeedCopy) {
+        let Some(notice) = copy.filter else { return };
+        if !self.settings.filter || !self.recent.filter_wants(&copy.epoch, notice.version) {
+            return;
+        }
+        if !self.recent.begin_filter_fetch(self.now_ms, REFRESH_WAIT_MS) {
+            return;
+        }
+        let outcome = self.fetch_filter(&copy.epoch, notice.version).await;
+        self.recent.end_filter_fetch();
+        if let Err(why) = outcome {
+            (self.log)(&format!(
+                "revocation filter: cannot take base {} ({why}); checks read KV until then",
+                notice.version
+            ));
+        }
+    }
+
+    async fn fetch_filter(&self, epoch: &str, version: u64) -> Result<(), String> {
+        if let Ok(Some(text)) = self.ports.share.load(Slot::Filter).await {
+            if let Ok(base) = FilterBase::from_text(&text) {
+                if base.meta.epoch == epoch && base.meta.version >= version {
+                    self.recent.adopt_filter(Rc::new(base));
+                    return Ok(());
+                }
+            }
+        }
+        let (status, text) = self.ports.link.call("GET", "/filter", None).await?;
+        if status != 200 {
+            return Err(format!("the authority answered {status}: {}", brief(&text)));
+        }
+        let base = FilterBase::from_text(&text)
+            .map_err(|why| format!("the authority's base is malformed: {why}"))?;
+        if let Err(why) = self
+            .ports
+            .share
+            .store(Slot::Filter, &text, self.settings.window_ms / 1000)
+            .await
+        {
+            (self.log)(&format!("revocation filter: cannot share the base ({why})"));
+        }
+        self.recent.adopt_filter(Rc::new(base));
+        Ok(())
+    }
+
     /// Applies `raise` to `key` through the authority.
     pub async fn raise(&self, key: &str, raise: &Raise) -> Result<Committed, String> {
         let body = RaiseRequest::new(key, raise).encode();
@@ -482,7 +539,7 @@ pub mod fake {
     use crate::{
         config::KvTimings,
         ports::MemoryStore,
-        revocation::ledger::{fake::FakeTable, KeyLocks, Ledger},
+        revocation::ledger::{fake::FakeTable, FilterMemory, KeyLocks, Ledger, LedgerFilter},
     };
 
     /// A FAKE authority: the ledger's own logic, answered in-process; counts calls.
@@ -496,6 +553,13 @@ pub mod fake {
         pub hold: Cell<bool>,
         pub feed_calls: Cell<usize>,
         pub raise_calls: Cell<usize>,
+        /// Calls of `GET /filter`.
+        pub filter_calls: Cell<usize>,
+        /// The filter's memory, when the authority keeps one (`with_filter`).
+        pub memory: FilterMemory,
+        pub with_filter: Cell<bool>,
+        /// `REVOCATION_FILTER_LISTING_DELAY_S`, in ms.
+        pub listing_delay_ms: Cell<u64>,
     }
 
     /// Pending while `hold` is set.
@@ -527,6 +591,10 @@ pub mod fake {
                 hold: Cell::new(false),
                 feed_calls: Cell::new(0),
                 raise_calls: Cell::new(0),
+                filter_calls: Cell::new(0),
+                memory: FilterMemory::new(),
+                with_filter: Cell::new(false),
+                listing_delay_ms: Cell::new(125_000),
             }
         }
     }
@@ -544,13 +612,20 @@ pub mod fake {
                 }
                 Held(&self.hold).await;
                 let (route, query) = path.split_once('?').unwrap_or((path, ""));
-                let counter = if route == "/feed" {
-                    &self.feed_calls
-                } else {
-                    &self.raise_calls
+                let counter = match route {
+                    "/feed" => &self.feed_calls,
+                    "/filter" => &self.filter_calls,
+                    _ => &self.raise_calls,
                 };
                 counter.set(counter.get() + 1);
                 let clock = || self.clock.get();
+                let log = |_: &str| {};
+                let filter = LedgerFilter {
+                    memory: &self.memory,
+                    settings: crate::config::RevocationFilterSettings::default(),
+                    listing_delay_ms: self.listing_delay_ms.get(),
+                    log: &log,
+                };
                 let ledger = Ledger {
                     table: &self.table,
                     kv: &self.kv,
@@ -561,6 +636,7 @@ pub mod fake {
                         revocation_cache_ttl_s: 5,
                     },
                     new_epoch: "epoch-1",
+                    filter: self.with_filter.get().then_some(filter),
                 };
                 Ok(ledger
                     .serve(method, route, query, body.unwrap_or_default().as_bytes())
@@ -575,6 +651,7 @@ pub mod fake {
     pub struct FakeShare {
         pub text: RefCell<Option<String>>,
         pub marker: RefCell<Option<String>>,
+        pub filter: RefCell<Option<String>>,
         pub fail: Cell<bool>,
         pub waits: Cell<usize>,
         #[allow(clippy::type_complexity)]
@@ -586,6 +663,7 @@ pub mod fake {
             match slot {
                 Slot::Copy => &self.text,
                 Slot::Refresh => &self.marker,
+                Slot::Filter => &self.filter,
             }
         }
     }
@@ -652,6 +730,7 @@ mod tests {
         freshness_ms: 2_000,
         fail_closed_after_ms: None,
         window_ms: 155_000,
+        filter: true,
     };
 
     fn no_log(_: &str) {}
@@ -901,6 +980,8 @@ mod tests {
                             }],
                             more: false,
                             full: false,
+                            complete_after: 0,
+                            filter: None,
                         },
                         155_000,
                         T0 + 2_050,

@@ -26,7 +26,13 @@ use std::{collections::BTreeMap, rc::Rc};
 
 use serde_json::{json, Value};
 
-use super::Entry;
+use super::{
+    filter::{
+        gate::{Adopted, Answer, Completeness, FeedStatus, GateFilter},
+        BaseMeta, FilterBase,
+    },
+    Entry,
+};
 
 /// Entries a [`RecentSet`] remembers as written here, at most; the oldest go first.
 pub const WRITTEN_HERE_CAPACITY: usize = 10_000;
@@ -87,6 +93,51 @@ pub struct FeedPage {
     /// Whether the page starts from the beginning of the recent set (a new reader, or another
     /// epoch): it replaces a copy instead of adding to it.
     pub full: bool,
+    /// The highest sequence number that has left the recent set: the set holds every entry
+    /// committed after it. An answer without it (an older authority) counts as `u64::MAX`: no
+    /// revocation filter can be joined to it.
+    pub complete_after: u64,
+    /// The authority's revocation filter, if it has one ([`crate::revocation::filter`]).
+    pub filter: Option<FilterNotice>,
+}
+
+/// What the feed says of the authority's revocation filter: the version of its current base
+/// (fetched from the authority, through the location's Cache API, only when it changes) and the
+/// newest write the authority knows was made without it (the taint). On the wire
+/// `{"version", "taint_ms"}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FilterNotice {
+    /// The current base's version.
+    pub version: u64,
+    /// The newest write made without the authority, ms; 0: none.
+    pub taint_ms: u64,
+}
+
+impl FilterNotice {
+    fn to_value(self) -> Value {
+        json!({"version": self.version, "taint_ms": self.taint_ms})
+    }
+
+    /// `None` for null or anything malformed: a gate then reads KV for every key.
+    fn from_value(value: Option<&Value>) -> Option<Self> {
+        let value = value?;
+        Some(Self {
+            version: value.get("version")?.as_u64()?,
+            taint_ms: value.get("taint_ms")?.as_u64()?,
+        })
+    }
+}
+
+/// `complete_after` as a page or copy states it; missing or malformed: `u64::MAX` (incomplete).
+fn complete_after_of(value: &Value) -> u64 {
+    value
+        .get("complete_after")
+        .and_then(Value::as_u64)
+        .unwrap_or(u64::MAX)
+}
+
+fn notice_value(notice: Option<FilterNotice>) -> Value {
+    notice.map_or(Value::Null, FilterNotice::to_value)
 }
 
 impl FeedPage {
@@ -95,7 +146,8 @@ impl FeedPage {
         let entries: Vec<Value> = self.entries.iter().map(Recent::to_value).collect();
         json!({"epoch": self.epoch, "head": self.head, "as_of_ms": self.as_of_ms,
                "window_ms": self.window_ms, "entries": entries, "more": self.more,
-               "full": self.full})
+               "full": self.full, "complete_after": self.complete_after,
+               "filter": notice_value(self.filter)})
         .to_string()
     }
 
@@ -110,6 +162,8 @@ impl FeedPage {
             entries: recents(value.get("entries"))?,
             more: value.get("more")?.as_bool()?,
             full: value.get("full")?.as_bool()?,
+            complete_after: complete_after_of(&value),
+            filter: FilterNotice::from_value(value.get("filter")),
         })
     }
 }
@@ -187,6 +241,11 @@ pub struct FeedCopy {
     pub window_ms: u64,
     /// The entries, by key.
     pub entries: BTreeMap<String, Recent>,
+    /// The copy holds every entry committed after this sequence number: the authority's own
+    /// `complete_after`, raised by what the copy dropped itself.
+    pub complete_after: u64,
+    /// The authority's revocation filter as the newest page stated it.
+    pub filter: Option<FilterNotice>,
 }
 
 impl FeedCopy {
@@ -215,17 +274,31 @@ impl FeedCopy {
             }
         }
         next.head = page.head.max(if page.full { 0 } else { next.head });
+        next.complete_after = if page.full || page.epoch != self.epoch {
+            page.complete_after
+        } else {
+            next.complete_after.max(page.complete_after)
+        };
+        next.filter = page.filter;
         next.as_of_ms = page.as_of_ms;
         next.window_ms = page.window_ms.max(reader_window_ms);
         next.prune(now_ms);
         next
     }
 
-    /// Drops the entries whose window has passed.
+    /// Drops the entries whose window has passed; the copy then holds every entry after the
+    /// highest sequence number dropped.
     pub fn prune(&mut self, now_ms: u64) {
         let window = self.window_ms;
-        self.entries
-            .retain(|_, r| r.at_ms.saturating_add(window) > now_ms);
+        let mut dropped = 0;
+        self.entries.retain(|_, r| {
+            let keep = r.at_ms.saturating_add(window) > now_ms;
+            if !keep {
+                dropped = dropped.max(r.seq);
+            }
+            keep
+        });
+        self.complete_after = self.complete_after.max(dropped);
     }
 
     /// Whether this copy is newer than `other`: another epoch counts as newer when it was read
@@ -242,7 +315,8 @@ impl FeedCopy {
     pub fn encode(&self) -> String {
         let entries: Vec<Value> = self.entries.values().map(Recent::to_value).collect();
         json!({"epoch": self.epoch, "head": self.head, "as_of_ms": self.as_of_ms,
-               "window_ms": self.window_ms, "entries": entries})
+               "window_ms": self.window_ms, "entries": entries,
+               "complete_after": self.complete_after, "filter": notice_value(self.filter)})
         .to_string()
     }
 
@@ -259,6 +333,8 @@ impl FeedCopy {
                 .into_iter()
                 .map(|r| (r.key.clone(), r))
                 .collect(),
+            complete_after: complete_after_of(&value),
+            filter: FilterNotice::from_value(value.get("filter")),
         })
     }
 
@@ -296,7 +372,19 @@ struct SetState {
     /// The entries this isolate wrote, by key, with when it wrote them (`at_ms`); the same
     /// shape as a copy's entries.
     written: BTreeMap<String, Recent>,
+    /// The revocation filter's base this isolate holds.
+    filter: GateFilter,
+    /// A request of this isolate is fetching a newer base, since this time.
+    filter_fetching_since: Option<u64>,
+    /// When this isolate last raised the taint (a write straight to KV), ms.
+    taint_written_ms: Option<u64>,
 }
+
+/// Time a write made straight to KV may reuse the taint its isolate raised before, in ms: a
+/// burst of degraded writes costs one taint write per isolate per period. A listing is trusted
+/// no sooner than [`crate::revocation::filter::build::MIN_LISTING_DELAY_MS`] after the taint,
+/// which leaves a reusing write 10 s to land.
+pub const TAINT_REUSE_MS: u64 = 5_000;
 
 /// What an isolate keeps: its copy of the feed (if an authority is bound), when to refresh it,
 /// whether refreshing fails, and the entries it wrote itself.
@@ -399,6 +487,119 @@ impl RecentSet {
         failing
     }
 
+    /// Whether the feed's filter notice names a base newer than the one held (or of another
+    /// epoch).
+    pub fn filter_wants(&self, epoch: &str, version: u64) -> bool {
+        let Ok(state) = self.state.try_borrow() else {
+            return false;
+        };
+        state
+            .filter
+            .base()
+            .is_none_or(|held| held.meta.epoch != epoch || held.meta.version < version)
+    }
+
+    /// Whether this request may fetch a base: `true` (and it is now the fetcher) unless another
+    /// request of the isolate started one less than `wait_ms` ago.
+    pub fn begin_filter_fetch(&self, now_ms: u64, wait_ms: u64) -> bool {
+        let Ok(mut state) = self.state.try_borrow_mut() else {
+            return false;
+        };
+        match state.filter_fetching_since {
+            Some(since) if now_ms < since.saturating_add(wait_ms) => false,
+            _ => {
+                state.filter_fetching_since = Some(now_ms);
+                true
+            }
+        }
+    }
+
+    /// The fetcher is done.
+    pub fn end_filter_fetch(&self) {
+        if let Ok(mut state) = self.state.try_borrow_mut() {
+            state.filter_fetching_since = None;
+        }
+    }
+
+    /// Offers a base to the isolate's filter.
+    pub fn adopt_filter(&self, base: Rc<FilterBase>) -> Adopted {
+        match self.state.try_borrow_mut() {
+            Ok(mut state) => state.filter.adopt_base(base),
+            Err(_) => Adopted::NotNewer,
+        }
+    }
+
+    /// The provenance and encoded size of the base held.
+    pub fn filter_base(&self) -> Option<(BaseMeta, usize)> {
+        let state = self.state.try_borrow().ok()?;
+        let base = state.filter.base()?;
+        Some((base.meta.clone(), base.encoded_len()))
+    }
+
+    /// Notes that the feed could not be refreshed at `now_ms`: the filter may not answer until
+    /// `window_ms` (KV's window) later.
+    pub fn filter_feed_failed(&self, now_ms: u64, window_ms: u64) {
+        if let Ok(mut state) = self.state.try_borrow_mut() {
+            state.filter.feed_failed(now_ms, window_ms);
+        }
+    }
+
+    fn feed_status(copy: &FeedCopy, fresh: bool) -> FeedStatus {
+        FeedStatus {
+            epoch: copy.epoch.clone(),
+            complete_after: copy.complete_after,
+            fresh,
+            // No notice: the authority keeps no filter now; count it as written without it.
+            taint_ms: copy.filter.map_or(u64::MAX, |n| n.taint_ms),
+        }
+    }
+
+    /// Whether the isolate's filter may answer with `copy` (`fresh`: refreshed within
+    /// `FRESHNESS_S`).
+    pub fn filter_completeness(&self, copy: &FeedCopy, fresh: bool, now_ms: u64) -> Completeness {
+        match self.state.try_borrow() {
+            Ok(state) => state
+                .filter
+                .completeness(&Self::feed_status(copy, fresh), now_ms),
+            Err(_) => Completeness::Incomplete(super::filter::gate::Incomplete::NoBase),
+        }
+    }
+
+    /// The filter's answer for `keys`: the copy's entries and every entry this isolate wrote
+    /// itself count as "maybe".
+    pub fn filter_answer(
+        &self,
+        keys: &[String],
+        copy: &FeedCopy,
+        fresh: bool,
+        now_ms: u64,
+    ) -> Answer {
+        let Ok(state) = self.state.try_borrow() else {
+            return Answer::Incomplete(super::filter::gate::Incomplete::NoBase);
+        };
+        let in_feed = |key: &str| copy.entries.contains_key(key) || state.written.contains_key(key);
+        state
+            .filter
+            .answer(keys, &Self::feed_status(copy, fresh), in_feed, now_ms)
+    }
+
+    /// Whether a write straight to KV at `now_ms` must raise the taint first (this isolate has
+    /// not raised it within [`TAINT_REUSE_MS`]).
+    pub fn needs_taint(&self, now_ms: u64) -> bool {
+        self.state.try_borrow().map_or(true, |state| {
+            state
+                .taint_written_ms
+                .is_none_or(|at| now_ms >= at.saturating_add(TAINT_REUSE_MS) || now_ms < at)
+        })
+    }
+
+    /// Notes that this isolate raised the taint at `now_ms`.
+    pub fn taint_written(&self, now_ms: u64) {
+        if let Ok(mut state) = self.state.try_borrow_mut() {
+            state.taint_written_ms = Some(now_ms);
+        }
+    }
+
     /// Remembers an entry this isolate wrote at `now_ms`, for `window_ms`.
     pub fn written_here(&self, key: &str, entry: &Entry, now_ms: u64, window_ms: u64) {
         let Ok(mut state) = self.state.try_borrow_mut() else {
@@ -471,7 +672,43 @@ mod tests {
             entries,
             more: false,
             full: false,
+            complete_after: 0,
+            filter: None,
         }
+    }
+
+    #[test]
+    fn a_copy_holds_every_entry_after_the_highest_one_dropped_by_it_or_the_authority() {
+        let mut full = page(
+            "e",
+            3,
+            vec![
+                recent("k1", 1, 1, 0),
+                recent("k2", 2, 2, 500),
+                recent("k3", 3, 3, 900),
+            ],
+        );
+        full.full = true;
+        full.complete_after = 0;
+        let copy = FeedCopy::default().apply(&full, 1_000, 1_001);
+        assert_eq!(
+            (copy.complete_after, copy.entries.len()),
+            (1, 2),
+            "k1 left the window"
+        );
+        let mut delta = page("e", 4, vec![recent("k4", 4, 4, 1_200)]);
+        delta.complete_after = 2;
+        let copy = copy.apply(&delta, 1_000, 1_300);
+        assert_eq!(copy.complete_after, 2, "the authority's mark");
+        let shared = FeedCopy::decode(&copy.encode()).unwrap();
+        assert_eq!(shared.complete_after, 2);
+        // A page or a shared copy that does not say is never taken as complete.
+        let old = r#"{"epoch":"e","head":1,"as_of_ms":1,"window_ms":1,"entries":[],"more":false,"full":true}"#;
+        assert_eq!(FeedPage::decode(old).unwrap().complete_after, u64::MAX);
+        let old_copy = r#"{"epoch":"e","head":1,"as_of_ms":1,"window_ms":1,"entries":[]}"#;
+        assert_eq!(FeedCopy::decode(old_copy).unwrap().complete_after, u64::MAX);
+        let bad_notice = r#"{"epoch":"e","head":1,"as_of_ms":1,"window_ms":1,"entries":[],"more":false,"full":true,"complete_after":0,"filter":{"version":"1"}}"#;
+        assert_eq!(FeedPage::decode(bad_notice).unwrap().filter, None);
     }
 
     #[test]

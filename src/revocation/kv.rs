@@ -82,6 +82,15 @@ impl RevocationStore for KvRevocations<'_> {
         })
     }
 
+    fn mark_direct_write(&self, now_ms: u64) -> LocalFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move {
+            let text = super::filter::build::taint_text(now_ms);
+            self.kv
+                .put(super::filter::build::TAINT_KEY, &text, None)
+                .await
+        })
+    }
+
     fn recent<'b>(
         &'b self,
         pool_id: &'b str,
@@ -93,7 +102,7 @@ impl RevocationStore for KvRevocations<'_> {
             let mut complete = true;
             for kind in [Kind::User, Kind::Session] {
                 let prefix = kind.prefix(pool_id);
-                let page = self.kv.list(&prefix, SCAN_KEYS).await?;
+                let page = self.kv.list(&prefix, None, SCAN_KEYS).await?;
                 complete &= page.complete;
                 listed.extend(
                     page.keys

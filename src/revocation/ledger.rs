@@ -24,20 +24,30 @@
 //! revocations). Errors answer a status ≥ 400 and `{"error": …}`.
 
 use core::{
-    cell::RefCell,
+    cell::{Cell, RefCell},
     future::Future,
     pin::Pin,
     task::{Context, Poll, Waker},
 };
 use serde_json::json;
 
+use std::rc::Rc;
+
 use super::{
-    feed::{FeedPage, FeedQuery, Recent},
+    feed::{FeedPage, FeedQuery, FilterNotice, Recent},
+    filter::{
+        build::{upkeep_table, FilterKeeper, KeyTable, Timings},
+        BaseMeta, FilterBase,
+    },
     kv,
     listing::Kind,
     Decision, Entry, Raise,
 };
-use crate::{config::KvTimings, error::StoreError, ports::Store};
+use crate::{
+    config::{KvTimings, RevocationFilterSettings},
+    error::StoreError,
+    ports::Store,
+};
 
 /// Added to the KV window before an entry leaves the recent set, in ms: KV's "60 seconds or
 /// more" is a usual figure, not a promise.
@@ -48,6 +58,9 @@ pub const PAGE_LIMIT: usize = 2_000;
 pub const RECENT_MAX_PAGES: usize = 5;
 /// The longest window a reader may ask for, in ms (a day).
 pub const MAX_WINDOW_MS: u64 = 86_400_000;
+/// The authority reads the taint from KV and checks whether a filter base is due at most this
+/// often, in ms (on a feed request: in steady state one KV read per this period).
+pub const UPKEEP_EVERY_MS: u64 = 5_000;
 
 /// One row of the recent set.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,15 +77,16 @@ pub struct Row {
 
 /// The authority's table (SQLite in the Durable Object): synchronous, so a decision and its
 /// commit happen with no other request in between.
-pub trait LedgerTable {
+pub trait LedgerTable: KeyTable {
     /// The row under `key`, if the recent set holds one.
     fn row(&self, key: &str) -> Result<Option<Row>, StoreError>;
     /// Inserts or replaces the row under `row.key`.
     fn put(&self, row: &Row) -> Result<(), StoreError>;
     /// Up to `limit` rows with a sequence number above `seq`, in order.
     fn after(&self, seq: u64, limit: usize) -> Result<Vec<Row>, StoreError>;
-    /// Deletes the rows committed before `before_ms`.
-    fn prune(&self, before_ms: u64) -> Result<(), StoreError>;
+    /// Deletes the rows committed before `before_ms`; answers the highest sequence number
+    /// deleted (0: none).
+    fn prune(&self, before_ms: u64) -> Result<u64, StoreError>;
     /// A stored setting of the ledger (`epoch`, `head`, `window_ms`).
     fn meta(&self, name: &str) -> Result<Option<String>, StoreError>;
     /// Stores a setting of the ledger.
@@ -320,6 +334,83 @@ pub struct Ledger<'a> {
     pub timings: KvTimings,
     /// A fresh random id, taken as the epoch if the table has none yet.
     pub new_epoch: &'a str,
+    /// The revocation filter this authority keeps (`None`: none, the feed says so).
+    pub filter: Option<LedgerFilter<'a>>,
+}
+
+/// The revocation filter as the authority keeps it: its settings, and the current base in the
+/// object's memory (built again from the table's keys if the object starts over).
+#[derive(Clone, Copy)]
+pub struct LedgerFilter<'a> {
+    /// The object's memory.
+    pub memory: &'a FilterMemory,
+    /// `REVOCATION_FILTER_FP_RATE` and `REVOCATION_FILTER_MAX_ENTRIES`.
+    pub settings: RevocationFilterSettings,
+    /// `REVOCATION_FILTER_LISTING_DELAY_S`, in ms.
+    pub listing_delay_ms: u64,
+    /// Where diagnostics go.
+    pub log: &'a dyn Fn(&str),
+}
+
+/// The current base as the object holds it: its provenance and its text (what `GET /filter`
+/// answers).
+#[derive(Debug, Clone)]
+pub struct HeldBase {
+    /// Its provenance.
+    pub meta: BaseMeta,
+    /// [`FilterBase::to_text`].
+    pub text: Rc<str>,
+    /// Its encoded size, in bytes.
+    pub bytes: usize,
+}
+
+/// What the authority object keeps in memory for its filter.
+#[derive(Default)]
+pub struct FilterMemory {
+    base: RefCell<Option<HeldBase>>,
+    busy: Cell<bool>,
+    last_upkeep_ms: Cell<u64>,
+}
+
+impl FilterMemory {
+    /// Nothing held.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The base held.
+    pub fn base(&self) -> Option<HeldBase> {
+        self.base.try_borrow().ok().and_then(|b| b.clone())
+    }
+
+    fn hold(&self, base: Option<&FilterBase>) {
+        if let Ok(mut held) = self.base.try_borrow_mut() {
+            *held = base.map(|base| {
+                let text: Rc<str> = base.to_text().into();
+                HeldBase {
+                    meta: base.meta.clone(),
+                    bytes: base.encoded_len(),
+                    text,
+                }
+            });
+        }
+    }
+
+    /// Whether an upkeep may start at `now_ms`: none running, none in the last
+    /// [`UPKEEP_EVERY_MS`] (unless `force`).
+    fn begin(&self, now_ms: u64, force: bool) -> bool {
+        let recent = now_ms < self.last_upkeep_ms.get().saturating_add(UPKEEP_EVERY_MS);
+        if self.busy.get() || (recent && !force) {
+            return false;
+        }
+        self.busy.set(true);
+        self.last_upkeep_ms.set(now_ms);
+        true
+    }
+
+    fn end(&self) {
+        self.busy.set(false);
+    }
 }
 
 impl Ledger<'_> {
@@ -331,9 +422,19 @@ impl Ledger<'_> {
                 None => return error(400, "not a raise request"),
             },
             ("GET", "/feed") => match FeedQuery::parse(query) {
-                Some(query) => self.feed(&query).map(|p| p.encode()),
+                Some(query) => {
+                    self.filter_upkeep(false).await;
+                    self.feed(&query).map(|p| p.encode())
+                }
                 None => return error(400, "not a feed query"),
             },
+            ("GET", "/filter") => {
+                self.filter_upkeep(false).await;
+                return match self.filter.and_then(|f| f.memory.base()) {
+                    Some(base) => (200, base.text.to_string()),
+                    None => error(404, "no revocation filter"),
+                };
+            }
             ("GET", "/recent") => match RecentRows::parse_query(query) {
                 Some((pool_id, limit)) => self
                     .recent(&pool_id, limit)
@@ -353,14 +454,14 @@ impl Ledger<'_> {
         let key = request.key.as_str();
         let _held = self.locks.lock(key).await;
         let window_ms = self.window_ms(0)?;
-        self.table.prune((self.clock)().saturating_sub(window_ms))?;
+        self.prune((self.clock)().saturating_sub(window_ms))?;
         let raise = &request.raise;
         if let Some(row) = self.table.row(key)? {
             return match raise.decide(Some(row.entry.clone())) {
                 Decision::Keep(_) => Ok(committed(&row, false)),
                 Decision::Write(entry) => {
                     self.write_kv(key, &entry, raise.ttl_s).await?;
-                    Ok(committed(&self.publish(key, entry)?, true))
+                    Ok(committed(&self.publish(key, entry, raise.ttl_s)?, true))
                 }
             };
         }
@@ -376,10 +477,10 @@ impl Ledger<'_> {
             .map(|text| kv::decode(key, &text))
             .transpose()?;
         match raise.decide(stored) {
-            Decision::Keep(entry) => Ok(committed(&self.publish(key, entry)?, false)),
+            Decision::Keep(entry) => Ok(committed(&self.publish(key, entry, raise.ttl_s)?, false)),
             Decision::Write(entry) => {
                 self.write_kv(key, &entry, raise.ttl_s).await?;
-                Ok(committed(&self.publish(key, entry)?, true))
+                Ok(committed(&self.publish(key, entry, raise.ttl_s)?, true))
             }
         }
     }
@@ -388,7 +489,7 @@ impl Ledger<'_> {
     pub fn feed(&self, query: &FeedQuery) -> Result<FeedPage, StoreError> {
         let window_ms = self.window_ms(query.window_ms)?;
         let now_ms = (self.clock)();
-        self.table.prune(now_ms.saturating_sub(window_ms))?;
+        self.prune(now_ms.saturating_sub(window_ms))?;
         let epoch = self.epoch()?;
         let full = query.epoch.as_deref() != Some(epoch.as_str());
         let since = if full { 0 } else { query.since };
@@ -415,14 +516,114 @@ impl Ledger<'_> {
                 .collect(),
             more,
             full,
+            complete_after: self.pruned()?,
+            filter: self.filter_notice()?,
         })
+    }
+
+    /// Deletes the rows committed before `before_ms`, remembering the highest sequence number
+    /// that left: the recent set holds every entry after it.
+    fn prune(&self, before_ms: u64) -> Result<(), StoreError> {
+        let dropped = self.table.prune(before_ms)?;
+        if dropped > self.pruned()? {
+            self.table.set_meta("pruned", &dropped.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// The highest sequence number that has left the recent set (0: none).
+    fn pruned(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .table
+            .meta("pruned")?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// The filter's bookkeeping; a new one (this moment counts as a write without the
+    /// authority) the first time, or if what is stored cannot be read.
+    fn keeper(&self, now_ms: u64) -> Result<FilterKeeper, StoreError> {
+        let stored = self.table.meta("filter")?;
+        match stored.as_deref().and_then(FilterKeeper::decode) {
+            Some(keeper) => Ok(keeper),
+            None => {
+                let keeper = FilterKeeper::new(now_ms);
+                self.table.set_meta("filter", &keeper.encode())?;
+                Ok(keeper)
+            }
+        }
+    }
+
+    /// What the feed says of the filter: the base held, and the taint (`None`: no base).
+    fn filter_notice(&self) -> Result<Option<FilterNotice>, StoreError> {
+        let Some(base) = self.filter.and_then(|f| f.memory.base()) else {
+            return Ok(None);
+        };
+        let keeper = self.keeper((self.clock)())?;
+        Ok(Some(FilterNotice {
+            version: base.meta.version,
+            taint_ms: keeper.taint_ms,
+        }))
+    }
+
+    /// The filter's upkeep (see [`upkeep_table`]): at most every [`UPKEEP_EVERY_MS`], one at a
+    /// time. Builds the base again if the object's memory lost it. A failure is logged and
+    /// builds nothing: the last base stays.
+    pub async fn filter_upkeep(&self, force: bool) {
+        let Some(filter) = self.filter else { return };
+        let now_ms = (self.clock)();
+        if !filter.memory.begin(now_ms, force) {
+            return;
+        }
+        if let Err(err) = self.upkeep_once(&filter, now_ms).await {
+            (filter.log)(&format!(
+                "revocation filter: upkeep failed ({err}); the last base stays"
+            ));
+        }
+        filter.memory.end();
+    }
+
+    async fn upkeep_once(&self, filter: &LedgerFilter<'_>, now_ms: u64) -> Result<(), StoreError> {
+        let mut keeper = self.keeper(now_ms)?;
+        let epoch = self.epoch()?;
+        let timings = Timings {
+            feed_window_ms: self.window_ms(0)?,
+            listing_delay_ms: filter.listing_delay_ms,
+        };
+        let held = filter.memory.base().map(|b| b.meta.version);
+        // Memory lost (a new instance): build again, a new version.
+        let lost = keeper.built && held != keeper.last.as_ref().map(|l| l.version);
+        let head = || self.head();
+        // A new seed per build (hashing is seeded, not secret): the time, spread.
+        let seed = now_ms.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x5eed_f11e_u64;
+        let table: &dyn KeyTable = self.table;
+        let outcome = upkeep_table(
+            &mut keeper,
+            table,
+            self.kv,
+            &epoch,
+            &head,
+            now_ms,
+            seed,
+            &filter.settings,
+            &timings,
+            lost,
+        )
+        .await;
+        self.table.set_meta("filter", &keeper.encode())?;
+        match outcome? {
+            Some(base) => filter.memory.hold(Some(&base)),
+            None if !keeper.built => filter.memory.hold(None),
+            None => {}
+        }
+        Ok(())
     }
 
     /// The rows of the recent set under `pool_id`'s keys (user and session entries), the last
     /// committed first, at most `limit`.
     pub fn recent(&self, pool_id: &str, limit: usize) -> Result<Vec<Row>, StoreError> {
         let window_ms = self.window_ms(0)?;
-        self.table.prune((self.clock)().saturating_sub(window_ms))?;
+        self.prune((self.clock)().saturating_sub(window_ms))?;
         let prefixes = [Kind::User.prefix(pool_id), Kind::Session.prefix(pool_id)];
         let mut found: Vec<Row> = Vec::new();
         let mut since = 0;
@@ -481,10 +682,14 @@ impl Ledger<'_> {
             .unwrap_or(0))
     }
 
-    /// Adds `entry` to the recent set under the next sequence number, now. Synchronous: the
-    /// number and the row are stored together.
-    fn publish(&self, key: &str, entry: Entry) -> Result<Row, StoreError> {
+    /// Adds `entry` to the recent set under the next sequence number, now, and its key to the
+    /// filter's keys until KV's entry expires (`ttl_s`). Synchronous: the number, the row and
+    /// the key are stored together.
+    fn publish(&self, key: &str, entry: Entry, ttl_s: u64) -> Result<Row, StoreError> {
         self.epoch()?;
+        let expires_ms =
+            (self.clock)().saturating_add(ttl_s.max(kv::MIN_TTL_S).saturating_mul(1000));
+        self.table.note_key(key, expires_ms)?;
         let seq = self.head()? + 1;
         let row = Row {
             key: key.to_owned(),
@@ -520,6 +725,7 @@ fn error(status: u16, why: &str) -> (u16, String) {
 #[cfg(test)]
 pub mod fake {
     use super::*;
+    use crate::revocation::filter::build::FilterKeys;
     use std::collections::BTreeMap;
 
     /// A FAKE of the Durable Object's SQLite table: rows and settings in maps.
@@ -527,6 +733,22 @@ pub mod fake {
     pub struct FakeTable {
         pub rows: RefCell<BTreeMap<String, Row>>,
         pub meta: RefCell<BTreeMap<String, String>>,
+        pub keys: RefCell<FilterKeys>,
+    }
+
+    impl KeyTable for FakeTable {
+        fn note_key(&self, key: &str, expires_ms: u64) -> Result<(), StoreError> {
+            self.keys.note_key(key, expires_ms)
+        }
+        fn drop_expired_keys(&self, now_ms: u64) -> Result<(), StoreError> {
+            self.keys.drop_expired_keys(now_ms)
+        }
+        fn key_count(&self) -> Result<u64, StoreError> {
+            self.keys.key_count()
+        }
+        fn keys_after(&self, after: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+            self.keys.keys_after(after, limit)
+        }
     }
 
     impl LedgerTable for FakeTable {
@@ -549,9 +771,16 @@ pub mod fake {
             rows.truncate(limit);
             Ok(rows)
         }
-        fn prune(&self, before_ms: u64) -> Result<(), StoreError> {
-            self.rows.borrow_mut().retain(|_, r| r.at_ms >= before_ms);
-            Ok(())
+        fn prune(&self, before_ms: u64) -> Result<u64, StoreError> {
+            let mut dropped = 0;
+            self.rows.borrow_mut().retain(|_, r| {
+                let keep = r.at_ms >= before_ms;
+                if !keep {
+                    dropped = dropped.max(r.seq);
+                }
+                keep
+            });
+            Ok(dropped)
         }
         fn meta(&self, name: &str) -> Result<Option<String>, StoreError> {
             Ok(self.meta.borrow().get(name).cloned())
@@ -669,6 +898,7 @@ mod tests {
             clock: &clock,
             timings: TIMINGS,
             new_epoch: "epoch-1",
+            filter: None,
         };
         // Same second: 1_750_000_000_800 (later) arrives first, then …_100 (earlier).
         let later = request(1_750_000_000_800, "iad");
@@ -708,6 +938,7 @@ mod tests {
             clock: &clock,
             timings: TIMINGS,
             new_epoch: "epoch-1",
+            filter: None,
         };
         let high = run(ledger.raise(&request(1_750_000_005_000, "a"))).unwrap();
         let low = run(ledger.raise(&request(1_750_000_001_000, "b"))).unwrap();
@@ -739,6 +970,7 @@ mod tests {
             clock: &clock,
             timings: TIMINGS,
             new_epoch: "epoch-1",
+            filter: None,
         };
         let kept = run(ledger.raise(&request(1_750_000_009_200, "b"))).unwrap();
         assert!(!kept.written);
@@ -769,6 +1001,7 @@ mod tests {
             clock: &clock,
             timings: TIMINGS,
             new_epoch: "epoch-1",
+            filter: None,
         };
         assert!(matches!(
             run(ledger.raise(&request(1_750_000_000_000, "a"))),
@@ -792,6 +1025,7 @@ mod tests {
             clock: &clock,
             timings: TIMINGS,
             new_epoch: "epoch-1",
+            filter: None,
         };
         for (i, user) in ["a", "b", "c"].iter().enumerate() {
             let mut r = request(now.get(), user);
@@ -841,6 +1075,119 @@ mod tests {
     }
 
     #[test]
+    fn the_feed_says_after_which_sequence_number_it_still_holds_every_entry() {
+        let table = FakeTable::default();
+        let kv = MemoryStore::new();
+        let locks = KeyLocks::new();
+        let now = Cell::new(1_750_000_000_000u64);
+        let clock = || now.get();
+        let ledger = Ledger {
+            table: &table,
+            kv: &kv,
+            locks: &locks,
+            clock: &clock,
+            timings: TIMINGS,
+            new_epoch: "epoch-1",
+            filter: None,
+        };
+        let query = FeedQuery {
+            epoch: None,
+            since: 0,
+            window_ms: 0,
+        };
+        for user in ["a", "b", "c"] {
+            let mut r = request(now.get(), user);
+            r.key = format!("rev/v1/u/us-east-1_P1/{user}");
+            run(ledger.raise(&r)).unwrap();
+            now.set(now.get() + 30_000);
+        }
+        assert_eq!(ledger.feed(&query).unwrap().complete_after, 0);
+        // a (seq 1) and b (seq 2) leave the window; c stays.
+        let window = ledger.window_ms(0).unwrap();
+        now.set(1_750_000_000_000 + 30_000 + window + 1);
+        let page = ledger.feed(&query).unwrap();
+        assert_eq!(page.complete_after, 2);
+        assert_eq!(page.entries.len(), 1);
+        assert!(page.filter.is_none(), "no filter kept");
+        // The mark never goes back, even once the set is empty.
+        now.set(now.get() + window);
+        assert_eq!(ledger.feed(&query).unwrap().complete_after, 3);
+        assert_eq!(
+            table.keys.borrow().len(),
+            3,
+            "every key written is a filter key"
+        );
+    }
+
+    #[test]
+    fn the_authority_answers_its_filter_base_and_the_feed_names_its_version() {
+        let table = FakeTable::default();
+        let kv = MemoryStore::new();
+        let locks = KeyLocks::new();
+        let memory = FilterMemory::new();
+        let now = Cell::new(1_750_000_000_000u64);
+        let clock = || now.get();
+        let log = |_: &str| {};
+        let ledger = Ledger {
+            table: &table,
+            kv: &kv,
+            locks: &locks,
+            clock: &clock,
+            timings: TIMINGS,
+            new_epoch: "epoch-1",
+            filter: Some(LedgerFilter {
+                memory: &memory,
+                settings: RevocationFilterSettings::default(),
+                listing_delay_ms: 0,
+                log: &log,
+            }),
+        };
+        run(ledger.raise(&request(now.get(), "alice"))).unwrap();
+        let (status, text) = run(ledger.serve("GET", "/filter", "", b""));
+        assert_eq!(status, 200);
+        let first = FilterBase::from_text(&text).unwrap();
+        assert_eq!(
+            first.meta.taint_covered_ms, 0,
+            "its own start is not covered yet"
+        );
+        // Once a listing may cover its start, the next upkeep lists KV and builds again.
+        now.set(now.get() + 20_000);
+        let (status, text) = run(ledger.serve("GET", "/filter", "", b""));
+        assert_eq!(status, 200);
+        let base = FilterBase::from_text(&text).unwrap();
+        assert!(base.meta.version > first.meta.version);
+        assert!(base.may_contain(KEY));
+        assert_eq!((base.meta.epoch.as_str(), base.meta.seq), ("epoch-1", 1));
+        let (_, page) = run(ledger.serve("GET", "/feed", "since=0&window_ms=0", b""));
+        let page = FeedPage::decode(&page).unwrap();
+        let notice = page.filter.unwrap();
+        assert_eq!(notice.version, base.meta.version);
+        assert_eq!(
+            notice.taint_ms, base.meta.taint_covered_ms,
+            "the start is covered"
+        );
+        // An object that starts over (memory lost) builds again: a newer version.
+        let fresh = FilterMemory::new();
+        let again = Ledger {
+            filter: ledger.filter.map(|f| LedgerFilter {
+                memory: &fresh,
+                ..f
+            }),
+            ..ledger
+        };
+        let (status, text) = run(again.serve("GET", "/filter", "", b""));
+        assert_eq!(status, 200);
+        let rebuilt = FilterBase::from_text(&text).unwrap();
+        assert!(rebuilt.meta.version > base.meta.version && rebuilt.may_contain(KEY));
+        // No filter kept: 404.
+        let none = Ledger {
+            filter: None,
+            ..again
+        };
+        assert_eq!(run(none.serve("GET", "/filter", "", b"")).0, 404);
+    }
+
+    #[test]
     fn recent_answers_one_pools_rows_with_their_entries_last_committed_first() {
         let table = FakeTable::default();
         let kv = MemoryStore::new();
@@ -855,6 +1202,7 @@ mod tests {
             clock: &clock,
             timings: TIMINGS,
             new_epoch: "epoch-1",
+            filter: None,
         };
         for (key, by) in [
             ("rev/v1/u/us-east-1_P1/alice", "a"),
@@ -918,6 +1266,7 @@ mod tests {
             clock: &clock,
             timings: TIMINGS,
             new_epoch: "epoch-1",
+            filter: None,
         };
         run(ledger.raise(&request(t0, "a"))).unwrap();
         let window = TIMINGS.window_ms() + RECENT_MARGIN_MS;
@@ -952,6 +1301,7 @@ mod tests {
             clock: &clock,
             timings: TIMINGS,
             new_epoch: "epoch-1",
+            filter: None,
         };
         for i in 0..PAGE_LIMIT + 5 {
             let mut r = request(1_750_000_000_000, "a");
@@ -993,6 +1343,7 @@ mod tests {
             clock: &clock,
             timings: TIMINGS,
             new_epoch: "epoch-1",
+            filter: None,
         };
         let mut other_key = request(1, "a");
         other_key.key = "user/v1/us-east-1_P1/name/alice".into();

@@ -61,6 +61,7 @@
 pub mod authority;
 mod cache;
 pub mod feed;
+pub mod filter;
 pub mod kv;
 pub mod ledger;
 pub mod listing;
@@ -72,6 +73,7 @@ pub use listing::{Listed, RecentRevocations};
 use core::cell::Cell;
 
 use authority::{Authority, FeedState};
+use feed::FeedCopy;
 
 use crate::{
     auth::Authenticated,
@@ -127,6 +129,15 @@ pub trait RevocationStore {
             ))
         })
     }
+
+    /// Marks that a revocation is about to be written without the revocation authority at
+    /// `now_ms` (the taint, [`filter::build::TAINT_KEY`]): until a rebuild from a listing covers
+    /// it, no gate trusts the revocation filter. Written before the entry; a failure stops the
+    /// write. A store the filter is never built from has nothing to mark.
+    fn mark_direct_write(&self, now_ms: u64) -> LocalFuture<'_, Result<(), StoreError>> {
+        let _ = now_ms;
+        Box::pin(async { Ok(()) })
+    }
 }
 
 impl<S: RevocationStore + ?Sized> RevocationStore for &S {
@@ -151,6 +162,10 @@ impl<S: RevocationStore + ?Sized> RevocationStore for &S {
         limit: usize,
     ) -> LocalFuture<'a, Result<RecentRevocations, StoreError>> {
         (**self).recent(pool_id, limit)
+    }
+
+    fn mark_direct_write(&self, now_ms: u64) -> LocalFuture<'_, Result<(), StoreError>> {
+        (**self).mark_direct_write(now_ms)
     }
 }
 
@@ -311,6 +326,18 @@ pub struct Enforcement {
     pub refusing: bool,
     /// Within how long a sign-out answered now is refused everywhere, in ms.
     pub bound_ms: u64,
+    /// The revocation filter, with an authority and the filter on.
+    pub filter: Option<FilterReport>,
+}
+
+/// The revocation filter as this isolate holds it (`/healthz`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilterReport {
+    /// `None`: complete (checks of keys it does not hold read no KV); else why every check
+    /// reads KV.
+    pub incomplete: Option<String>,
+    /// The base held: its provenance and encoded size in bytes.
+    pub base: Option<(filter::BaseMeta, usize)>,
 }
 
 /// Who revokes and why, recorded in the entry.
@@ -360,7 +387,17 @@ impl Revocations<'_> {
     /// if due). A revocation any of them knows counts.
     async fn entries(&self, keys: &[String]) -> Result<Vec<Option<Entry>>, Error> {
         let copy = match &self.authority {
-            Some(authority) => authority.copy().await?.0,
+            Some(authority) => {
+                let (copy, state) = authority.copy().await?;
+                if authority.settings.filter
+                    && self
+                        .filter_says_not_revoked(authority, copy.as_deref(), &state, keys)
+                        .await
+                {
+                    return Ok(vec![None; keys.len()]);
+                }
+                copy
+            }
             None => None,
         };
         let mut entries = self.lookup(keys).await?;
@@ -379,6 +416,62 @@ impl Revocations<'_> {
             }
         }
         Ok(entries)
+    }
+
+    /// Whether the revocation filter alone answers "certainly not revoked" for `keys` (no KV
+    /// read then). A stale feed marks the filter incomplete for KV's window; a fresh copy that
+    /// names a newer base takes it first.
+    async fn filter_says_not_revoked(
+        &self,
+        authority: &Authority<'_>,
+        copy: Option<&FeedCopy>,
+        state: &FeedState,
+        keys: &[String],
+    ) -> bool {
+        let fresh = matches!(state, FeedState::Fresh { .. });
+        if !fresh {
+            self.recent
+                .filter_feed_failed(self.now_ms, self.kv_window_ms);
+        }
+        let Some(copy) = copy else { return false };
+        if fresh {
+            authority.ensure_filter(copy).await;
+        }
+        let answer = self.recent.filter_answer(keys, copy, fresh, self.now_ms);
+        answer == filter::gate::Answer::CertainlyNotRevoked
+    }
+
+    /// The filter's state for `/healthz` (taking a newer base first, as a check would).
+    async fn filter_report(
+        &self,
+        authority: &Authority<'_>,
+        copy: Option<&FeedCopy>,
+        state: &FeedState,
+    ) -> Option<FilterReport> {
+        if !authority.settings.filter {
+            return None;
+        }
+        let fresh = matches!(state, FeedState::Fresh { .. });
+        if !fresh {
+            self.recent
+                .filter_feed_failed(self.now_ms, self.kv_window_ms);
+        }
+        let incomplete = match copy {
+            None => Some(filter::gate::Incomplete::NoBase.to_string()),
+            Some(copy) => {
+                if fresh {
+                    authority.ensure_filter(copy).await;
+                }
+                match self.recent.filter_completeness(copy, fresh, self.now_ms) {
+                    filter::gate::Completeness::Complete => None,
+                    filter::gate::Completeness::Incomplete(why) => Some(why.to_string()),
+                }
+            }
+        };
+        Some(FilterReport {
+            incomplete,
+            base: self.recent.filter_base(),
+        })
     }
 
     /// Checks a verified token against the list: one bulk read for its user entries (by `sub`
@@ -528,6 +621,11 @@ impl Revocations<'_> {
                     (self.log)(&format!(
                         "revocation authority unreachable for a write ({why}); writing KV directly, enforced everywhere within KV's window"
                     ));
+                    // The taint first: until a listing covers it no gate trusts the filter.
+                    if self.recent.needs_taint(self.now_ms) {
+                        self.store.mark_direct_write(self.now_ms).await?;
+                        self.recent.taint_written(self.now_ms);
+                    }
                     None
                 }
             },
@@ -557,17 +655,20 @@ impl Revocations<'_> {
                 feed: None,
                 refusing: false,
                 bound_ms: self.kv_window_ms,
+                filter: None,
             };
         };
         match authority.copy().await {
-            Ok((_, state @ FeedState::Fresh { .. })) => Enforcement {
+            Ok((copy, state @ FeedState::Fresh { .. })) => Enforcement {
                 authority: true,
+                filter: self.filter_report(authority, copy.as_deref(), &state).await,
                 feed: Some(state),
                 refusing: false,
                 bound_ms: authority.settings.bound_ms(),
             },
-            Ok((_, state)) => Enforcement {
+            Ok((copy, state)) => Enforcement {
                 authority: true,
+                filter: self.filter_report(authority, copy.as_deref(), &state).await,
                 feed: Some(state),
                 refusing: false,
                 bound_ms: self.kv_window_ms,
@@ -584,6 +685,10 @@ impl Revocations<'_> {
                     }),
                     refusing: true,
                     bound_ms: 0,
+                    filter: authority.settings.filter.then(|| FilterReport {
+                        incomplete: Some(filter::gate::Incomplete::FeedStale.to_string()),
+                        base: self.recent.filter_base(),
+                    }),
                 }
             }
         }
@@ -1286,6 +1391,7 @@ mod tests {
         freshness_ms: 2_000,
         fail_closed_after_ms: None,
         window_ms: 155_000,
+        filter: true,
     };
 
     /// One request of an isolate whose location's KV view is `kv` (a FAKE that lags when the
@@ -1435,7 +1541,14 @@ mod tests {
             ..with_authority(&kv_view, &cache, &recent, &fake, &share, NOW_MS)
         };
         run(list.revoke_user(&pool, &id("u1"), &ACTOR)).unwrap();
-        assert_eq!(kv_view.counts().1, 1, "written straight into KV");
+        assert_eq!(
+            kv_view.written(),
+            [
+                filter::build::TAINT_KEY.to_owned(),
+                format!("rev/v1/u/{POOL}/u1")
+            ],
+            "the taint, then the entry, straight into KV"
+        );
         assert_eq!(receipt.enforced_by_ms(), Some(NOW_MS + 95_000));
         // Checks go on against KV (and the isolate's own write).
         assert!(is_revoked(run(list.check(auth(
@@ -1523,5 +1636,303 @@ mod tests {
         // A time in the future is taken as now.
         let future = run(a.revoke_user_at(&pool, &id("u2"), &ACTOR, NOW_MS + 3_600_000)).unwrap();
         assert!(future.revoked_at_ms <= NOW_MS + 1_000, "{future:?}");
+    }
+
+    // --- the revocation filter: the authority keeps it, the feed names it, the gate asks it ----
+
+    /// An authority that keeps a filter and trusts a KV listing `delay_ms` after a write
+    /// straight to KV (or its own start).
+    fn filtering_authority(delay_ms: u64) -> FakeAuthority {
+        let fake = FakeAuthority::new(NOW_MS);
+        fake.with_filter.set(true);
+        fake.listing_delay_ms.set(delay_ms);
+        fake
+    }
+
+    /// An authority that keeps a filter and has run for a minute: a listing has covered its own
+    /// start, so gates may trust its filter from now on.
+    fn running_authority() -> FakeAuthority {
+        let fake = filtering_authority(filter::build::MIN_LISTING_DELAY_MS);
+        fake.clock.set(NOW_MS - 60_000);
+        run(authority::AuthorityLink::call(
+            &fake, "GET", "/filter", None,
+        ))
+        .unwrap();
+        fake.clock.set(NOW_MS);
+        fake.filter_calls.set(0);
+        fake
+    }
+
+    /// `n` checks of distinct never-revoked users at `now_ms` in one isolate.
+    fn check_strangers(list: &Revocations<'_>, n: usize) {
+        for i in 0..n {
+            let token = auth(
+                POOL,
+                &format!("stranger-{i}"),
+                SECOND - 60,
+                SECOND - 60,
+                "o",
+            );
+            assert!(!is_revoked(run(list.check(token))), "stranger-{i}");
+        }
+    }
+
+    #[test]
+    fn with_a_complete_filter_never_revoked_users_are_checked_without_a_kv_read() {
+        let fake = running_authority();
+        let (kv_view, cache, recent, share) = (
+            MemoryStore::new(),
+            RevocationCache::new(),
+            RecentSet::new(),
+            FakeShare::default(),
+        );
+        let list = with_authority(&kv_view, &cache, &recent, &fake, &share, NOW_MS);
+        check_strangers(&list, 200);
+        assert_eq!(
+            kv_view.counts().0,
+            0,
+            "no KV read for users nobody signed out"
+        );
+        assert_eq!(fake.filter_calls.get(), 1, "the base was fetched once");
+        let report = run(list.enforcement()).filter.unwrap();
+        assert_eq!(report.incomplete, None);
+        assert_eq!(report.base.unwrap().0.count, 0);
+        // Without the filter (REVOCATION_FILTER_MAX_ENTRIES=0 at the gate) every check reads KV.
+        let (kv_off, cache_off, recent_off) =
+            (MemoryStore::new(), RevocationCache::new(), RecentSet::new());
+        let mut off = with_authority(&kv_off, &cache_off, &recent_off, &fake, &share, NOW_MS);
+        if let Some(authority) = off.authority.as_mut() {
+            authority.settings.filter = false;
+        }
+        check_strangers(&off, 20);
+        assert_eq!(kv_off.counts().0, 20);
+    }
+
+    #[test]
+    fn a_second_isolate_of_the_location_takes_the_base_from_the_locations_cache() {
+        let fake = running_authority();
+        let share = FakeShare::default();
+        let (kv_a, cache_a, recent_a) =
+            (MemoryStore::new(), RevocationCache::new(), RecentSet::new());
+        check_strangers(
+            &with_authority(&kv_a, &cache_a, &recent_a, &fake, &share, NOW_MS),
+            3,
+        );
+        let (kv_b, cache_b, recent_b) =
+            (MemoryStore::new(), RevocationCache::new(), RecentSet::new());
+        check_strangers(
+            &with_authority(&kv_b, &cache_b, &recent_b, &fake, &share, NOW_MS),
+            3,
+        );
+        assert_eq!(
+            fake.filter_calls.get(),
+            1,
+            "one GET /filter for the location"
+        );
+        assert_eq!(kv_a.counts().0 + kv_b.counts().0, 0);
+        // A damaged shared base is refused and asked for again.
+        *share.filter.borrow_mut() = Some("RVJGAAAA".into());
+        let (kv_c, cache_c, recent_c) =
+            (MemoryStore::new(), RevocationCache::new(), RecentSet::new());
+        check_strangers(
+            &with_authority(&kv_c, &cache_c, &recent_c, &fake, &share, NOW_MS),
+            3,
+        );
+        assert_eq!(fake.filter_calls.get(), 2);
+        assert_eq!(kv_c.counts().0, 0);
+    }
+
+    #[test]
+    fn with_the_filter_a_signed_out_user_is_refused_and_read_from_kv() {
+        let pool = config().pool(POOL).unwrap().clone();
+        let fake = running_authority();
+        let token = || auth(POOL, "u1", SECOND - 60, SECOND - 60, "o1");
+        let (kv_b, cache_b, recent_b, share_b) = (
+            MemoryStore::new(),
+            RevocationCache::new(),
+            RecentSet::new(),
+            FakeShare::default(),
+        );
+        let b = |now| with_authority(&kv_b, &cache_b, &recent_b, &fake, &share_b, now);
+        assert!(!is_revoked(run(b(NOW_MS).check(token()))));
+        assert_eq!(kv_b.counts().0, 0);
+        // Location A signs u1 out through the authority; KV everywhere has it (B's view too).
+        let (kv_a, cache_a, recent_a, share_a) = (
+            MemoryStore::new(),
+            RevocationCache::new(),
+            RecentSet::new(),
+            FakeShare::default(),
+        );
+        let a = with_authority(&kv_a, &cache_a, &recent_a, &fake, &share_a, NOW_MS + 10);
+        fake.clock.set(NOW_MS + 10);
+        run(a.revoke_user(&pool, &id("u1"), &ACTOR)).unwrap();
+        let written = fake.kv.peek(&format!("rev/v1/u/{POOL}/u1")).unwrap().0;
+        kv_b.seed(&format!("rev/v1/u/{POOL}/u1"), &written);
+        // The writing isolate refuses at once (its own write counts as "maybe").
+        assert!(is_revoked(run(a.check(token()))));
+        // B refuses once its copy comes due: the feed holds u1, so the filter says "maybe".
+        fake.clock.set(NOW_MS + 2_100);
+        assert!(is_revoked(run(b(NOW_MS + 2_100).check(token()))));
+        assert!(kv_b.counts().0 >= 1, "a \"maybe\" reads KV");
+        // Long after the feed has let u1 go, the rebuilt base holds it: still refused.
+        let later = NOW_MS + 400_000;
+        fake.clock.set(later);
+        let reads = kv_b.counts().0;
+        assert!(is_revoked(run(b(later).check(token()))));
+        let report = run(b(later).enforcement()).filter.unwrap();
+        assert_eq!(report.incomplete, None, "{report:?}");
+        let (meta, _) = report.base.unwrap();
+        assert!(meta.count >= 1 && meta.version > 1, "{meta:?}");
+        assert!(kv_b.counts().0 > reads);
+        // Strangers still cost nothing.
+        let reads = kv_b.counts().0;
+        check_strangers(&b(later), 50);
+        assert!(kv_b.counts().0 - reads <= 1, "{}", kv_b.counts().0 - reads);
+    }
+
+    #[test]
+    fn a_write_straight_to_kv_makes_every_gate_read_kv_until_a_listing_covers_it() {
+        let pool = config().pool(POOL).unwrap().clone();
+        let delay = 125_000;
+        let fake = running_authority();
+        let token = || auth(POOL, "u2", SECOND - 60, SECOND - 60, "o2");
+        let (kv_b, cache_b, recent_b, share_b) = (
+            MemoryStore::new(),
+            RevocationCache::new(),
+            RecentSet::new(),
+            FakeShare::default(),
+        );
+        let b = |now| with_authority(&kv_b, &cache_b, &recent_b, &fake, &share_b, now);
+        check_strangers(&b(NOW_MS), 5);
+        assert_eq!(kv_b.counts().0, 0, "complete at first");
+        fake.listing_delay_ms.set(delay);
+        // The authority is unreachable for the writer: the taint, then the entry, into KV.
+        fake.down.set(true);
+        let t1 = NOW_MS + 10_000;
+        let (cache_a, recent_a, share_a) = (
+            RevocationCache::new(),
+            RecentSet::new(),
+            FakeShare::default(),
+        );
+        let a = with_authority(&fake.kv, &cache_a, &recent_a, &fake, &share_a, t1);
+        run(a.revoke_user(&pool, &id("u2"), &ACTOR)).unwrap();
+        let taint = fake.kv.peek(filter::build::TAINT_KEY).unwrap().0;
+        assert_eq!(taint, t1.to_string());
+        fake.down.set(false);
+        let entry = fake.kv.peek(&format!("rev/v1/u/{POOL}/u2")).unwrap().0;
+        kv_b.seed(&format!("rev/v1/u/{POOL}/u2"), &entry);
+        // B's next copy carries the taint: incomplete, every check reads KV, u2 is refused.
+        let t2 = t1 + 6_000;
+        fake.clock.set(t2);
+        assert!(is_revoked(run(b(t2).check(token()))));
+        let reads = kv_b.counts().0;
+        check_strangers(&b(t2), 10);
+        assert_eq!(kv_b.counts().0 - reads, 10, "incomplete: KV for everyone");
+        let report = run(b(t2).enforcement()).filter.unwrap();
+        assert!(
+            report
+                .incomplete
+                .as_deref()
+                .unwrap()
+                .contains("without the authority"),
+            "{report:?}"
+        );
+        // Once a listing may cover the taint, the authority lists KV and rebuilds: u2 is in the
+        // base, strangers read nothing again.
+        let t3 = t1 + delay + 1;
+        fake.clock.set(t3);
+        assert!(is_revoked(run(b(t3).check(token()))));
+        let report = run(b(t3).enforcement()).filter.unwrap();
+        assert_eq!(report.incomplete, None, "{report:?}");
+        let reads = kv_b.counts().0;
+        check_strangers(&b(t3), 20);
+        assert!(kv_b.counts().0 - reads <= 1);
+        assert!(is_revoked(run(b(t3).check(token()))));
+    }
+
+    #[test]
+    fn entries_in_kv_before_the_authority_are_listed_into_its_first_complete_filter() {
+        let delay = 125_000;
+        let fake = filtering_authority(delay);
+        let key = format!("rev/v1/u/{POOL}/old-timer");
+        let old = kv::encode(&Entry {
+            revoked_at_ms: NOW_MS - 1_000,
+            by: "AKIAOLD".into(),
+            reason: "AdminUserGlobalSignOut".into(),
+            request_id: "r-old".into(),
+        });
+        fake.kv.seed(&key, &old);
+        let token = || auth(POOL, "old-timer", SECOND - 60, SECOND - 60, "o3");
+        let (kv_b, cache_b, recent_b, share_b) = (
+            MemoryStore::new(),
+            RevocationCache::new(),
+            RecentSet::new(),
+            FakeShare::default(),
+        );
+        kv_b.seed(&key, &old);
+        let b = |now| with_authority(&kv_b, &cache_b, &recent_b, &fake, &share_b, now);
+        // Its own start counts as a write without it: until a listing covers it, KV decides.
+        assert!(is_revoked(run(b(NOW_MS).check(token()))));
+        check_strangers(&b(NOW_MS), 5);
+        assert_eq!(kv_b.counts().0, 6);
+        let later = NOW_MS + delay + 10_000;
+        fake.clock.set(later);
+        let report = run(b(later).enforcement()).filter.unwrap();
+        assert_eq!(report.incomplete, None, "{report:?}");
+        assert_eq!(report.base.unwrap().0.count, 1, "the listing's one entry");
+        let reads = kv_b.counts().0;
+        assert!(is_revoked(run(b(later).check(token()))));
+        assert_eq!(
+            kv_b.counts().0,
+            reads + 1,
+            "the base holds it: \"maybe\", read KV"
+        );
+        check_strangers(&b(later), 20);
+        assert!(kv_b.counts().0 - reads - 1 <= 1);
+    }
+
+    #[test]
+    fn a_gate_whose_feed_went_stale_reads_kv_for_kvs_window_after_it_recovers() {
+        let fake = running_authority();
+        let (kv_b, cache_b, recent_b, share_b) = (
+            MemoryStore::new(),
+            RevocationCache::new(),
+            RecentSet::new(),
+            FakeShare::default(),
+        );
+        let b = |now| with_authority(&kv_b, &cache_b, &recent_b, &fake, &share_b, now);
+        check_strangers(&b(NOW_MS), 3);
+        assert_eq!(kv_b.counts().0, 0);
+        fake.down.set(true);
+        let t1 = NOW_MS + 3_000;
+        fake.clock.set(t1);
+        check_strangers(&b(t1), 3);
+        assert_eq!(kv_b.counts().0, 3, "stale: KV");
+        fake.down.set(false);
+        let t2 = t1 + 20_000;
+        fake.clock.set(t2);
+        check_strangers(&b(t2), 3);
+        assert_eq!(kv_b.counts().0, 6, "recently stale: KV");
+        let t3 = t1 + 95_000 + 1;
+        fake.clock.set(t3);
+        check_strangers(&b(t3), 3);
+        assert_eq!(kv_b.counts().0, 6, "complete again");
+    }
+
+    #[test]
+    fn an_authority_without_a_filter_leaves_every_check_reading_kv() {
+        let fake = FakeAuthority::new(NOW_MS);
+        let (kv_b, cache_b, recent_b, share_b) = (
+            MemoryStore::new(),
+            RevocationCache::new(),
+            RecentSet::new(),
+            FakeShare::default(),
+        );
+        let b = with_authority(&kv_b, &cache_b, &recent_b, &fake, &share_b, NOW_MS);
+        check_strangers(&b, 5);
+        assert_eq!(kv_b.counts().0, 5);
+        assert_eq!(fake.filter_calls.get(), 0);
+        let report = run(b.enforcement()).filter.unwrap();
+        assert!(report.incomplete.is_some() && report.base.is_none());
     }
 }

@@ -20,8 +20,9 @@ use crate::{
 pub const AUTHORITY_NAME: &str = "edge-revoke/revocations/v1";
 /// How long a call to the authority may take before it counts as failed, in ms.
 const CALL_TIMEOUT_MS: i32 = 2_000;
-/// Largest answer of the authority a Worker reads, in bytes.
-const MAX_ANSWER_BYTES: usize = 8 * 1024 * 1024;
+/// Largest answer of the authority a Worker reads, in bytes: a revocation filter base of the
+/// largest size built (`MAX_BASE_BYTES`, 32 MB) as base64 text, with room to spare.
+const MAX_ANSWER_BYTES: usize = 48 * 1024 * 1024;
 
 /// `env.REVOCATION_AUTHORITY`, if it is bound: the stub of the one authority object and the
 /// cache key of the location's shared copy of its feed (per object, so two deployments in one
@@ -124,6 +125,7 @@ impl CacheShare {
         match slot {
             Slot::Copy => format!("{}/copy", self.url),
             Slot::Refresh => format!("{}/refresh", self.url),
+            Slot::Filter => format!("{}/filter", self.url),
         }
     }
 }

@@ -30,7 +30,7 @@ extern "C" {
     #[wasm_bindgen(method, catch)]
     pub fn delete(this: &KvNamespace, key: &str) -> Result<Promise, JsValue>;
 
-    /// `list({prefix, limit})` → `Promise<{keys: {name, expiration?}[], list_complete}>`.
+    /// `list({prefix, limit, cursor?})` → `Promise<{keys: {name, expiration?}[], list_complete, cursor?}>`.
     #[wasm_bindgen(method, catch)]
     pub fn list(this: &KvNamespace, options: &JsValue) -> Result<Promise, JsValue>;
 

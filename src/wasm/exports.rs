@@ -37,6 +37,8 @@ export interface EdgeRevokeEnv {
   FEED_FAIL_CLOSED_AFTER_S?: string | number;
   DEV_MODE?: string | boolean;
   SSF_TRANSMITTERS?: string | object[];
+  REVOCATION_FILTER_FP_RATE?: string | number;
+  REVOCATION_FILTER_MAX_ENTRIES?: string | number;
   /** The revocation authority (class `RevocationAuthority`); without it, KV alone. */
   REVOCATION_AUTHORITY?: { idFromName(name: string): unknown; get(id: any): { fetch(input: any, init?: any): Promise<Response> } };
   RATE_LIMITER?: { limit(options: { key: string }): Promise<{ success: boolean }> };

@@ -12,10 +12,11 @@ use super::{
     ports::{describe, read_capped, Kv, ReadError},
 };
 use crate::{
-    config::KvTimings,
+    config::{KvTimings, RevocationFilterSettings},
     error::StoreError,
     revocation::{
-        ledger::{KeyLocks, Ledger, LedgerTable, Row},
+        filter::build::{KeyTable, DIRECT_WRITE_ALLOWANCE_MS, EXPIRY_MARGIN_MS},
+        ledger::{FilterMemory, KeyLocks, Ledger, LedgerFilter, LedgerTable, Row},
         Entry,
     },
 };
@@ -27,19 +28,23 @@ thread_local! {
     /// The per-key locks of the authority objects this isolate runs (one object in practice;
     /// keys never span two, so sharing the map is harmless).
     static LOCKS: &'static KeyLocks = Box::leak(Box::new(KeyLocks::new()));
+    /// The revocation filter's base as this object holds it in memory.
+    static FILTER: &'static FilterMemory = Box::leak(Box::new(FilterMemory::new()));
 }
 
 /// The property of an object's `ctx` that says its table's schema is in place (set once per
 /// object instance, so each object's own storage gets its schema).
 const SCHEMA_MARK: &str = "__edgeRevokeSchema";
 
-const SCHEMA: [&str; 4] = [
+const SCHEMA: [&str; 5] = [
     "CREATE TABLE IF NOT EXISTS recent (key TEXT PRIMARY KEY, seq INTEGER NOT NULL, \
      revoked_at INTEGER NOT NULL, by TEXT NOT NULL, reason TEXT NOT NULL, \
      request_id TEXT NOT NULL, at INTEGER NOT NULL)",
     "CREATE INDEX IF NOT EXISTS recent_by_seq ON recent (seq)",
     "CREATE INDEX IF NOT EXISTS recent_by_at ON recent (at)",
     "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    // The revocation filter's active keys, with when KV's entry expires (ms).
+    "CREATE TABLE IF NOT EXISTS filter_keys (key TEXT PRIMARY KEY, expires REAL NOT NULL)",
 ];
 
 /// The authority's table in the object's SQLite storage (`ctx.storage.sql`).
@@ -164,12 +169,21 @@ impl LedgerTable for SqlTable {
         .collect()
     }
 
-    fn prune(&self, before_ms: u64) -> Result<(), StoreError> {
-        self.run(
-            "DELETE FROM recent WHERE at < ?",
-            &[JsValue::from_f64(before_ms as f64)],
-        )
-        .map(|_| ())
+    fn prune(&self, before_ms: u64) -> Result<u64, StoreError> {
+        let before = JsValue::from_f64(before_ms as f64);
+        let dropped = self
+            .run(
+                "SELECT MAX(seq) AS m FROM recent WHERE at < ?",
+                core::slice::from_ref(&before),
+            )?
+            .first()
+            .and_then(|row| Reflect::get(row, &"m".into()).ok())
+            .and_then(|m| m.as_f64())
+            .map_or(0, |m| m as u64);
+        if dropped > 0 {
+            self.run("DELETE FROM recent WHERE at < ?", &[before])?;
+        }
+        Ok(dropped)
     }
 
     fn meta(&self, name: &str) -> Result<Option<String>, StoreError> {
@@ -186,6 +200,43 @@ impl LedgerTable for SqlTable {
             &[name.into(), value.into()],
         )
         .map(|_| ())
+    }
+}
+
+impl KeyTable for SqlTable {
+    fn note_key(&self, key: &str, expires_ms: u64) -> Result<(), StoreError> {
+        self.run(
+            "INSERT INTO filter_keys (key, expires) VALUES (?, ?) \
+             ON CONFLICT(key) DO UPDATE SET expires = MAX(expires, excluded.expires)",
+            &[key.into(), JsValue::from_f64(expires_ms as f64)],
+        )
+        .map(|_| ())
+    }
+
+    fn drop_expired_keys(&self, now_ms: u64) -> Result<(), StoreError> {
+        let before = now_ms.saturating_sub(EXPIRY_MARGIN_MS);
+        self.run(
+            "DELETE FROM filter_keys WHERE expires <= ?",
+            &[JsValue::from_f64(before as f64)],
+        )
+        .map(|_| ())
+    }
+
+    fn key_count(&self) -> Result<u64, StoreError> {
+        self.run("SELECT COUNT(*) AS n FROM filter_keys", &[])?
+            .first()
+            .map(|row| number(row, "n"))
+            .unwrap_or(Ok(0))
+    }
+
+    fn keys_after(&self, after: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+        self.run(
+            "SELECT key FROM filter_keys WHERE key > ? ORDER BY key LIMIT ?",
+            &[after.into(), JsValue::from_f64(limit as f64)],
+        )?
+        .iter()
+        .map(|row| text(row, "key"))
+        .collect()
     }
 }
 
@@ -216,10 +267,21 @@ pub async fn authority_fetch(
         Ok(table) => table,
         Err(why) => return failed(why),
     };
-    let timings = match KvTimings::from_env(&settings_of(&env)) {
+    let settings = settings_of(&env);
+    let timings = match KvTimings::from_env(&settings) {
         Ok(timings) => timings,
         Err(err) => return failed(format!("configuration error: {err}")),
     };
+    let filter_settings = match RevocationFilterSettings::from_env(&settings) {
+        Ok(filter) => filter,
+        Err(err) => return failed(format!("configuration error: {err}")),
+    };
+    let default_delay_ms = timings.window_ms() + DIRECT_WRITE_ALLOWANCE_MS;
+    let listing_delay_ms =
+        match RevocationFilterSettings::listing_delay_ms(&settings, default_delay_ms) {
+            Ok(delay) => delay,
+            Err(err) => return failed(format!("configuration error: {err}")),
+        };
     let body = match request.body() {
         None => Vec::new(),
         Some(stream) => match read_capped(&stream, MAX_REQUEST_BYTES).await {
@@ -233,6 +295,14 @@ pub async fn authority_fetch(
     let kv = Kv::from_env(&env);
     let clock = || js_sys::Date::now() as u64;
     let locks = LOCKS.with(|locks| *locks);
+    let log =
+        |line: &str| super::bindings::console_error(&format!("edge-revoke authority: {line}"));
+    let filter = LedgerFilter {
+        memory: FILTER.with(|memory| *memory),
+        settings: filter_settings,
+        listing_delay_ms,
+        log: &log,
+    };
     let ledger = Ledger {
         table: &table,
         kv: &kv,
@@ -240,6 +310,7 @@ pub async fn authority_fetch(
         clock: &clock,
         timings,
         new_epoch: &new_epoch,
+        filter: (filter_settings.max_entries > 0).then_some(filter),
     };
     let (status, text) = ledger
         .serve(&request.method(), &url.pathname(), &query, &body)

@@ -225,6 +225,7 @@ impl Store for Kv {
     fn list<'a>(
         &'a self,
         prefix: &'a str,
+        cursor: Option<&'a str>,
         limit: usize,
     ) -> LocalFuture<'a, Result<KeyList, StoreError>> {
         Box::pin(async move {
@@ -232,11 +233,14 @@ impl Store for Kv {
                 return Err(StoreError::Read(MISSING.into()));
             };
             let failed = |e: JsValue| StoreError::Read(scrub_keys(&describe(&e), [prefix]));
-            let opts = options(&[
+            let mut opts = vec![
                 ("prefix", JsValue::from_str(prefix)),
                 ("limit", JsValue::from_f64(limit as f64)),
-            ]);
-            let promise = kv.list(&opts).map_err(failed)?;
+            ];
+            if let Some(cursor) = cursor {
+                opts.push(("cursor", JsValue::from_str(cursor)));
+            }
+            let promise = kv.list(&options(&opts)).map_err(failed)?;
             let result = JsFuture::from(promise).await.map_err(failed)?;
             let not_a_list =
                 || StoreError::Read("list did not answer {keys, list_complete}".into());
@@ -265,9 +269,22 @@ impl Store for Kv {
                     .map(|at| at as u64);
                 listed.push(ListedKey { name, expiration_s });
             }
+            // Not complete: the next page's cursor, which must be there.
+            let cursor = if complete {
+                None
+            } else {
+                Some(
+                    Reflect::get(&result, &JsValue::from_str("cursor"))
+                        .ok()
+                        .and_then(|c| c.as_string())
+                        .filter(|c| !c.is_empty())
+                        .ok_or_else(not_a_list)?,
+                )
+            };
             Ok(KeyList {
                 keys: listed,
                 complete,
+                cursor,
             })
         })
     }

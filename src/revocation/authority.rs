@@ -47,6 +47,9 @@ use super::{
 };
 use crate::{config::Config, error::StoreError, ports::LocalFuture};
 
+/// How long a call to the authority may take before it counts as failed, in ms: a write that
+/// falls back to KV after it may land this much later than the request's clock says.
+pub const CALL_TIMEOUT_MS: u64 = 2_000;
 /// Slack for clocks that disagree between the authority and an isolate, in ms.
 pub const CLOCK_ALLOWANCE_MS: u64 = 1_000;
 /// Pages one refresh reads at most before giving up (a very long gap: the copy is then due

@@ -614,6 +614,9 @@ impl Revocations<'_> {
             local_pool: pool.local.is_some() && at_ms == self.now_ms,
             ttl_s: pool.revocation_ttl_s(),
         };
+        // A write that falls back to KV after the authority failed may land up to its call
+        // timeout after the request's clock: the receipt counts KV's window from then.
+        let mut kv_write_after_ms = 0;
         let through_authority = match &self.authority {
             Some(authority) => match authority.raise(key, &raise).await {
                 Ok(committed) => Some((committed.entry, authority.enforced_by(committed.at_ms))),
@@ -626,6 +629,7 @@ impl Revocations<'_> {
                         self.store.mark_direct_write(self.now_ms).await?;
                         self.recent.taint_written(self.now_ms);
                     }
+                    kv_write_after_ms = authority::CALL_TIMEOUT_MS;
                     None
                 }
             },
@@ -635,7 +639,9 @@ impl Revocations<'_> {
             Some(done) => done,
             None => (
                 self.store.raise(key, &raise).await?,
-                self.now_ms.saturating_add(self.kv_window_ms),
+                self.now_ms
+                    .saturating_add(kv_write_after_ms)
+                    .saturating_add(self.kv_window_ms),
             ),
         };
         self.cache.put(key, Some(entry.clone()), self.now_ms);
@@ -1549,7 +1555,10 @@ mod tests {
             ],
             "the taint, then the entry, straight into KV"
         );
-        assert_eq!(receipt.enforced_by_ms(), Some(NOW_MS + 95_000));
+        assert_eq!(
+            receipt.enforced_by_ms(),
+            Some(NOW_MS + 95_000 + authority::CALL_TIMEOUT_MS)
+        );
         // Checks go on against KV (and the isolate's own write).
         assert!(is_revoked(run(list.check(auth(
             POOL,

@@ -13,13 +13,13 @@ use super::{
 };
 use crate::{
     ports::LocalFuture,
-    revocation::authority::{AuthorityLink, FeedShare, Slot},
+    revocation::authority::{self, AuthorityLink, FeedShare, Slot},
 };
 
 /// The name of the one authority object (`idFromName`).
 pub const AUTHORITY_NAME: &str = "edge-revoke/revocations/v1";
 /// How long a call to the authority may take before it counts as failed, in ms.
-const CALL_TIMEOUT_MS: i32 = 2_000;
+const CALL_TIMEOUT_MS: i32 = authority::CALL_TIMEOUT_MS as i32;
 /// Largest answer of the authority a Worker reads, in bytes: a revocation filter base of the
 /// largest size built (`MAX_BASE_BYTES`, 32 MB) as base64 text, with room to spare.
 const MAX_ANSWER_BYTES: usize = 48 * 1024 * 1024;
@@ -33,15 +33,21 @@ pub fn from_env(env: &JsValue, host: Option<&str>) -> Option<(DurableLink, Cache
         return None;
     }
     let namespace: DurableObjectNamespace = namespace.unchecked_into();
-    let id = namespace.id_from_name(AUTHORITY_NAME).ok()?;
-    let id_text = id.as_string().or_else(|| {
-        Reflect::get(&id, &JsValue::from_str("toString"))
-            .ok()
-            .and_then(|f| f.dyn_into::<Function>().ok())
-            .and_then(|f| f.call0(&id).ok())
-            .and_then(|v| v.as_string())
+    // A binding that cannot give its object is bound all the same: every call fails, so the
+    // isolate runs degraded (and says so) instead of as if no authority were configured.
+    let id = namespace
+        .id_from_name(AUTHORITY_NAME)
+        .map_err(|e| describe(&e));
+    let id_text = id.as_ref().ok().and_then(|id| {
+        id.as_string().or_else(|| {
+            Reflect::get(id, &JsValue::from_str("toString"))
+                .ok()
+                .and_then(|f| f.dyn_into::<Function>().ok())
+                .and_then(|f| f.call0(id).ok())
+                .and_then(|v| v.as_string())
+        })
     });
-    let stub = namespace.get(&id).ok()?;
+    let stub = id.and_then(|id| namespace.get(&id).map_err(|e| describe(&e)));
     let host = host.unwrap_or("edge-revoke.internal");
     let url = format!(
         "https://{host}/.edge-revoke/revocation-feed/{}",
@@ -52,7 +58,7 @@ pub fn from_env(env: &JsValue, host: Option<&str>) -> Option<(DurableLink, Cache
 
 /// The authority's stub.
 pub struct DurableLink {
-    stub: DurableObjectStub,
+    stub: Result<DurableObjectStub, String>,
 }
 
 /// Rejects after `ms`: raced against a call, so a hanging authority costs a request at most that.
@@ -90,7 +96,10 @@ impl AuthorityLink for DurableLink {
                 let _ = Reflect::set(&init, &"headers".into(), &headers);
             }
             let url = format!("https://revocation-authority{path}");
-            let call = self.stub.fetch(&url, &init).map_err(|e| describe(&e))?;
+            let stub = self.stub.as_ref().map_err(|why| {
+                format!("the REVOCATION_AUTHORITY binding gives no object ({why})")
+            })?;
+            let call = stub.fetch(&url, &init).map_err(|e| describe(&e))?;
             let raced = Promise::race(&Array::of2(&call, &timeout(CALL_TIMEOUT_MS)));
             let response: web_sys::Response = JsFuture::from(raced)
                 .await

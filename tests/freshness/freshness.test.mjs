@@ -54,7 +54,8 @@ test("with the authority killed mid-run sign-outs fall back to KV with KV's wind
   assert.deepEqual(r.killed.wrong, [], "no wrong verdict before or after the kill");
   assert.ok(r.killed.settled);
   assert.equal(r.killed.latencies.length, 2 * 6);
-  for (const receipt of r.killed.receiptsMs) assert.ok(receipt >= 94_000 && receipt <= 95_000, `${receipt}`);
+  // KV's window from the latest the write can land (after the authority's 2 s call timeout).
+  for (const receipt of r.killed.receiptsMs) assert.ok(receipt >= 94_000 && receipt <= 97_000, `${receipt}`);
   assert.ok(r.killed.failedCalls > 0);
   for (const h of r.killed.health) {
     assert.deepEqual(

@@ -124,8 +124,9 @@ export function assertFlood(out) {
   if (out.signOuts > WRITTEN_HERE_CAPACITY) assert.equal(after.written_here, after.written_here_bound, "the sign-out flood filled the written-here set to its bound, no further");
   const receipts = Object.keys(out.outcomes);
   assert.equal(Object.values(out.outcomes).reduce((a, b) => a + b, 0), out.signOuts);
-  // Every one landed (written to KV directly) with KV's window as its receipt (95 s by default).
-  assert.ok(receipts.every((r) => /^receipt (9[3-5]) s$/.test(r)), `sign-out flood: ${JSON.stringify(out.outcomes)}`);
+  // Every one landed (written to KV directly, the authority unreachable) with KV's window (95 s
+  // by default) counted from the end of the authority's 2 s call timeout as its receipt.
+  assert.ok(receipts.every((r) => /^receipt (9[5-7]) s$/.test(r)), `sign-out flood: ${JSON.stringify(out.outcomes)}`);
   assert.deepEqual(out.statuses, { 200: out.users }, "every flood user's valid token passed");
   assert.deepEqual(out.refusals, { "NotAuthorizedException: Invalid Access Token": out.kids }, "every unknown kid was refused");
   assert.ok(out.kidFetches <= out.kidFetchBound, `${out.kidFetches} JWKS fetches for the kid flood, bound ${out.kidFetchBound}`);

@@ -3,17 +3,22 @@
 // namespace: it delegates to the real Durable Object binding, but can be told to fail every call
 // to the authority, as an unreachable object or a network partition would.
 //
-// Test-only control route: POST /__fake-authority {"down": bool} → {"down", "calls", "failed"};
+// With "broken", the binding itself throws from idFromName, as a misconfigured binding would.
+//
+// Test-only control route: POST /__fake-authority {"down": bool, "broken": bool} → the state;
 // GET /__fake-authority → the same, without changing anything. Counts are per isolate.
 import apiEntry from "./api-entry.js";
 
 export { RevocationAuthority } from "../../src/entry.js";
 
-const state = { down: false, calls: 0, failed: 0 };
+const state = { down: false, broken: false, calls: 0, failed: 0 };
 
 function fakeNamespace(real) {
   return {
-    idFromName: (name) => real.idFromName(name),
+    idFromName(name) {
+      if (state.broken) throw new Error("the binding gives no object (injected)");
+      return real.idFromName(name);
+    },
     get(id) {
       const stub = real.get(id);
       return {

@@ -161,7 +161,8 @@ test("with the authority unreachable a sign-out goes to KV with KV's window as i
     const started = Date.now();
     const out = await jsApi(worker, "globalSignOut", { UserPoolId: EXTERNAL, Username: "ext-down-1" });
     assert.ok(out.resolved, JSON.stringify(out));
-    assert.ok(out.resolved.enforcedBy >= started + 95_000 - 50 && out.resolved.enforcedBy <= Date.now() + 95_000 + 50);
+    // KV's window counted from the latest the write can land: after the authority's 2 s call timeout.
+    assert.ok(out.resolved.enforcedBy >= started + 2_000 + 95_000 - 50 && out.resolved.enforcedBy <= Date.now() + 2_000 + 95_000 + 50, `${out.resolved.enforcedBy - started}`);
     assert.ok(await worker.kv.get(`rev/v1/u/${EXTERNAL}/ext-down-1`), "written straight into KV");
     await assertGateRefusal(await worker.fetch("/api/me", bearer(token)), REVOKED);
     // The copy of the feed comes due within FRESHNESS_S; refreshing it then fails.
@@ -188,6 +189,33 @@ test("with the authority unreachable a sign-out goes to KV with KV's window as i
   }
   assert.ok(fresh, "fresh again");
   assert.equal(fresh.status, "ok");
+});
+
+test("a binding that throws when asked for its object counts as an unreachable authority, not as none: the sign-out lands in KV and /healthz says degraded", async () => {
+  const token = await tokenOf("ext-broken-1");
+  await fakeAuthority({ broken: true });
+  try {
+    const started = Date.now();
+    const out = await jsApi(worker, "globalSignOut", { UserPoolId: EXTERNAL, Username: "ext-broken-1" });
+    assert.ok(out.resolved, JSON.stringify(out));
+    assert.ok(out.resolved.enforcedBy >= started + 95_000 - 50, `receipt ${out.resolved.enforcedBy - started} ms: KV's window`);
+    assert.ok(await worker.kv.get(`rev/v1/u/${EXTERNAL}/ext-broken-1`), "written straight into KV");
+    await assertGateRefusal(await worker.fetch("/api/me", bearer(token)), REVOKED);
+    await sleep(2100);
+    const body = await (await worker.fetch("/healthz")).json();
+    assert.equal(body.status, "degraded", JSON.stringify(body));
+    assert.equal(body.revocation.fallback, "kv");
+    assert.notEqual(body.revocation.authority, "none", JSON.stringify(body.revocation));
+  } finally {
+    await fakeAuthority({ broken: false });
+  }
+  let fresh;
+  for (let i = 0; i < 60 && !fresh; i++) {
+    const body = await (await worker.fetch("/healthz")).json();
+    if (body.revocation.feed === "fresh") fresh = body;
+    else await sleep(250);
+  }
+  assert.ok(fresh, "fresh again once the binding gives its object");
 });
 
 test("with FEED_FAIL_CLOSED_AFTER_S every token is refused once the feed is older than the limit, and /healthz answers 503", async () => {

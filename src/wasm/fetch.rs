@@ -25,8 +25,9 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Answers one request: route it once, read its body if the route needs one, let the core
 /// decide, then carry the decision out.
 pub async fn handle(request: web_sys::Request, env: JsValue) -> Result<web_sys::Response, JsValue> {
-    let host = web_sys::Url::new(&request.url()).ok().map(|url| url.host());
-    let call = Call::for_host(&env, host.as_deref());
+    // One parse of the URL per request (the platform's `URL` is among a request's larger costs).
+    let url = web_sys::Url::new(&request.url())?;
+    let call = Call::for_host(&env, Some(&url.host()));
     let io = call.io();
     let (app, config) = isolate(&env);
     let config = config.as_ref().as_ref();
@@ -35,7 +36,7 @@ pub async fn handle(request: web_sys::Request, env: JsValue) -> Result<web_sys::
         headers: headers_of(&request.headers()),
         ..Request::default()
     };
-    (plain.path, plain.query) = path_and_query(&request.url())?;
+    (plain.path, plain.query) = path_and_query(&url);
     let route = app::route(config.ok(), &plain.method, &plain.path);
     if route.needs_body() {
         match read_body(&request).await {
@@ -62,11 +63,10 @@ pub async fn handle(request: web_sys::Request, env: JsValue) -> Result<web_sys::
 
 /// The path (percent-encoded as received) and the query without `?`, from the platform's URL
 /// parser: the same parse the runtime made of the request, so nothing is split by hand.
-fn path_and_query(url: &str) -> Result<(String, String), JsValue> {
-    let url = web_sys::Url::new(url)?;
+fn path_and_query(url: &web_sys::Url) -> (String, String) {
     let search = url.search();
     let query = search.strip_prefix('?').unwrap_or(&search).to_owned();
-    Ok((url.pathname(), query))
+    (url.pathname(), query)
 }
 
 fn headers_of(headers: &web_sys::Headers) -> Vec<(String, String)> {

@@ -230,6 +230,68 @@ fn resending_to_a_name_nobody_has_is_answered_like_a_real_resend() {
     assert_eq!(shapes[0], shapes[1]);
 }
 
+/// The purposes of the codes `AdminGetConfirmationCodes` holds for `username`.
+fn code_purposes(w: &World, username: &str) -> Vec<String> {
+    let codes = w
+        .admin(
+            "AdminGetConfirmationCodes",
+            json!({"UserPoolId": LOCAL, "Username": username}),
+        )
+        .ok();
+    codes["Codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| str_of(&c["Purpose"]))
+        .collect()
+}
+
+#[test]
+fn resend_serves_only_unconfirmed_users_and_forgot_password_only_confirmed_enabled_ones() {
+    let w = World::new();
+    sign_up(&w, "erin", "erin@example.com");
+    w.create_user(LOCAL, "alice", "alice@example.com");
+    w.create_user(LOCAL, "dora", "dora@example.com");
+    w.admin(
+        "AdminDisableUser",
+        json!({"UserPoolId": LOCAL, "Username": "dora"}),
+    )
+    .ok();
+    // Every call is answered alike; only an eligible user gets a code of the operation's kind.
+    for name in ["erin", "alice", "dora"] {
+        for operation in ["ResendConfirmationCode", "ForgotPassword"] {
+            w.call(operation, json!({"ClientId": PUBLIC, "Username": name}))
+                .ok();
+        }
+    }
+    let count = |name: &str, purpose: &str| {
+        code_purposes(&w, name)
+            .iter()
+            .filter(|p| p.as_str() == purpose)
+            .count()
+    };
+    assert!(
+        count("erin", "SIGN_UP") >= 1,
+        "an unconfirmed user gets a sign-up code"
+    );
+    assert_eq!(
+        count("erin", "FORGOT_PASSWORD"),
+        0,
+        "nor a reset before confirming"
+    );
+    assert_eq!(
+        count("alice", "SIGN_UP"),
+        0,
+        "a confirmed user gets no sign-up code"
+    );
+    assert_eq!(count("alice", "FORGOT_PASSWORD"), 1, "but a reset code");
+    assert_eq!(
+        count("dora", "FORGOT_PASSWORD"),
+        0,
+        "a disabled user gets no reset code"
+    );
+}
+
 #[test]
 fn an_auto_confirming_pool_confirms_at_sign_up_without_a_code() {
     let w = with_local(json!({"password_iterations": 1000, "auto_confirm_sign_up": true}));

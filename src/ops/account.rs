@@ -1,7 +1,13 @@
 //! What the self-service operations share: setting a password (hash and SRP verifier, one
 //! path), the user behind an access token, codes and where they go, and ending sessions.
 
-use super::{signed_in_caller, signin::signing_keys, AttributePair, Ctx, Input};
+use serde_json::{json, Value};
+
+use super::{
+    signed_in_caller,
+    signin::{check_secret_hash, find_client, signing_keys},
+    validated, AttributePair, Ctx, Input,
+};
 use crate::{
     config::Pool,
     error::{ApiError, Error},
@@ -11,6 +17,7 @@ use crate::{
         seal,
         users::User,
     },
+    validate::{Violations, CLIENT_ID, CLIENT_METADATA, SECRET_HASH, USERNAME},
 };
 
 /// Standard attributes a local pool accepts (OpenID Connect's, as Cognito's default schema),
@@ -198,6 +205,39 @@ pub async fn send_code(
         ));
     }
     Ok(delivery)
+}
+
+/// ForgotPassword and ResendConfirmationCode: the same input, checks and answer. A code is
+/// drawn for the user named when `eligible` says the operation applies to them; for anyone else
+/// (or a name nobody has) it is drawn for the name's stand-in and sent nowhere, after the same
+/// reads and write, so the answer does not tell the two apart.
+pub async fn send_code_to_name(
+    input: Input<'_>,
+    ctx: &Ctx<'_>,
+    purpose: CodePurpose,
+    eligible: fn(&User) -> bool,
+) -> Result<Value, Error> {
+    let client_id = input.string("ClientId")?;
+    let secret_hash = input.string("SecretHash")?;
+    input.object("UserContextData")?;
+    let username = input.string("Username")?;
+    input.object("AnalyticsMetadata")?;
+    let metadata = input.string_map("ClientMetadata")?;
+    validated(
+        Violations::new()
+            .string("clientId", client_id, &CLIENT_ID, true)
+            .string("secretHash", secret_hash, &SECRET_HASH, false)
+            .string("username", username, &USERNAME, true)
+            .map("clientMetadata", metadata, &CLIENT_METADATA, false),
+    )?;
+    let (pool, client) = find_client(ctx, client_id.unwrap_or_default())?;
+    signing_keys(ctx, pool)?;
+    let username = username.unwrap_or_default();
+    check_secret_hash(client, &[username], secret_hash)?;
+    let user = ctx.directory(pool)?.find(username).await?.filter(eligible);
+    let holder = code_holder(ctx, pool, username, user.as_ref())?;
+    let delivery = send_code(ctx, pool, user.as_ref(), &holder, purpose).await?;
+    Ok(json!({"CodeDeliveryDetails": delivery.to_json()}))
 }
 
 /// After a password change or reset: signs the user out everywhere when the pool says so

@@ -22,7 +22,10 @@
 //! unreachable.
 
 use core::cell::RefCell;
-use std::{collections::BTreeMap, rc::Rc};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    rc::Rc,
+};
 
 use serde_json::{json, Value};
 
@@ -372,6 +375,9 @@ struct SetState {
     /// The entries this isolate wrote, by key, with when it wrote them (`at_ms`); the same
     /// shape as a copy's entries.
     written: BTreeMap<String, Recent>,
+    /// `written`'s keys by when they were written (`at_ms`, then key): the oldest first, so
+    /// that expiring and evicting cost a lookup each, not a scan of the set.
+    written_order: BTreeSet<(u64, String)>,
     /// The revocation filter's base this isolate holds.
     filter: GateFilter,
     /// A request of this isolate is fetching a newer base, since this time.
@@ -600,14 +606,22 @@ impl RecentSet {
         }
     }
 
-    /// Remembers an entry this isolate wrote at `now_ms`, for `window_ms`.
+    /// Remembers an entry this isolate wrote at `now_ms`, for `window_ms`; past
+    /// [`WRITTEN_HERE_CAPACITY`] entries, the oldest is forgotten.
     pub fn written_here(&self, key: &str, entry: &Entry, now_ms: u64, window_ms: u64) {
         let Ok(mut state) = self.state.try_borrow_mut() else {
             return;
         };
-        state
-            .written
-            .retain(|_, r| r.at_ms.saturating_add(window_ms) > now_ms);
+        let state = &mut *state;
+        // Entries past the window are a prefix of the order (at_ms + window_ms <= now_ms).
+        while let Some((at_ms, _)) = state.written_order.first() {
+            if at_ms.saturating_add(window_ms) > now_ms {
+                break;
+            }
+            if let Some((_, old)) = state.written_order.pop_first() {
+                state.written.remove(&old);
+            }
+        }
         let keep = match state.written.get(key) {
             Some(held) => held.revoked_at_ms < entry.revoked_at_ms,
             None => true,
@@ -619,17 +633,15 @@ impl RecentSet {
                 seq: 0,
                 at_ms: now_ms,
             };
-            state.written.insert(key.to_owned(), recent);
+            if let Some(replaced) = state.written.insert(key.to_owned(), recent) {
+                state.written_order.remove(&(replaced.at_ms, replaced.key));
+            }
+            state.written_order.insert((now_ms, key.to_owned()));
         }
         while state.written.len() > WRITTEN_HERE_CAPACITY {
-            let oldest = state
-                .written
-                .values()
-                .min_by_key(|r| r.at_ms)
-                .map(|r| r.key.clone());
-            match oldest {
-                Some(key) => {
-                    state.written.remove(&key);
+            match state.written_order.pop_first() {
+                Some((_, oldest)) => {
+                    state.written.remove(&oldest);
                 }
                 None => break,
             }
@@ -841,6 +853,37 @@ mod tests {
         );
         assert_eq!(set.written("k", 96_000, 95_000), None, "past the window");
         assert_eq!(set.written("other", 1_000, 95_000), None);
+    }
+
+    #[test]
+    fn past_its_capacity_an_isolate_forgets_its_oldest_writes_first_and_expired_ones_go() {
+        let set = RecentSet::new();
+        let entry = |at| Entry {
+            revoked_at_ms: at,
+            by: "t".into(),
+            reason: "r".into(),
+            request_id: "q".into(),
+        };
+        let window = 95_000;
+        // "k0" is written first, then written again (a later sign-out) after everyone else:
+        // it is then the newest, and "k1" the oldest.
+        for i in 0..WRITTEN_HERE_CAPACITY as u64 {
+            set.written_here(&format!("k{i}"), &entry(i), 1_000 + i, window);
+        }
+        let last = 1_000 + WRITTEN_HERE_CAPACITY as u64;
+        set.written_here("k0", &entry(last), last, window);
+        assert_eq!(set.sizes().0, WRITTEN_HERE_CAPACITY);
+        set.written_here("new-1", &entry(last), last + 1, window);
+        set.written_here("new-2", &entry(last), last + 2, window);
+        assert_eq!(set.sizes().0, WRITTEN_HERE_CAPACITY, "held at the bound");
+        let held = |key: &str| set.written(key, last + 2, window).is_some();
+        assert!(!held("k1") && !held("k2"), "the two oldest went");
+        assert!(held("k0") && held("k3") && held("new-1") && held("new-2"));
+        // Past the window of everything but "k0", "new-1" and "new-2", one write clears the rest.
+        let later = 1_000 + WRITTEN_HERE_CAPACITY as u64 - 1 + window;
+        set.written_here("late", &entry(later), later, window);
+        assert_eq!(set.sizes().0, 4, "k0, new-1, new-2 and late");
+        assert!(set.written("k0", later, window).is_some());
     }
 
     #[test]

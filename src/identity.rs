@@ -46,11 +46,11 @@ impl UserId {
         };
         // Only a JS engine that cannot normalize at all fails (`unicode::Unavailable`), and
         // then it fails for every id, ASCII included. Keeping the id as written would split
-        // a user (a sign-out by `e` + U+0301 missing the token's `é`); every such id is
-        // instead one spelling, so the pool's ids are all one user: a sign-out reaches
-        // everyone, nobody is split from another spelling of their name (fails closed). With
-        // no way to check the username pattern either (`unicode::all_lmsnp` refuses), no
-        // user can be created on such an engine.
+        // a user (a sign-out by `e` + U+0301 missing the token's `é`, or by `K` missing the
+        // Kelvin sign); every id is instead one spelling, so the pool's ids are all one user:
+        // a sign-out reaches everyone and nobody is split from another spelling of their name
+        // (fails closed), and a local pool finds the same user under every name. Non-ASCII
+        // names fail the username pattern there too (`unicode::all_lmsnp` cannot check them).
         Self(canonical.unwrap_or_else(|_| UNNORMALIZABLE.to_owned()))
     }
 

@@ -19,7 +19,8 @@
 //! keep apart, a few more: a sign-out that reaches too far fails safe).
 
 use sha2::{Digest, Sha256};
-use unicode_normalization::char::{canonical_combining_class, compose, decompose_canonical};
+
+use crate::unicode;
 
 /// Whether a pool tells user ids apart by case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -39,10 +40,18 @@ impl UserId {
     /// `id` in the canonical spelling for a pool with this case rule.
     pub fn new(id: &str, case: CaseRule) -> Self {
         let canonical = match case {
-            CaseRule::Insensitive => nfc(nfd(case_fold(nfd(id.chars())))),
-            CaseRule::Sensitive => nfc(nfd(id.chars())),
+            // NFC(NFD(fold(NFD(id)))): `unicode::nfc` decomposes before it composes.
+            CaseRule::Insensitive => unicode::nfd(id).and_then(|d| unicode::nfc(&case_fold(&d))),
+            CaseRule::Sensitive => unicode::nfc(id),
         };
-        Self(canonical)
+        // Only a JS engine that cannot normalize at all fails (`unicode::Unavailable`), and
+        // then it fails for every id, ASCII included. Keeping the id as written would split
+        // a user (a sign-out by `e` + U+0301 missing the token's `é`, or by `K` missing the
+        // Kelvin sign); every id is instead one spelling, so the pool's ids are all one user:
+        // a sign-out reaches everyone and nobody is split from another spelling of their name
+        // (fails closed), and a local pool finds the same user under every name. Non-ASCII
+        // names fail the username pattern there too (`unicode::all_lmsnp` cannot check them).
+        Self(canonical.unwrap_or_else(|_| UNNORMALIZABLE.to_owned()))
     }
 
     /// The canonical spelling.
@@ -53,67 +62,15 @@ impl UserId {
 
 mod fold;
 
+/// What every id is spelled as on an engine that cannot normalize (see [`UserId::new`]): a
+/// noncharacter, so the username pattern refuses it as a name.
+const UNNORMALIZABLE: &str = "\u{FFFF}";
+
 /// Unicode default case folding (full), char by char (`fold`).
-fn case_fold(chars: Vec<char>) -> impl Iterator<Item = char> {
-    let mut out = Vec::with_capacity(chars.len());
-    for c in chars {
+fn case_fold(s: &str) -> String {
+    let mut out = Vec::with_capacity(s.len());
+    for c in s.chars() {
         fold::fold_into(c, &mut out);
-    }
-    out.into_iter()
-}
-
-// NFD and NFC from the Unicode Character Database primitives of `unicode-normalization`
-// (decomposition, combining class, composition pairs) rather than its string iterators: those
-// choose canonical or compatibility tables at run time, so using them links the compatibility
-// tables too (about 60 KB of gzip in the Worker). The tests check both against the iterators.
-
-/// Canonical decomposition followed by canonical ordering (UAX #15 §1.3 and §3.11).
-fn nfd(chars: impl Iterator<Item = char>) -> Vec<char> {
-    let mut out = Vec::new();
-    for c in chars {
-        decompose_canonical(c, |d| out.push(d));
-    }
-    // Each run of non-starters is ordered by combining class; the sort is stable, as required.
-    let mut start = 0;
-    while start < out.len() {
-        let run = out.get(start..).map_or(0, |rest| {
-            rest.iter()
-                .take_while(|&&c| canonical_combining_class(c) != 0)
-                .count()
-        });
-        if let Some(slice) = out.get_mut(start..start + run) {
-            slice.sort_by_key(|&c| canonical_combining_class(c));
-        }
-        start += run.max(1);
-    }
-    out
-}
-
-/// Canonical composition of a decomposed, ordered sequence (UAX #15 §1.3, D117).
-fn nfc(decomposed: Vec<char>) -> String {
-    let mut out: Vec<char> = Vec::with_capacity(decomposed.len());
-    // Where in `out` the last starter is, and the combining class of the last character kept
-    // after it (`None`: nothing in between, so the next character is adjacent to the starter).
-    let mut starter: Option<usize> = None;
-    let mut last_class: Option<u8> = None;
-    for c in decomposed {
-        let class = canonical_combining_class(c);
-        let blocked = last_class.is_some_and(|last| last == 0 || last >= class);
-        if let (Some(at), false) = (starter, blocked) {
-            if let Some(slot) = out.get_mut(at) {
-                if let Some(composed) = compose(*slot, c) {
-                    *slot = composed;
-                    continue;
-                }
-            }
-        }
-        if class == 0 {
-            starter = Some(out.len());
-            last_class = None;
-        } else {
-            last_class = Some(class);
-        }
-        out.push(c);
     }
     out.into_iter().collect()
 }
@@ -221,24 +178,10 @@ mod tests {
     }
 
     #[test]
-    fn nfd_and_nfc_agree_with_the_crates_iterators_on_every_scalar_value() {
-        use unicode_normalization::UnicodeNormalization;
+    fn the_canonical_spelling_agrees_with_the_crates_iterators_on_every_scalar_value() {
         let mut checked = 0;
         for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
             let one = c.to_string();
-            let ours: String = nfd(one.chars()).into_iter().collect();
-            assert_eq!(
-                ours,
-                one.nfd().collect::<String>(),
-                "nfd U+{:04X}",
-                c as u32
-            );
-            assert_eq!(
-                nfc(nfd(one.chars())),
-                one.nfc().collect::<String>(),
-                "U+{:04X}",
-                c as u32
-            );
             for case in [CaseRule::Insensitive, CaseRule::Sensitive] {
                 assert_eq!(
                     UserId::new(&one, case).0,
@@ -253,7 +196,7 @@ mod tests {
     }
 
     #[test]
-    fn nfd_and_nfc_agree_with_the_crates_iterators_on_combining_sequences() {
+    fn the_canonical_spelling_agrees_with_the_crates_iterators_on_combining_sequences() {
         // Bases that compose, marks of several combining classes in every order, Hangul jamo
         // (composed algorithmically), and starters that compose with each other.
         let bases = [

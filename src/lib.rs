@@ -5,8 +5,9 @@
 //! `tests/module_graph.rs`, which also fails on any import circle). `ARCHITECTURE.md` draws the
 //! floors and says which files to touch to add an operation, a signature backend or a
 //! revocation store.
-//! - `wasm` (wasm32 only): the only module that touches wasm-bindgen, js-sys and web-sys. Raw
-//!   bindings, the core's ports over them, the isolate's state, request conversion, exports.
+//! - `wasm` (wasm32 only): the only module that touches wasm-bindgen, js-sys and web-sys (but
+//!   for `unicode`'s two JS built-ins, below). Raw bindings, the core's ports over them, the
+//!   isolate's state, request conversion, exports.
 //! - `app`: the front door. Routes each request once (`route`), answers `/healthz` and a local
 //!   pool's discovery documents, hands the rest on, and runs the JavaScript API's calls as a
 //!   trusted caller through the same paths.
@@ -34,7 +35,9 @@
 //! - Leaves: `error` (one enum per phase, one mapping to the wire), `http` (plain request,
 //!   response, outcome), `ports` (KV, fetch, rate limits, with in-memory fakes), `sigv4`
 //!   (AWS Signature Version 4), `validate` (Cognito's validation messages), `identity` (one
-//!   spelling of user ids per pool, for every key written or read), `json` (strict parsing).
+//!   spelling of user ids per pool, for every key written or read), `json` (strict parsing),
+//!   `unicode` (NFD, NFC and Cognito's Unicode classes: the JS engine's in wasm32, pure calls
+//!   to `String.prototype.normalize` and `RegExp`; the UCD crates natively).
 //!
 //! # Design choices
 //! - A token becomes trusted through one path: `UntrustedToken` → `SignatureValid` (which
@@ -74,6 +77,7 @@ pub mod signing;
 pub mod sigv4;
 pub mod ssf;
 pub mod token;
+pub mod unicode;
 pub mod validate;
 pub mod verified;
 

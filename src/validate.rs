@@ -38,12 +38,14 @@
 //!
 //! Nothing here may panic: a panic traps the wasm instance.
 
-use unicode_general_category::{get_general_category, GeneralCategory as G};
+use crate::unicode;
 
 /// A `pattern` constraint from the model: its original text and a whole-value matcher.
 ///
 /// Each pattern is a Java regex; the matchers are plain character predicates with Java's
 /// semantics (`\w` and `\s` are ASCII-only there), not a regex engine, to keep the wasm small.
+/// The Unicode classes of the username and attribute-name patterns are `crate::unicode`'s (the
+/// JS engine's in a Worker).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pattern {
     /// `[\w-]+_[0-9a-zA-Z]+` (UserPoolIdType).
@@ -92,10 +94,8 @@ impl Pattern {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '=' | '.')),
             Pattern::NonWhitespace => value.chars().all(|c| !is_java_space(c)),
-            Pattern::Username => value.chars().all(is_lmsnp),
-            Pattern::AttributeName => value
-                .chars()
-                .all(|c| is_lmsnp(c) || matches!(c, '\t' | '\n' | '\r' | ' ')),
+            Pattern::Username => unicode::all_lmsnp(value, false),
+            Pattern::AttributeName => unicode::all_lmsnp(value, true),
         }
     }
 }
@@ -108,37 +108,6 @@ fn is_java_word(c: char) -> bool {
 /// Java's `\s` without UNICODE_CHARACTER_CLASS: `[ \t\n\x0B\f\r]` (Rust's ASCII set lacks \x0B).
 fn is_java_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\n' | '\x0B' | '\x0C' | '\r')
-}
-
-/// `[\p{L}\p{M}\p{S}\p{N}\p{P}]`: Letter, Mark, Symbol, Number or Punctuation, i.e. anything but
-/// separators (Z*) and "other" (controls, format, surrogates, private use, unassigned).
-fn is_lmsnp(c: char) -> bool {
-    // Listed positively: the enum is non_exhaustive, and a category added later must not slip in.
-    matches!(
-        get_general_category(c),
-        G::UppercaseLetter
-            | G::LowercaseLetter
-            | G::TitlecaseLetter
-            | G::ModifierLetter
-            | G::OtherLetter
-            | G::NonspacingMark
-            | G::SpacingMark
-            | G::EnclosingMark
-            | G::MathSymbol
-            | G::CurrencySymbol
-            | G::ModifierSymbol
-            | G::OtherSymbol
-            | G::DecimalNumber
-            | G::LetterNumber
-            | G::OtherNumber
-            | G::ConnectorPunctuation
-            | G::DashPunctuation
-            | G::OpenPunctuation
-            | G::ClosePunctuation
-            | G::InitialPunctuation
-            | G::FinalPunctuation
-            | G::OtherPunctuation
-    )
 }
 
 /// `[\w-]+_[0-9a-zA-Z]+` as a whole match. The suffix cannot hold `_` or `-`, so the separator
@@ -1347,7 +1316,7 @@ mod tests {
         let mut buf = [0u8; 4];
         for c in (0..=0x10_ffff).filter_map(char::from_u32) {
             assert_eq!(
-                is_lmsnp(c),
+                Pattern::Username.is_match(c.encode_utf8(&mut [0u8; 4])),
                 re.is_match(c.encode_utf8(&mut buf)),
                 "U+{:04X}",
                 c as u32

@@ -49,7 +49,7 @@ const FLOORS: &[&[&str]] = &[
     &["jwk"],
     // Leaves: plain values, errors, ports, parsers.
     &[
-        "alg", "error", "http", "ports", "sigv4", "validate", "identity", "json",
+        "alg", "error", "http", "ports", "sigv4", "validate", "identity", "json", "unicode",
     ],
 ];
 

@@ -1,4 +1,5 @@
-//! The Workers adapter: the only module that touches wasm-bindgen, js-sys and web-sys.
+//! The Workers adapter: the only module that touches wasm-bindgen, js-sys and web-sys (but for
+//! `crate::unicode`'s calls to two JS built-ins).
 //!
 //! Everything that decides lives in the core; this module only carries values across the
 //! boundary, in layers: `bindings` declares the raw JavaScript types (duck-typed, so a plain
@@ -7,10 +8,10 @@
 //! builds each call's `Io`; `fetch` converts a Workers request into a plain one and the core's
 //! outcome back; `exports` is the JavaScript API; `scheduled` is the Cron Trigger's handler;
 //! `browser` holds the exports that need no KV; `stats` reports how full the isolate's caches and
-//! memory are; `authority` is the revocation authority as a Worker reaches it (the Durable Object
-//! and the Cache API's shared copy of its feed); `ledger` is the object's own `fetch` over its
-//! SQLite table; `webcrypto` is the platform's crypto (`crypto.subtle`) behind the core's crypto
-//! ports.
+//! memory are; `unicode` shows what the module makes of a string's Unicode; `authority` is the
+//! revocation authority as a Worker reaches it (the Durable Object and the Cache API's shared
+//! copy of its feed); `ledger` is the object's own `fetch` over its SQLite table; `webcrypto` is
+//! the platform's crypto (`crypto.subtle`) behind the core's crypto ports.
 
 mod authority;
 mod bindings;
@@ -22,4 +23,5 @@ mod ledger;
 mod ports;
 mod scheduled;
 mod stats;
+mod unicode;
 mod webcrypto;

@@ -22,7 +22,7 @@ use crate::{
     auth::{Authenticated, Expect},
     config::{BrokenConfig, Config, PoolKeys},
     cors,
-    error::{Error, Surface},
+    error::{ConfigError, Error, Surface},
     gate,
     http::{Request, Response},
     ops::{Caller, Operation},
@@ -156,6 +156,17 @@ impl App {
     /// for the push route and the scheduled poll). Either failing is a broken configuration.
     pub fn load(&self, vars: &Map<String, Value>) -> Result<Config, BrokenConfig> {
         let config = Config::load(vars)?;
+        if !crate::unicode::available() {
+            // Ids could not be put in one spelling: the Worker refuses to run rather than let
+            // `crate::identity`'s last-resort spelling join every user of a pool into one.
+            return Err(BrokenConfig {
+                error: ConfigError::new(
+                    "runtime",
+                    "this JavaScript engine cannot normalize Unicode (String.prototype.normalize), so user ids cannot be compared safely; every request is refused",
+                ),
+                admin_credentials: config.admin_credentials,
+            });
+        }
         match Transmitters::from_env(vars, &config) {
             Ok(transmitters) => {
                 if let Ok(mut held) = self.transmitters.try_borrow_mut() {

@@ -49,8 +49,9 @@ impl UserId {
         // a user (a sign-out by `e` + U+0301 missing the token's `é`, or by `K` missing the
         // Kelvin sign); every id is instead one spelling, so the pool's ids are all one user:
         // a sign-out reaches everyone and nobody is split from another spelling of their name
-        // (fails closed), and a local pool finds the same user under every name. Non-ASCII
-        // names fail the username pattern there too (`unicode::all_lmsnp` cannot check them).
+        // (fails closed). No request gets this far there: the app refuses to load its
+        // configuration on such an engine (`App::load`), so this is the last resort of a
+        // caller that skipped it, such as the package's own `unicodeSpelling`.
         Self(canonical.unwrap_or_else(|_| UNNORMALIZABLE.to_owned()))
     }
 

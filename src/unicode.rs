@@ -23,6 +23,13 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Unavailable;
 
+/// Whether the platform answers the normalization questions (always, natively; in wasm32,
+/// whether the JS engine normalizes, probed once per isolate on first use). The app refuses to
+/// load its configuration where it does not.
+pub fn available() -> bool {
+    imp::available()
+}
+
 /// `s` in Normalization Form D: canonical decomposition, then canonical ordering.
 pub fn nfd(s: &str) -> Result<String, Unavailable> {
     if s.is_ascii() {

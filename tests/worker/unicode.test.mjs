@@ -7,7 +7,11 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { startWorker, ROOT } from "./support.mjs";
+import { AdminGetUserCommand, SignUpCommand } from "@aws-sdk/client-cognito-identity-provider";
+import { startWorker, ROOT, ADMIN, adminCredentials, signingKeys, localPool, cognito, rejection } from "./support.mjs";
+
+const LOCAL = "us-east-1_Unicode1";
+const CLIENT = "unicodeclient1";
 
 const { cases } = JSON.parse(readFileSync(`${ROOT}tests/fixtures/unicode-spellings.json`, "utf8"));
 
@@ -116,6 +120,23 @@ test("an engine that cannot normalize spells every id alike and refuses every na
     // ASCII names are checked without the engine; any other name cannot be, and is refused.
     assert.deepEqual([alice[2], bob[2], nfc[2], nfd[2], kelvin[2]], [true, true, false, false, false]);
     assert.deepEqual([nfc[3], nfd[3]], [false, false]);
+  } finally {
+    await broken.dispose();
+  }
+});
+
+test("a Worker on an engine that cannot normalize refuses to run: its configuration counts as broken", async () => {
+  const broken = await startWorker(
+    { POOLS: JSON.stringify([localPool(LOCAL, CLIENT)]), SIGNING_KEYS: signingKeys(), ADMIN_CREDENTIALS: adminCredentials(ADMIN) },
+    { entry: "tests/worker/unicode-fault-entry.js", modules: ["tests/worker/unicode-entry.js"] },
+  );
+  try {
+    const health = await broken.fetch("/healthz");
+    assert.deepEqual(await health.json(), { status: "error", config: "error", kv: "ok" });
+    const err = await rejection(cognito(broken).send(new AdminGetUserCommand({ UserPoolId: LOCAL, Username: "alice" })));
+    assert.equal(err.$metadata.httpStatusCode, 500, `${err.name}: ${err.message}`);
+    const signUp = await rejection(cognito(broken).send(new SignUpCommand({ ClientId: CLIENT, Username: "alice", Password: "Alice-Pass-1" })));
+    assert.equal(signUp.$metadata.httpStatusCode, 500, `${signUp.name}: ${signUp.message}`);
   } finally {
     await broken.dispose();
   }

@@ -50,7 +50,7 @@ const ADMIN = { access_key_id: "AKIABENCHBENCH0001", secret_access_key: "bench-s
 const GATED = 500;
 /** Tokens per in-isolate batch, batches per measurement, users the tokens belong to. */
 const BATCH = 200;
-const ROUNDS = 7;
+const ROUNDS = 11;
 const USERS = 20;
 const LOAD_SECONDS = 10;
 
@@ -136,13 +136,6 @@ const mf = new Miniflare({
       env: { ...kv, REVOCATION_AUTHORITY: authorityBinding("edge-revoke-authority"), ...ours({ REVOCATION_FILTER_LISTING_DELAY_S: "15" }) },
     }),
     joseWorker("jose-reference"),
-    // Local KV is simulated by workerd itself (a Worker over SQLite in the same process), so its
-    // work shows in workerd's CPU; on Cloudflare a KV read is I/O, not the Worker's CPU time.
-    // This probe measures that work per read and per write, so the local-pool rows can show it.
-    worker("kv-probe", {
-      manifest: { mainModule: "probe.js", modules: { "probe.js": { type: "esm", contents: Buffer.from(KV_PROBE) } } },
-      env: kv,
-    }),
   ],
 });
 await mf.ready;
@@ -159,7 +152,7 @@ async function get(origin, path, init) {
   }
 }
 const kvStore = await mf.getKVNamespace("REVOCATIONS");
-const pids = workerdPids();
+let pids = workerdPids();
 
 function percentiles(samples) {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -258,6 +251,9 @@ const tables = { isolate: [], http: [], load: [], local: [], cold: [], size: [] 
 let gatedSeries;
 let filterReads;
 let localKv;
+/** The workerd of the local-pool rows (see section 4), and whether the first one is gone. */
+let local;
+let disposed = false;
 
 /**
  * KV reads per gated request on the gate (`before`: KV and the isolate's cache, no authority;
@@ -362,16 +358,63 @@ try {
   }
 
   // --- 4. local pools, admin calls, SigV4 ---------------------------------------------------------
-  const client = new CognitoIdentityProviderClient({
+  let client = new CognitoIdentityProviderClient({
+    endpoint: base.ours.replace(/\/$/, ""),
+    region: "us-east-1",
+    credentials: { accessKeyId: ADMIN.access_key_id, secretAccessKey: ADMIN.secret_access_key },
+  });
+  /** Latency, workerd CPU and KV operations (of `counted`'s isolate) per call of `fn`, `runs` times. */
+  const measured = async (runs, fn, counted = base.ours) => {
+    const k0 = counted && (await kvCounts(counted));
+    const cpu0 = cpuMs(pids);
+    const samples = await timed(runs, fn);
+    const cpu = (cpuMs(pids) - cpu0) / runs;
+    const k1 = counted && (await kvCounts(counted));
+    return { ...percentiles(samples), cpu, kv: counted && { get: (k1.get - k0.get) / runs, put: (k1.put - k0.put) / runs } };
+  };
+  const signOut = await measured(200, (i) => client.send(new AdminUserGlobalSignOutCommand({ UserPoolId: EXTERNAL, Username: `user-${i}` })));
+  const viaAuthority = new CognitoIdentityProviderClient({
+    endpoint: withAuthority.replace(/\/$/, ""),
+    region: "us-east-1",
+    credentials: { accessKeyId: ADMIN.access_key_id, secretAccessKey: ADMIN.secret_access_key },
+  });
+  const signOutDo = await measured(200, (i) => viaAuthority.send(new AdminUserGlobalSignOutCommand({ UserPoolId: EXTERNAL, Username: `do-user-${i}` })), null);
+
+  // --- KV reads per gated request, with and without the revocation filter ---------------------
+  filterReads = await kvReadsPerRequest({ signOut: viaAuthority });
+
+  // The local-pool rows run in a workerd of their own, with the product and a KV probe only:
+  // workerd runs every isolate on one thread, so /proc's CPU would also count the revocation
+  // authority's background upkeep and the other Workers' leftovers.
+  await mf.dispose();
+  disposed = true;
+  local = new Miniflare({
+    enableDevRegistry: false,
+    logRequests: false,
+    workers: [
+      oursWorker("edge-revoke"),
+      // Local KV is simulated by workerd itself (a Worker over SQLite in the same process), so
+      // its work shows in workerd's CPU; on Cloudflare a KV read is I/O, not the Worker's CPU
+      // time. The probe measures that work per read and per write, so the rows can show it.
+      worker("kv-probe", {
+        manifest: { mainModule: "probe.js", modules: { "probe.js": { type: "esm", contents: Buffer.from(KV_PROBE) } } },
+        env: kv,
+      }),
+    ],
+  });
+  await local.ready;
+  pids = workerdPids();
+  base.ours = String(await local.unsafeGetDirectURL("edge-revoke"));
+  const localClient = new CognitoIdentityProviderClient({
     endpoint: base.ours.replace(/\/$/, ""),
     region: "us-east-1",
     credentials: { accessKeyId: ADMIN.access_key_id, secretAccessKey: ADMIN.secret_access_key },
   });
   // workerd's CPU per KV read and per KV write of the local simulation (the probe's calls with
   // n = 10 less those with n = 0, interleaved; median of 5).
-  await kvStore.put("bench-probe/present", "x".repeat(700));
+  await (await local.getKVNamespace("REVOCATIONS")).put("bench-probe/present", "x".repeat(700));
+  const probeBase = String(await local.unsafeGetDirectURL("kv-probe"));
   const probeCpu = async (query) => {
-    const probeBase = await url("kv-probe");
     for (let i = 0; i < 10; i += 1) await (await get(probeBase, `/?${query}`)).arrayBuffer();
     const cpu0 = cpuMs(pids);
     for (let i = 0; i < 40; i += 1) await (await get(probeBase, `/?${query}`)).arrayBuffer();
@@ -384,29 +427,14 @@ try {
     perOp.put.push(((await probeCpu("op=put&n=10")) - none) / 10);
   }
   localKv = { get: median(perOp.get), put: median(perOp.put) };
-  /** Latency, workerd CPU and KV operations (of `counted`'s isolate) per call of `fn`, `runs` times. */
-  const measured = async (runs, fn, counted = base.ours) => {
-    const k0 = counted && (await kvCounts(counted));
-    const cpu0 = cpuMs(pids);
-    const samples = await timed(runs, fn);
-    const cpu = (cpuMs(pids) - cpu0) / runs;
-    const k1 = counted && (await kvCounts(counted));
-    return { ...percentiles(samples), cpu, kv: counted && { get: (k1.get - k0.get) / runs, put: (k1.put - k0.put) / runs } };
-  };
+  for (let i = 0; i < 20; i += 1) await (await get(base.ours, "/no-such-asset")).arrayBuffer(); // warm up
   const floorCpu = await measured(200, () => get(base.ours, "/no-such-asset").then((r) => r.arrayBuffer()));
-  const signOut = await measured(200, (i) => client.send(new AdminUserGlobalSignOutCommand({ UserPoolId: EXTERNAL, Username: `user-${i}` })));
-  const viaAuthority = new CognitoIdentityProviderClient({
-    endpoint: withAuthority.replace(/\/$/, ""),
-    region: "us-east-1",
-    credentials: { accessKeyId: ADMIN.access_key_id, secretAccessKey: ADMIN.secret_access_key },
-  });
-  const signOutDo = await measured(200, (i) => viaAuthority.send(new AdminUserGlobalSignOutCommand({ UserPoolId: EXTERNAL, Username: `do-user-${i}` })), null);
-
-  // --- KV reads per gated request, with and without the revocation filter ---------------------
-  filterReads = await kvReadsPerRequest({ signOut: viaAuthority });
-
+  client = localClient;
   await client.send(new AdminCreateUserCommand({ UserPoolId: LOCAL, Username: "bench", TemporaryPassword: "Bench-Pass-1", MessageAction: "SUPPRESS" }));
   await client.send(new AdminSetUserPasswordCommand({ UserPoolId: LOCAL, Username: "bench", Password: "Bench-Pass-1", Permanent: true }));
+  // Warm up: the isolate's first sign-in and refresh compile their code and import the keys.
+  const warm = await client.send(new InitiateAuthCommand({ AuthFlow: "USER_PASSWORD_AUTH", ClientId: "benchclient", AuthParameters: { USERNAME: "bench", PASSWORD: "Bench-Pass-1" } }));
+  await client.send(new InitiateAuthCommand({ AuthFlow: "REFRESH_TOKEN_AUTH", ClientId: "benchclient", AuthParameters: { REFRESH_TOKEN: warm.AuthenticationResult.RefreshToken } }));
   let refreshToken;
   const signIn = await measured(30, async () => {
     const out = await client.send(new InitiateAuthCommand({ AuthFlow: "USER_PASSWORD_AUTH", ClientId: "benchclient", AuthParameters: { USERNAME: "bench", PASSWORD: "Bench-Pass-1" } }));
@@ -499,7 +527,8 @@ try {
     tables.local.push([`${label}: RespondToAuthChallenge PASSWORD_VERIFIER (2 exponentiations${expected === "signed in" ? " + 2 RS256 signatures" : ", refused"})`, summary(rounds.map((r) => r.respond)), ""]);
   }
 } finally {
-  await mf.dispose();
+  if (!disposed) await mf.dispose();
+  await local?.dispose();
 }
 
 // --- 5. cold start: a fresh workerd with one Worker, to its first answered gated request ----------

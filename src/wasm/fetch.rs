@@ -9,7 +9,7 @@ use wasm_bindgen_futures::JsFuture;
 use super::{
     bindings::{self, AssetsBinding},
     isolate::{isolate, Call},
-    ports::{read_capped, ReadError},
+    ports::{headers_of, read_capped, ReadError},
 };
 use crate::{
     app::{self, Outcome},
@@ -67,20 +67,6 @@ fn path_and_query(url: &web_sys::Url) -> (String, String) {
     let search = url.search();
     let query = search.strip_prefix('?').unwrap_or(&search).to_owned();
     (url.pathname(), query)
-}
-
-fn headers_of(headers: &web_sys::Headers) -> Vec<(String, String)> {
-    let mut pairs = Vec::new();
-    if let Ok(Some(iter)) = js_sys::try_iter(headers) {
-        for entry in iter.flatten() {
-            let entry = js_sys::Array::from(&entry);
-            if let (Some(name), Some(value)) = (entry.get(0).as_string(), entry.get(1).as_string())
-            {
-                pairs.push((name.to_ascii_lowercase(), value));
-            }
-        }
-    }
-    pairs
 }
 
 fn to_js_response(response: &Response) -> Result<web_sys::Response, JsValue> {

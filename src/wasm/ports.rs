@@ -44,6 +44,52 @@ pub enum ReadError {
     Failed(String),
 }
 
+/// The headers of a request or a response, names in lower case.
+pub fn headers_of(headers: &web_sys::Headers) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    if let Ok(Some(iter)) = js_sys::try_iter(headers) {
+        for entry in iter.flatten() {
+            let entry = Array::from(&entry);
+            if let (Some(name), Some(value)) = (entry.get(0).as_string(), entry.get(1).as_string())
+            {
+                pairs.push((name.to_ascii_lowercase(), value));
+            }
+        }
+    }
+    pairs
+}
+
+/// An outbound call's answer body, at most `max_bytes`: one declared longer is refused unread
+/// (its stream cancelled), one that runs longer is refused as soon as it passes the cap. `what`
+/// names it in the refusal ("document", "answer").
+async fn body_capped(
+    response: &web_sys::Response,
+    max_bytes: usize,
+    what: &str,
+) -> Result<Vec<u8>, String> {
+    let too_large = || format!("{what} larger than {max_bytes} bytes");
+    let declared = response
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    if declared.is_some_and(|len| len > max_bytes) {
+        if let Some(stream) = response.body() {
+            let _ = stream.cancel();
+        }
+        return Err(too_large());
+    }
+    match response.body() {
+        None => Ok(Vec::new()),
+        Some(stream) => match read_capped(&stream, max_bytes).await {
+            Ok(bytes) => Ok(bytes),
+            Err(ReadError::TooLarge) => Err(too_large()),
+            Err(ReadError::Failed(why)) => Err(why),
+        },
+    }
+}
+
 /// Reads `stream` chunk by chunk into at most `cap` bytes. A chunk that would go past the cap is
 /// never copied into wasm memory: the stream is cancelled and the read refused, however much
 /// more the sender had (a chunked body declares no length up front).
@@ -324,27 +370,7 @@ impl Fetcher for Fetch {
             if (300..400).contains(&status) {
                 return Err(format!("HTTP {status}: redirects are not followed"));
             }
-            let too_large = || format!("document larger than {max_bytes} bytes");
-            let declared = response
-                .headers()
-                .get("content-length")
-                .ok()
-                .flatten()
-                .and_then(|v| v.trim().parse::<usize>().ok());
-            if declared.is_some_and(|len| len > max_bytes) {
-                if let Some(stream) = response.body() {
-                    let _ = stream.cancel();
-                }
-                return Err(too_large());
-            }
-            let bytes = match response.body() {
-                None => Vec::new(),
-                Some(stream) => match read_capped(&stream, max_bytes).await {
-                    Ok(bytes) => bytes,
-                    Err(ReadError::TooLarge) => return Err(too_large()),
-                    Err(ReadError::Failed(why)) => return Err(why),
-                },
-            };
+            let bytes = body_capped(&response, max_bytes, "document").await?;
             let text = String::from_utf8(bytes).map_err(|_| "document is not UTF-8".to_owned())?;
             Ok((status, text))
         })
@@ -377,38 +403,8 @@ impl Fetcher for Fetch {
                 .dyn_into()
                 .map_err(|_| "fetch did not answer a Response".to_owned())?;
             let status = response.status();
-            let mut pairs = Vec::new();
-            if let Ok(Some(iter)) = js_sys::try_iter(&response.headers()) {
-                for entry in iter.flatten() {
-                    let entry = Array::from(&entry);
-                    if let (Some(name), Some(value)) =
-                        (entry.get(0).as_string(), entry.get(1).as_string())
-                    {
-                        pairs.push((name.to_ascii_lowercase(), value));
-                    }
-                }
-            }
-            let too_large = || format!("answer larger than {max_bytes} bytes");
-            let declared = response
-                .headers()
-                .get("content-length")
-                .ok()
-                .flatten()
-                .and_then(|v| v.trim().parse::<usize>().ok());
-            if declared.is_some_and(|len| len > max_bytes) {
-                if let Some(stream) = response.body() {
-                    let _ = stream.cancel();
-                }
-                return Err(too_large());
-            }
-            let body = match response.body() {
-                None => Vec::new(),
-                Some(stream) => match read_capped(&stream, max_bytes).await {
-                    Ok(bytes) => bytes,
-                    Err(ReadError::TooLarge) => return Err(too_large()),
-                    Err(ReadError::Failed(why)) => return Err(why),
-                },
-            };
+            let pairs = headers_of(&response.headers());
+            let body = body_capped(&response, max_bytes, "answer").await?;
             Ok(Inbound {
                 status,
                 headers: pairs,

@@ -386,6 +386,19 @@ struct SetState {
     taint_written_ms: Option<u64>,
 }
 
+/// Whether a request may take a turn that `since` says another started: yes (and the turn is
+/// now its own, from `now_ms`) unless one started less than `wait_ms` ago. A turn that never
+/// ends (its request cancelled) is taken over after `wait_ms`.
+fn take_turn(since: &mut Option<u64>, now_ms: u64, wait_ms: u64) -> bool {
+    match *since {
+        Some(started) if now_ms < started.saturating_add(wait_ms) => false,
+        _ => {
+            *since = Some(now_ms);
+            true
+        }
+    }
+}
+
 /// Time a write made straight to KV may reuse the taint its isolate raised before, in ms: a
 /// burst of degraded writes costs one taint write per isolate per period. A listing is trusted
 /// no sooner than [`crate::revocation::filter::build::MIN_LISTING_DELAY_MS`] after the taint,
@@ -436,13 +449,7 @@ impl RecentSet {
         let Ok(mut state) = self.state.try_borrow_mut() else {
             return true;
         };
-        match state.refreshing_since {
-            Some(since) if now_ms < since.saturating_add(wait_ms) => false,
-            _ => {
-                state.refreshing_since = Some(now_ms);
-                true
-            }
-        }
+        take_turn(&mut state.refreshing_since, now_ms, wait_ms)
     }
 
     /// The isolate's refresher is done (whether it succeeded or not).
@@ -511,13 +518,7 @@ impl RecentSet {
         let Ok(mut state) = self.state.try_borrow_mut() else {
             return false;
         };
-        match state.filter_fetching_since {
-            Some(since) if now_ms < since.saturating_add(wait_ms) => false,
-            _ => {
-                state.filter_fetching_since = Some(now_ms);
-                true
-            }
-        }
+        take_turn(&mut state.filter_fetching_since, now_ms, wait_ms)
     }
 
     /// The fetcher is done.

@@ -837,15 +837,19 @@ mod tests {
         }
     }
 
-    #[test]
-    fn an_isolate_keeps_its_own_writes_for_the_window_and_never_lowers_them() {
-        let set = RecentSet::new();
-        let entry = |at| Entry {
-            revoked_at_ms: at,
+    /// A revocation entry at `revoked_at_ms`.
+    fn entry(revoked_at_ms: u64) -> Entry {
+        Entry {
+            revoked_at_ms,
             by: "t".into(),
             reason: "r".into(),
             request_id: "q".into(),
-        };
+        }
+    }
+
+    #[test]
+    fn an_isolate_keeps_its_own_writes_for_the_window_and_never_lowers_them() {
+        let set = RecentSet::new();
         set.written_here("k", &entry(500), 1_000, 95_000);
         set.written_here("k", &entry(400), 1_100, 95_000);
         assert_eq!(
@@ -859,12 +863,6 @@ mod tests {
     #[test]
     fn past_its_capacity_an_isolate_forgets_its_oldest_writes_first_and_expired_ones_go() {
         let set = RecentSet::new();
-        let entry = |at| Entry {
-            revoked_at_ms: at,
-            by: "t".into(),
-            reason: "r".into(),
-            request_id: "q".into(),
-        };
         let window = 95_000;
         // "k0" is written first, then written again (a later sign-out) after everyone else:
         // it is then the newest, and "k1" the oldest.

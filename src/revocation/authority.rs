@@ -85,7 +85,7 @@ pub trait FeedShare {
     fn wait(&self, ms: u64) -> LocalFuture<'_, ()>;
 }
 
-/// The two things a location shares about the feed.
+/// What a location shares about the feed and the filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Slot {
     /// The newest copy of the feed ([`FeedCopy::encode`]).
@@ -94,6 +94,10 @@ pub enum Slot {
     Refresh,
     /// The newest base of the revocation filter the location has ([`FilterBase::to_text`]).
     Filter,
+    /// Who is fetching a newer base now: `fetching <version> <ms>`, kept for
+    /// [`REFRESH_WAIT_MS`], so that the other isolates of the location wait for the shared base
+    /// instead of each asking the authority for it.
+    FilterFetch,
 }
 
 /// How long an isolate waits for another isolate's refresh before asking the authority itself,
@@ -101,6 +105,14 @@ pub enum Slot {
 pub const REFRESH_WAIT_MS: u64 = 2_000;
 /// How often a waiting isolate looks for the new copy, in ms.
 pub const POLL_MS: u64 = 25;
+
+/// The `FilterFetch` slot, read: the version being fetched and since when.
+fn decode_filter_fetch(text: &str) -> Option<(u64, u64)> {
+    let mut words = text.strip_prefix("fetching ")?.split(' ');
+    let version = words.next()?.parse().ok()?;
+    let since_ms = words.next()?.parse().ok()?;
+    words.next().is_none().then_some((version, since_ms))
+}
 
 /// The `Refresh` slot, read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -470,6 +482,28 @@ impl Authority<'_> {
                 }
             }
         }
+        // Another isolate of the location is fetching this version (or a newer one): it will
+        // share it. Until then this isolate keeps what it holds (its checks read KV as needed).
+        if let Ok(Some(text)) = self.ports.share.load(Slot::FilterFetch).await {
+            if let Some((fetching, since_ms)) = decode_filter_fetch(&text) {
+                let recent = since_ms <= self.now_ms
+                    && self.now_ms < since_ms.saturating_add(REFRESH_WAIT_MS);
+                if fetching >= version && recent {
+                    return Ok(());
+                }
+            }
+        }
+        let marker = format!("fetching {version} {}", self.now_ms);
+        if let Err(why) = self
+            .ports
+            .share
+            .store(Slot::FilterFetch, &marker, REFRESH_WAIT_MS.div_ceil(1000))
+            .await
+        {
+            (self.log)(&format!(
+                "revocation filter: cannot share the fetch ({why})"
+            ));
+        }
         let (status, text) = self.ports.link.call("GET", "/filter", None).await?;
         if status != 200 {
             return Err(format!("the authority answered {status}: {}", brief(&text)));
@@ -655,6 +689,7 @@ pub mod fake {
         pub text: RefCell<Option<String>>,
         pub marker: RefCell<Option<String>>,
         pub filter: RefCell<Option<String>>,
+        pub filter_fetch: RefCell<Option<String>>,
         pub fail: Cell<bool>,
         pub waits: Cell<usize>,
         #[allow(clippy::type_complexity)]
@@ -667,6 +702,7 @@ pub mod fake {
                 Slot::Copy => &self.text,
                 Slot::Refresh => &self.marker,
                 Slot::Filter => &self.filter,
+                Slot::FilterFetch => &self.filter_fetch,
             }
         }
     }

@@ -1739,16 +1739,31 @@ mod tests {
             "one GET /filter for the location"
         );
         assert_eq!(kv_a.counts().0 + kv_b.counts().0, 0);
-        // A damaged shared base is refused and asked for again.
+        // A damaged shared base is refused. While the first isolate's fetch is recent (its
+        // marker in the location's cache), a third waits for it and reads KV meanwhile; once
+        // the marker is older than the wait, a fourth asks the authority again.
         *share.filter.borrow_mut() = Some("RVJGAAAA".into());
         let (kv_c, cache_c, recent_c) =
             (MemoryStore::new(), RevocationCache::new(), RecentSet::new());
         check_strangers(
-            &with_authority(&kv_c, &cache_c, &recent_c, &fake, &share, NOW_MS),
+            &with_authority(&kv_c, &cache_c, &recent_c, &fake, &share, NOW_MS + 1),
+            3,
+        );
+        assert_eq!(
+            fake.filter_calls.get(),
+            1,
+            "the location's fetch is under way"
+        );
+        assert_eq!(kv_c.counts().0, 3, "until then, KV answers");
+        let later = NOW_MS + authority::REFRESH_WAIT_MS;
+        let (kv_d, cache_d, recent_d) =
+            (MemoryStore::new(), RevocationCache::new(), RecentSet::new());
+        check_strangers(
+            &with_authority(&kv_d, &cache_d, &recent_d, &fake, &share, later),
             3,
         );
         assert_eq!(fake.filter_calls.get(), 2);
-        assert_eq!(kv_c.counts().0, 0);
+        assert_eq!(kv_d.counts().0, 0);
     }
 
     #[test]

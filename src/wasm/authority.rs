@@ -135,6 +135,7 @@ impl CacheShare {
             Slot::Copy => format!("{}/copy", self.url),
             Slot::Refresh => format!("{}/refresh", self.url),
             Slot::Filter => format!("{}/filter", self.url),
+            Slot::FilterFetch => format!("{}/filter-fetch", self.url),
         }
     }
 }

@@ -230,22 +230,6 @@ fn resending_to_a_name_nobody_has_is_answered_like_a_real_resend() {
     assert_eq!(shapes[0], shapes[1]);
 }
 
-/// The purposes of the codes `AdminGetConfirmationCodes` holds for `username`.
-fn code_purposes(w: &World, username: &str) -> Vec<String> {
-    let codes = w
-        .admin(
-            "AdminGetConfirmationCodes",
-            json!({"UserPoolId": LOCAL, "Username": username}),
-        )
-        .ok();
-    codes["Codes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| str_of(&c["Purpose"]))
-        .collect()
-}
-
 #[test]
 fn resend_serves_only_unconfirmed_users_and_forgot_password_only_confirmed_enabled_ones() {
     let w = World::new();
@@ -265,9 +249,9 @@ fn resend_serves_only_unconfirmed_users_and_forgot_password_only_confirmed_enabl
         }
     }
     let count = |name: &str, purpose: &str| {
-        code_purposes(&w, name)
+        w.codes(LOCAL, name)
             .iter()
-            .filter(|p| p.as_str() == purpose)
+            .filter(|c| c["Purpose"] == purpose)
             .count()
     };
     assert!(

@@ -757,18 +757,22 @@ impl World {
 
     /// The codes waiting for `username` (AdminGetConfirmationCodes), by purpose.
     pub fn code(&self, pool: &str, username: &str, purpose: &str) -> String {
+        let codes = self.codes(pool, username);
+        codes
+            .iter()
+            .find(|c| c["Purpose"] == purpose)
+            .map(|c| str_of(&c["Code"]))
+            .unwrap_or_else(|| panic!("no {purpose} code for {username}: {codes:?}"))
+    }
+
+    /// Every code `AdminGetConfirmationCodes` holds for `username`.
+    pub fn codes(&self, pool: &str, username: &str) -> Vec<Value> {
         let codes = self
             .admin(
                 "AdminGetConfirmationCodes",
                 json!({"UserPoolId": pool, "Username": username}),
             )
             .ok();
-        codes["Codes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["Purpose"] == purpose)
-            .map(|c| str_of(&c["Code"]))
-            .unwrap_or_else(|| panic!("no {purpose} code for {username}: {codes}"))
+        codes["Codes"].as_array().unwrap().clone()
     }
 }
